@@ -112,6 +112,7 @@ class Event:
 @dataclass(frozen=True, slots=True)
 class Queued(Event):
     position: int  # 0 = next to start; re-emitted as the queue moves
+    tag: Any = None  # the Job's tag, so consumers can group jobs (per tab, per batch line)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,55 @@
+"""Where requests go: the real API when there is a key, otherwise the embedded simulator.
+
+Both the TUI and the headless runner call ``open_backend``; the UI shows ``backend.label`` so
+nobody mistakes the simulator for Claude.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+SIMULATOR_KEY = "sim-key-not-secret"
+
+
+@dataclass
+class Backend:
+    api_key: str
+    base_url: str | None
+    simulated: bool
+    _stop: Callable[[], None] | None = field(default=None, repr=False)
+    simulator: Any = field(default=None, repr=False)
+
+    @property
+    def label(self) -> str:
+        if self.simulated:
+            return f"simulator {self.base_url}"
+        return self.base_url or "api.anthropic.com"
+
+    def close(self) -> None:
+        if self._stop is not None:
+            self._stop()
+            self._stop = None
+
+    def __repr__(self) -> str:  # never show the key
+        return f"Backend(base_url={self.base_url!r}, simulated={self.simulated})"
+
+
+def open_backend(
+    *,
+    simulate: bool = False,
+    api_key: str | None = None,
+    base_url: str | None = None,
+    simulator_config: Any = None,
+    env: dict[str, str] | None = None,
+) -> Backend:
+    """The simulator when asked or when no key is known; otherwise the real API (or ANTHROPIC_BASE_URL)."""
+    env = dict(os.environ) if env is None else env
+    key = api_key or env.get("ANTHROPIC_API_KEY") or env.get("ANTHROPIC_AUTH_TOKEN")
+    if not simulate and key:
+        return Backend(api_key=key, base_url=base_url or env.get("ANTHROPIC_BASE_URL") or None, simulated=False)
+    from .simulator import SimulatorConfig, start_in_thread
+
+    handle = start_in_thread(simulator_config or SimulatorConfig())
+    return Backend(api_key=SIMULATOR_KEY, base_url=handle.base_url, simulated=True, _stop=handle.stop, simulator=handle)

@@ -1,0 +1,192 @@
+"""The command line: chat (default), simulate, run, bench, history, config.
+
+Imports are lazy so `claude-tui --version` and `--help` stay fast (no Textual, no SDK).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any, Callable, Sequence
+
+from . import __version__
+
+SUBCOMMANDS = ("chat", "simulate", "run", "bench", "history", "config")
+EXIT_USAGE = 2
+
+
+class CliError(Exception):
+    """A one-line, user-facing error; the CLI prints it and exits with ``code``."""
+
+    def __init__(self, message: str, code: int = EXIT_USAGE) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
+def _add_request_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--model", help="model id (default: from config, else claude-sonnet-4-6)")
+    parser.add_argument("--max-tokens", type=_positive_int, dest="max_tokens", help="max output tokens per reply")
+    parser.add_argument("--system", help="system prompt")
+    parser.add_argument("--concurrency", type=_positive_int, help="requests in flight at once (default 5)")
+    parser.add_argument("--simulate", action="store_true", help="use the built-in simulator even if ANTHROPIC_API_KEY is set")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="claude-tui",
+        description="Tabs of streaming Claude chats over one bounded request pool, with visible queueing, "
+        "backoff countdowns and live latency/cost figures. Without ANTHROPIC_API_KEY it runs against a built-in simulator.",
+    )
+    parser.add_argument("--version", action="version", version=f"claude-tui {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    chat = sub.add_parser("chat", help="open the terminal app (the default)")
+    _add_request_options(chat)
+    chat.set_defaults(func=_run_chat)
+
+    simulate = sub.add_parser("simulate", help="serve the Anthropic-compatible simulator on loopback")
+    from .simulator.cli_args import add_simulate_arguments
+
+    add_simulate_arguments(simulate)
+    simulate.set_defaults(func=_run_simulate)
+
+    run = sub.add_parser("run", help="run a file of prompts headless (text: one per line, or JSONL)")
+    run.add_argument("file", help="prompts file, or - for stdin")
+    run.add_argument("--out", help="results JSONL (appended; ids already succeeded there are skipped)")
+    _add_request_options(run)
+    run.set_defaults(func=_run_batch)
+
+    bench = sub.add_parser("bench", help="benchmark the engine against the simulator")
+    bench.set_defaults(func=_run_bench, bench_parser=bench)
+    _add_bench_arguments(bench)
+
+    for name in ("history", "config"):
+        module = _command_module(name)
+        if module is not None:
+            module.add_parser(sub)
+    return parser
+
+
+def _add_bench_arguments(parser: argparse.ArgumentParser) -> None:
+    try:
+        from .bench.cli import add_arguments
+    except ImportError:
+        return
+    add_arguments(parser)
+
+
+def _command_module(name: str) -> Any:
+    try:
+        if name == "history":
+            from .commands import history_cmd as module
+        else:
+            from .commands import config_cmd as module
+    except ImportError:
+        return None
+    return module
+
+
+def _settings(ns: argparse.Namespace) -> Any:
+    """Effective settings: flag > environment > config file > default."""
+    from .config import load_settings
+
+    overrides = {key: getattr(ns, key, None) for key in ("model", "max_tokens", "system", "concurrency")}
+    return load_settings({k: v for k, v in overrides.items() if v is not None})
+
+
+def _run_chat(ns: argparse.Namespace) -> int:
+    settings = _settings(ns)
+    from .ui.launch import launch
+
+    return launch(settings, simulate=getattr(ns, "simulate", False))
+
+
+def _run_simulate(ns: argparse.Namespace) -> int:
+    import asyncio
+
+    from .simulator import serve_forever
+    from .simulator.cli_args import config_from_args
+
+    config = config_from_args(ns)
+    try:
+        asyncio.run(serve_forever(config))
+    except KeyboardInterrupt:
+        print("simulator stopped", file=sys.stderr)
+    except OSError as exc:
+        raise CliError(f"cannot serve on {config.host}:{config.port}: {exc.strerror or exc}") from None
+    return 0
+
+
+def _run_batch(ns: argparse.Namespace) -> int:
+    import asyncio
+    from pathlib import Path
+
+    from rich.console import Console
+
+    from .backend import open_backend
+    from .headless.prompts import PromptFileError, read_prompts
+    from .headless.run import RunOptions, run_batch
+
+    settings = _settings(ns)
+    try:
+        specs = read_prompts(ns.file)
+    except PromptFileError as exc:
+        raise CliError(f"claude-tui run: {exc}") from None
+    out_path = Path(ns.out) if ns.out else None
+    if out_path is not None and out_path.exists() and out_path.is_dir():
+        raise CliError(f"claude-tui run: --out {ns.out} is a directory")
+    backend = open_backend(simulate=ns.simulate, api_key=settings.api_key, base_url=settings.base_url, simulator_config=settings.simulator_config())
+    console = Console(stderr=True)
+    if backend.simulated:
+        console.print(f"[yellow]simulator[/] — no ANTHROPIC_API_KEY or --simulate: replies come from {backend.base_url}, not Claude")
+    try:
+        outcome = asyncio.run(
+            run_batch(specs, settings.run_options(), api_key=backend.api_key, base_url=backend.base_url, out_path=out_path, console=console)
+        )
+    finally:
+        backend.close()
+    return outcome.exit_code
+
+
+def _run_bench(ns: argparse.Namespace) -> int:
+    try:
+        from .bench.cli import run as run_bench
+    except ImportError:
+        raise CliError("claude-tui bench is not available in this build") from None
+    return run_bench(ns)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args or (args[0] not in SUBCOMMANDS and args[0] not in ("-h", "--help", "--version")):
+        args.insert(0, "chat")
+    parser = build_parser()
+    ns = parser.parse_args(args)
+    func: Callable[[argparse.Namespace], int] = ns.func
+    try:
+        return func(ns)
+    except CliError as exc:
+        print(str(exc), file=sys.stderr)
+        return exc.code
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # noqa: BLE001 - a known error type gets one line, never a traceback
+        from_config = type(exc).__name__ in ("ConfigError", "StoreError")
+        if from_config:
+            print(str(exc), file=sys.stderr)
+            return EXIT_USAGE
+        raise
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,160 @@
+"""One attempt: one streaming call through the SDK, turned into engine events.
+
+A stream that ends without `message_stop`, an `error` event, a dropped connection or a stall
+(no event for ``stall_timeout`` seconds) is a failed attempt; the text it streamed is kept
+on the raised AttemptError.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from anthropic import AsyncAnthropic
+
+from .errors import AttemptError, classify
+from .events import FirstToken, JobEvent, RateLimits, Started, TextDelta, ThinkingDelta, Usage, UsageUpdate
+from .job import Job
+from .ratelimits import parse_rate_limits
+
+Emit = Callable[[JobEvent], None]
+
+
+@dataclass(slots=True)
+class AttemptState:
+    """What the current attempt has produced so far; read by the pool when a job is cancelled."""
+
+    number: int
+    started: float
+    first_token: float | None = None
+    text_parts: list[str] = field(default_factory=list)
+    thinking_parts: list[str] = field(default_factory=list)
+    usage: Usage = field(default_factory=Usage)
+    request_id: str | None = None
+
+    @property
+    def text(self) -> str:
+        return "".join(self.text_parts)
+
+    @property
+    def thinking(self) -> str:
+        return "".join(self.thinking_parts)
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptResult:
+    text: str
+    thinking: str
+    usage: Usage
+    stop_reason: str | None
+    model: str
+    request_id: str | None
+    started: float
+    first_token: float | None
+    finished: float
+
+
+def _usage(raw: Any, previous: Usage) -> Usage:
+    """Merge a usage object from message_start or message_delta (cumulative) into what we had."""
+    if raw is None:
+        return previous
+
+    def pick(name: str, old: int) -> int:
+        value = getattr(raw, name, None)
+        return old if value is None else int(value)
+
+    return Usage(
+        input_tokens=pick("input_tokens", previous.input_tokens),
+        output_tokens=pick("output_tokens", previous.output_tokens),
+        cache_creation_input_tokens=pick("cache_creation_input_tokens", previous.cache_creation_input_tokens),
+        cache_read_input_tokens=pick("cache_read_input_tokens", previous.cache_read_input_tokens),
+    )
+
+
+async def run_attempt(
+    client: AsyncAnthropic,
+    job: Job,
+    state: AttemptState,
+    emit: Emit,
+    *,
+    stall_timeout: float | None,
+) -> AttemptResult:
+    """Stream one attempt, emitting events; return the result or raise AttemptError."""
+    now = time.monotonic
+    job_id = job.id
+    emit(Started(job_id, state.started, state.number))
+    stop_reason: str | None = None
+    model = job.model
+    saw_stop = False
+    stall: asyncio.Timeout | None = None
+    try:
+        async with asyncio.timeout(stall_timeout) as stall:
+            async with client.messages.stream(**job.request_params()) as stream:
+                headers = stream.response.headers
+                snapshot = parse_rate_limits(headers)
+                state.request_id = snapshot.request_id
+                emit(RateLimits(job_id, now(), snapshot))
+                async for event in stream:
+                    if stall_timeout is not None:
+                        stall.reschedule(now() + stall_timeout)
+                    kind = event.type
+                    if kind == "content_block_delta":
+                        delta = event.delta
+                        if delta.type == "text_delta":
+                            piece = delta.text
+                            target = state.text_parts
+                            factory = TextDelta
+                        elif delta.type == "thinking_delta":
+                            piece = delta.thinking
+                            target = state.thinking_parts
+                            factory = ThinkingDelta
+                        else:
+                            continue
+                        at = now()
+                        if state.first_token is None:
+                            state.first_token = at
+                            emit(FirstToken(job_id, at, at - state.started, state.number))
+                        target.append(piece)
+                        emit(factory(job_id, at, piece))
+                    elif kind == "message_start":
+                        model = event.message.model or model
+                        state.usage = _usage(event.message.usage, state.usage)
+                        emit(UsageUpdate(job_id, now(), state.usage))
+                    elif kind == "message_delta":
+                        stop_reason = event.delta.stop_reason
+                        state.usage = _usage(event.usage, state.usage)
+                        emit(UsageUpdate(job_id, now(), state.usage))
+                    elif kind == "message_stop":
+                        saw_stop = True
+    except TimeoutError as exc:
+        if stall is not None and stall.expired():
+            raise _with_partial(AttemptError("stall", f"no data for {stall_timeout:g} s: the stream stalled"), state) from None
+        raise _with_partial(classify(exc), state) from exc
+    except AttemptError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - everything an attempt raises becomes a classified failure
+        raise _with_partial(classify(exc), state) from exc
+    if not saw_stop:
+        raise _with_partial(AttemptError("truncated", "the stream ended before message_stop: reply interrupted"), state)
+    return AttemptResult(
+        text=state.text,
+        thinking=state.thinking,
+        usage=state.usage,
+        stop_reason=stop_reason,
+        model=model,
+        request_id=state.request_id,
+        started=state.started,
+        first_token=state.first_token,
+        finished=now(),
+    )
+
+
+def _with_partial(error: AttemptError, state: AttemptState) -> AttemptError:
+    error.partial_text = state.text
+    error.partial_thinking = state.thinking
+    error.usage = state.usage
+    if error.request_id is None:
+        error.request_id = state.request_id
+    return error

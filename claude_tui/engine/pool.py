@@ -1,0 +1,331 @@
+"""RequestPool: bounded concurrency, a FIFO queue, a live-resizable limit, cancel — and one event stream.
+
+Every job's events go to every listener (TUI, metrics, history, headless output) and, if asked,
+to the job's own handle. Retries are the engine's (tenacity); the SDK client is built with
+``max_retries=0`` so no failure is retried invisibly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import deque
+from typing import AsyncIterator, Callable
+
+from anthropic import AsyncAnthropic
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
+
+from .attempt import AttemptState, run_attempt
+from .errors import AttemptError
+from .events import (
+    AttemptFailed,
+    BackingOff,
+    Cancelled,
+    Done,
+    Failed,
+    JobEvent,
+    Queued,
+    Timings,
+    is_terminal,
+)
+from .job import Job
+from .pricing import PriceTable
+from .retry import RetryPolicy
+
+Listener = Callable[[JobEvent], None]
+Terminal = Done | Failed | Cancelled
+
+#: Queue positions are re-announced for this many jobs at the head of the queue; jobs further
+#: back hear their position when they get this close (keeps a 10,000-prompt run linear).
+POSITION_UPDATES_FOR = 200
+
+
+class JobHandle:
+    """The submitter's view of one job: its events (if streamed) and its outcome."""
+
+    def __init__(self, job: Job, *, stream_events: bool) -> None:
+        self.job = job
+        self._queue: asyncio.Queue[JobEvent] | None = asyncio.Queue() if stream_events else None
+        self._outcome: asyncio.Future[Terminal] = asyncio.get_running_loop().create_future()
+        self._pool: RequestPool | None = None
+
+    @property
+    def id(self) -> str:
+        return self.job.id
+
+    @property
+    def done(self) -> bool:
+        return self._outcome.done()
+
+    def _deliver(self, event: JobEvent) -> None:
+        if self._queue is not None:
+            self._queue.put_nowait(event)
+        if is_terminal(event) and not self._outcome.done():
+            self._outcome.set_result(event)  # type: ignore[arg-type]
+
+    async def events(self) -> AsyncIterator[JobEvent]:
+        """Every event of this job, ending with its terminal event."""
+        if self._queue is None:
+            raise RuntimeError("this job was submitted with stream_events=False")
+        while True:
+            event = await self._queue.get()
+            yield event
+            if is_terminal(event):
+                return
+
+    async def result(self) -> Terminal:
+        return await asyncio.shield(self._outcome)
+
+    def cancel(self) -> bool:
+        return self._pool.cancel(self.job.id) if self._pool else False
+
+
+class _Entry:
+    __slots__ = ("job", "handle", "submitted", "task", "state", "last_failure", "attempts")
+
+    def __init__(self, job: Job, handle: JobHandle, submitted: float) -> None:
+        self.job = job
+        self.handle = handle
+        self.submitted = submitted
+        self.task: asyncio.Task[None] | None = None
+        self.state: AttemptState | None = None
+        self.last_failure: AttemptError | None = None
+        self.attempts = 0
+
+
+class RequestPool:
+    def __init__(
+        self,
+        client: AsyncAnthropic | None = None,
+        *,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        limit: int = 5,
+        policy: RetryPolicy | None = None,
+        stall_timeout: float | None = 30.0,
+        prices: PriceTable | None = None,
+    ) -> None:
+        if client is None:
+            client = AsyncAnthropic(api_key=api_key, base_url=base_url, max_retries=0)
+        elif client.max_retries != 0:
+            client = client.with_options(max_retries=0)
+        self._client = client
+        self._limit = _check_limit(limit)
+        self.policy = policy or RetryPolicy()
+        self.stall_timeout = stall_timeout
+        self.prices = prices or PriceTable()
+        self._waiting: deque[_Entry] = deque()
+        self._running: dict[str, _Entry] = {}
+        self._listeners: list[Listener] = []
+        self._closed = False
+
+    # -- observation -------------------------------------------------------------------------
+    def add_listener(self, listener: Listener) -> Callable[[], None]:
+        """Call ``listener(event)`` for every event of every job; returns an unsubscribe function."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener) if listener in self._listeners else None
+
+    def _emit(self, entry: _Entry, event: JobEvent) -> None:
+        for listener in tuple(self._listeners):
+            listener(event)
+        entry.handle._deliver(event)
+
+    # -- capacity ----------------------------------------------------------------------------
+    @property
+    def limit(self) -> int:
+        return self._limit
+
+    @limit.setter
+    def limit(self, value: int) -> None:
+        """Raise to start queued jobs now; lower to start fewer later (running jobs are never killed)."""
+        self._limit = _check_limit(value)
+        self._pump()
+
+    @property
+    def in_flight(self) -> int:
+        return len(self._running)
+
+    @property
+    def queued(self) -> int:
+        return len(self._waiting)
+
+    @property
+    def client(self) -> AsyncAnthropic:
+        return self._client
+
+    # -- submission --------------------------------------------------------------------------
+    def submit(self, job: Job, *, stream_events: bool = True) -> JobHandle:
+        """Queue a job (FIFO). With ``stream_events=False`` the handle keeps no event backlog."""
+        if self._closed:
+            raise RuntimeError("the pool is closed")
+        handle = JobHandle(job, stream_events=stream_events)
+        handle._pool = self
+        entry = _Entry(job, handle, time.monotonic())
+        self._waiting.append(entry)
+        self._emit(entry, Queued(job.id, entry.submitted, len(self._waiting) - 1, job.tag))
+        self._pump()
+        return handle
+
+    def cancel(self, job_id: str) -> bool:
+        """Cancel a queued or running job; its Cancelled event keeps what it streamed."""
+        for index, entry in enumerate(self._waiting):
+            if entry.job.id == job_id:
+                del self._waiting[index]
+                now = time.monotonic()
+                self._emit(entry, Cancelled(job_id, now, "", 0, Timings(entry.submitted, finished=now)))
+                self._announce_positions(start=index)
+                return True
+        entry = self._running.get(job_id)
+        if entry is not None and entry.task is not None and not entry.task.done():
+            entry.task.cancel()
+            return True
+        return False
+
+    def cancel_all(self) -> None:
+        for entry in list(self._waiting) + list(self._running.values()):
+            self.cancel(entry.job.id)
+
+    async def aclose(self) -> None:
+        """Cancel everything still queued or running, wait for it to settle, close the client."""
+        self._closed = True
+        tasks = [e.task for e in self._running.values() if e.task]
+        self.cancel_all()
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+        await self._client.close()
+
+    # -- scheduling --------------------------------------------------------------------------
+    def _pump(self) -> None:
+        started = 0
+        while self._waiting and len(self._running) < self._limit:
+            entry = self._waiting.popleft()
+            self._running[entry.job.id] = entry
+            entry.task = asyncio.get_running_loop().create_task(self._run(entry), name=f"claude-tui {entry.job.id}")
+            started += 1
+        if started:
+            self._announce_positions(start=0)
+
+    def _announce_positions(self, start: int) -> None:
+        now = time.monotonic()
+        for position in range(start, min(len(self._waiting), POSITION_UPDATES_FOR)):
+            entry = self._waiting[position]
+            self._emit(entry, Queued(entry.job.id, now, position, entry.job.tag))
+
+    async def _run(self, entry: _Entry) -> None:
+        try:
+            outcome: Terminal = await self._attempts(entry)
+        except asyncio.CancelledError:
+            outcome = self._cancelled(entry)
+        finally:
+            self._running.pop(entry.job.id, None)
+        self._emit(entry, outcome)
+        if not self._closed:
+            self._pump()
+
+    async def _attempts(self, entry: _Entry) -> Done | Failed:
+        job = entry.job
+        policy = self.policy
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(policy.max_attempts),
+            wait=policy.wait,
+            retry=retry_if_exception(lambda exc: isinstance(exc, AttemptError) and exc.retryable),
+            before_sleep=lambda state: self._backing_off(entry, state),
+            reraise=True,
+        )
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    entry.attempts += 1
+                    entry.state = AttemptState(entry.attempts, time.monotonic())
+                    try:
+                        result = await run_attempt(
+                            self._client, job, entry.state, lambda ev: self._emit(entry, ev), stall_timeout=self.stall_timeout
+                        )
+                    except AttemptError as error:
+                        entry.last_failure = error
+                        self._emit(entry, self._attempt_failed(entry, error))
+                        raise
+        except AttemptError as error:
+            now = time.monotonic()
+            state = entry.state
+            return Failed(
+                job.id,
+                now,
+                error.kind,
+                error.message,
+                error.status_code,
+                error.retryable,
+                error.partial_text,
+                entry.attempts,
+                error.request_id,
+                Timings(entry.submitted, state.started if state else None, state.first_token if state else None, now),
+                error.usage,
+            )
+        timings = Timings(entry.submitted, result.started, result.first_token, result.finished)
+        return Done(
+            job.id,
+            result.finished,
+            result.text,
+            result.thinking,
+            result.usage,
+            result.stop_reason,
+            result.model,
+            result.request_id,
+            entry.attempts,
+            timings,
+            self.prices.cost(result.model, result.usage),
+        )
+
+    def _attempt_failed(self, entry: _Entry, error: AttemptError) -> AttemptFailed:
+        state = entry.state
+        assert state is not None
+        now = time.monotonic()
+        return AttemptFailed(
+            entry.job.id,
+            now,
+            state.number,
+            error.kind,
+            error.message,
+            error.status_code,
+            error.retryable,
+            error.request_id,
+            error.partial_text,
+            error.usage,
+            state.started,
+            now,
+        )
+
+    def _backing_off(self, entry: _Entry, retry_state: RetryCallState) -> None:
+        """tenacity's before_sleep: announce the exact moment of the next attempt, then it sleeps."""
+        error = retry_state.outcome.exception() if retry_state.outcome else None
+        assert isinstance(error, AttemptError)
+        delay = retry_state.next_action.sleep if retry_state.next_action else 0.0
+        now = time.monotonic()
+        self._emit(
+            entry,
+            BackingOff(
+                entry.job.id,
+                now,
+                retry_state.attempt_number,
+                self.policy.max_attempts,
+                delay,
+                now + delay,
+                error.kind,
+                error.status_code,
+                error.message,
+                self.policy.uses_retry_after(error),
+            ),
+        )
+
+    def _cancelled(self, entry: _Entry) -> Cancelled:
+        now = time.monotonic()
+        state = entry.state
+        text = state.text if state and state.text_parts else (entry.last_failure.partial_text if entry.last_failure else "")
+        timings = Timings(entry.submitted, state.started if state else None, state.first_token if state else None, now)
+        return Cancelled(entry.job.id, now, text, entry.attempts, timings)
+
+
+def _check_limit(value: int) -> int:
+    if not isinstance(value, int) or value < 1:
+        raise ValueError(f"concurrency limit must be a positive integer, got {value!r}")
+    return value

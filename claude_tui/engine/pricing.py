@@ -1,0 +1,63 @@
+"""Estimated cost from a price table: list prices in USD per million tokens, overridable by config."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping
+
+from .events import Usage
+
+
+@dataclass(frozen=True, slots=True)
+class Price:
+    """USD per million tokens. Cache writes default to 1.25x input (5-minute), reads to 0.1x."""
+
+    input: float
+    output: float
+    cache_write: float | None = None
+    cache_read: float | None = None
+
+    def cost(self, usage: Usage) -> float:
+        cache_write = self.cache_write if self.cache_write is not None else self.input * 1.25
+        cache_read = self.cache_read if self.cache_read is not None else self.input * 0.1
+        return (
+            usage.input_tokens * self.input
+            + usage.output_tokens * self.output
+            + usage.cache_creation_input_tokens * cache_write
+            + usage.cache_read_input_tokens * cache_read
+        ) / 1_000_000
+
+
+#: List prices as of 2026-08 (see shared/reference/anthropic-api.md). An estimate, not a bill.
+DEFAULT_PRICES: dict[str, Price] = {
+    "claude-opus-4-8": Price(5, 25),
+    "claude-opus-4-7": Price(5, 25),
+    "claude-opus-4-6": Price(5, 25),
+    "claude-opus-4-5": Price(5, 25),
+    "claude-sonnet-4-6": Price(3, 15),
+    "claude-sonnet-4-5": Price(3, 15),
+    "claude-haiku-4-5": Price(1, 5),
+}
+
+
+class PriceTable:
+    """Looks a model up exactly, then by the longest known prefix (dated ids like `claude-haiku-4-5-2026…`)."""
+
+    def __init__(self, overrides: Mapping[str, Price] | None = None) -> None:
+        self._prices = dict(DEFAULT_PRICES)
+        if overrides:
+            self._prices.update(overrides)
+
+    def price(self, model: str) -> Price | None:
+        if model in self._prices:
+            return self._prices[model]
+        matches = [known for known in self._prices if model.startswith(known)]
+        return self._prices[max(matches, key=len)] if matches else None
+
+    def cost(self, model: str, usage: Usage) -> float | None:
+        price = self.price(model)
+        return None if price is None else price.cost(usage)
+
+    @property
+    def models(self) -> list[str]:
+        return sorted(self._prices)

@@ -1,0 +1,43 @@
+"""The retry policy: tenacity decides when; the server's `retry-after` is a floor we never undercut."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tenacity import RetryCallState, wait_random_exponential
+
+from .errors import AttemptError
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """At most ``max_attempts`` attempts; exponential backoff with full jitter from ``base``, capped at ``cap``.
+
+    A ``retry-after`` from the server replaces the backoff and is honoured exactly, even above the cap:
+    retrying sooner only earns another 429.
+    """
+
+    max_attempts: int = 5
+    base: float = 0.5
+    cap: float = 30.0
+
+    def __post_init__(self) -> None:
+        if self.max_attempts < 1:
+            raise ValueError("max_attempts must be at least 1")
+        if self.base < 0 or self.cap < 0:
+            raise ValueError("backoff times must not be negative")
+
+    def wait(self, retry_state: RetryCallState) -> float:
+        """A tenacity ``wait`` callable."""
+        exc = retry_state.outcome.exception() if retry_state.outcome else None
+        if isinstance(exc, AttemptError) and exc.retry_after is not None:
+            return exc.retry_after
+        return _jittered(self.base, self.cap)(retry_state)
+
+    def uses_retry_after(self, exc: BaseException | None) -> bool:
+        return isinstance(exc, AttemptError) and exc.retry_after is not None
+
+
+def _jittered(base: float, cap: float) -> wait_random_exponential:
+    # Full jitter: uniform(0, min(cap, base * 2**(n-1))) for the n-th retry.
+    return wait_random_exponential(multiplier=base, max=cap)

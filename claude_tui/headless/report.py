@@ -1,0 +1,81 @@
+"""What a headless run shows: a live progress line while it runs and a summary table at the end."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table
+
+from ..engine.metrics import MetricsSnapshot, Percentiles
+
+
+def make_progress(console: Console) -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("[green]{task.fields[done]} done[/] [red]{task.fields[failed]} failed[/] {task.fields[queued]} queued"),
+        TextColumn("{task.fields[in_flight]} in flight · {task.fields[rps]:.2f} req/s"),
+        TextColumn("{task.fields[backoff]}"),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+        console=console,
+        transient=False,
+        refresh_per_second=5,
+    )
+
+
+def progress_fields(snap: MetricsSnapshot) -> dict[str, object]:
+    return {
+        "done": snap.done,
+        "failed": snap.failed,
+        "queued": snap.queued,
+        "in_flight": snap.in_flight,
+        "rps": snap.requests_per_s,
+        "backoff": f"[yellow]{snap.retries} retries, {snap.rate_limited}×429[/]" if snap.retries else "",
+    }
+
+
+def _ms(value: float | None) -> str:
+    return "—" if value is None else f"{value * 1000:,.0f}"
+
+
+def _pct_row(name: str, pct: Percentiles) -> tuple[str, str, str, str, str]:
+    return (name, _ms(pct.mean), _ms(pct.p50), _ms(pct.p95), _ms(pct.p99))
+
+
+def summary_tables(snap: MetricsSnapshot, *, wall_time: float, skipped: int = 0, interrupted: bool = False) -> list[Table]:
+    """The end-of-run summary: counts and rates, then latency percentiles."""
+    counts = Table(title="claude-tui run — interrupted" if interrupted else "claude-tui run — summary", show_header=False)
+    counts.add_column("figure", style="bold")
+    counts.add_column("value", justify="right")
+    requests = snap.done + snap.failed + snap.cancelled
+    rows: list[tuple[str, str]] = [
+        ("requests", f"{requests:,}"),
+        ("succeeded", f"{snap.done:,}"),
+        ("failed", f"{snap.failed:,}"),
+    ]
+    if snap.cancelled:
+        rows.append(("cancelled", f"{snap.cancelled:,}"))
+    if skipped:
+        rows.append(("skipped (already done)", f"{skipped:,}"))
+    rows += [
+        ("attempts", f"{snap.attempts:,}"),
+        ("retries", f"{snap.retries:,}"),
+        ("429s", f"{snap.rate_limited:,}"),
+        ("wall time", f"{wall_time:,.1f} s"),
+        ("requests/s", f"{snap.done / wall_time:,.2f}" if wall_time > 0 else "—"),
+        ("output tokens/s", f"{snap.output_tokens / wall_time:,.0f}" if wall_time > 0 else "—"),
+        ("tokens in / out", f"{snap.input_tokens:,} / {snap.output_tokens:,}"),
+        ("cost (estimate)", f"${snap.cost:,.4f}"),
+    ]
+    for name, value in rows:
+        counts.add_row(name, value)
+    latency = Table(title="latency (ms)")
+    for column in ("", "mean", "p50", "p95", "p99"):
+        latency.add_column(column, justify="right" if column else "left")
+    latency.add_row(*_pct_row("TTFT", snap.ttft))
+    latency.add_row(*_pct_row("end to end", snap.latency))
+    latency.add_row(*_pct_row("per output token", snap.tpot))
+    return [counts, latency]

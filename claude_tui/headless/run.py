@@ -1,0 +1,146 @@
+"""`claude-tui run FILE`: the same pool the TUI uses, over a file of prompts, with resumable JSONL output."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+import time
+from contextlib import nullcontext
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+from rich.console import Console
+
+from ..engine.events import Cancelled, Done, Failed, JobEvent, Started
+from ..engine.job import Job
+from ..engine.metrics import Metrics
+from ..engine.pool import RequestPool
+from ..engine.pricing import PriceTable
+from ..engine.retry import RetryPolicy
+from .prompts import PromptSpec
+from .report import make_progress, progress_fields, summary_tables
+from .results import ResultWriter, completed_ids, result_record
+
+EXIT_OK, EXIT_FAILURES, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    model: str
+    max_tokens: int
+    system: str | None
+    concurrency: int
+    policy: RetryPolicy
+    stall_timeout: float | None
+    prices: PriceTable | None = None
+
+
+@dataclass
+class RunOutcome:
+    exit_code: int
+    succeeded: int
+    failed: int
+    skipped: int
+    interrupted: bool
+
+
+def _job_for(spec: PromptSpec, options: RunOptions) -> Job:
+    return Job.from_prompt(
+        spec.prompt,
+        model=spec.model or options.model,
+        max_tokens=spec.max_tokens or options.max_tokens,
+        system=spec.system if spec.system is not None else options.system,
+        tag=spec.id,
+    )
+
+
+async def run_batch(
+    specs: list[PromptSpec],
+    options: RunOptions,
+    *,
+    api_key: str,
+    base_url: str | None,
+    out_path: Path | None,
+    console: Console,
+    results_stream: IO[str] | None = None,
+) -> RunOutcome:
+    """Run every spec not already succeeded in ``out_path``; write a line per finished prompt."""
+    skip = completed_ids(out_path) if out_path else set()
+    todo = [spec for spec in specs if spec.id not in skip]
+    pool = RequestPool(api_key=api_key, base_url=base_url, limit=options.concurrency, policy=options.policy, stall_timeout=options.stall_timeout, prices=options.prices)
+    metrics = Metrics(prices=pool.prices, per_tag=False)
+    pool.add_listener(metrics.observe)
+    by_job: dict[str, PromptSpec] = {}
+    started_jobs: set[str] = set()
+    finished = asyncio.Event()
+    remaining = len(todo)
+
+    out_cm = out_path.open("a", encoding="utf-8") if out_path else nullcontext(results_stream or sys.stdout)
+    with out_cm as out:
+        writer = ResultWriter(out)
+
+        def on_event(event: JobEvent) -> None:
+            nonlocal remaining
+            if isinstance(event, Started):
+                started_jobs.add(event.job_id)
+            elif isinstance(event, (Done, Failed, Cancelled)):
+                spec = by_job.pop(event.job_id, None)
+                if spec is None:
+                    return
+                # A job cancelled before it ever started has nothing to report; a re-run will do it.
+                if not isinstance(event, Cancelled) or event.job_id in started_jobs:
+                    writer.write(result_record(spec.id, spec.model or options.model, event))
+                remaining -= 1
+                if remaining == 0:
+                    finished.set()
+
+        pool.add_listener(on_event)
+        interrupted = False
+        loop = asyncio.get_running_loop()
+
+        def interrupt() -> None:
+            nonlocal interrupted
+            interrupted = True
+            pool.cancel_all()
+
+        try:
+            loop.add_signal_handler(signal.SIGINT, interrupt)
+            loop.add_signal_handler(signal.SIGTERM, interrupt)
+            handlers = True
+        except (NotImplementedError, RuntimeError):
+            handlers = False
+        started_at = time.monotonic()
+        progress = make_progress(console)
+        try:
+            with progress:
+                task = progress.add_task("run", total=len(todo), **progress_fields(metrics.snapshot()))
+                for spec in todo:
+                    job = _job_for(spec, options)
+                    by_job[job.id] = spec
+                    pool.submit(job, stream_events=False)
+                if not todo:
+                    finished.set()
+                while not finished.is_set():
+                    try:
+                        await asyncio.wait_for(finished.wait(), timeout=0.2)
+                    except TimeoutError:
+                        pass
+                    snap = metrics.snapshot()
+                    progress.update(task, completed=snap.done + snap.failed + snap.cancelled, **progress_fields(snap))
+                snap = metrics.snapshot()
+                progress.update(task, completed=snap.done + snap.failed + snap.cancelled, **progress_fields(snap))
+        finally:
+            if handlers:
+                loop.remove_signal_handler(signal.SIGINT)
+                loop.remove_signal_handler(signal.SIGTERM)
+            await pool.aclose()
+    wall = time.monotonic() - started_at
+    snap = metrics.snapshot()
+    for table in summary_tables(snap, wall_time=wall, skipped=len(specs) - len(todo), interrupted=interrupted):
+        console.print(table)
+    if out_path:
+        console.print(f"results: {out_path}")
+    code = EXIT_INTERRUPTED if interrupted else (EXIT_FAILURES if snap.failed else EXIT_OK)
+    return RunOutcome(code, snap.done, snap.failed, len(specs) - len(todo), interrupted)
