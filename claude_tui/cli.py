@@ -145,17 +145,33 @@ def _run_batch(ns: argparse.Namespace) -> int:
     out_path = Path(ns.out) if ns.out else None
     if out_path is not None and out_path.exists() and out_path.is_dir():
         raise CliError(f"claude-tui run: --out {ns.out} is a directory")
-    backend = open_backend(simulate=ns.simulate, api_key=settings.api_key, base_url=settings.base_url, simulator_config=settings.simulator_config())
+    backend = open_backend(
+        simulate=ns.simulate, api_key=settings.api_key, base_url=settings.base_url, simulator_config=settings.simulator.to_simulator_config()
+    )
     console = Console(stderr=True)
     if backend.simulated:
         console.print(f"[yellow]simulator[/] — no ANTHROPIC_API_KEY or --simulate: replies come from {backend.base_url}, not Claude")
     try:
         outcome = asyncio.run(
-            run_batch(specs, settings.run_options(), api_key=backend.api_key, base_url=backend.base_url, out_path=out_path, console=console)
+            run_batch(specs, _run_options(settings), api_key=backend.api_key, base_url=backend.base_url, out_path=out_path, console=console)
         )
     finally:
         backend.close()
     return outcome.exit_code
+
+
+def _run_options(settings: Any) -> Any:
+    from .headless.run import RunOptions
+
+    return RunOptions(
+        model=settings.model,
+        max_tokens=settings.max_tokens,
+        system=settings.system,
+        concurrency=settings.concurrency,
+        policy=settings.retry_policy(),
+        stall_timeout=settings.stall_timeout,
+        prices=settings.price_table(),
+    )
 
 
 def _run_bench(ns: argparse.Namespace) -> int:

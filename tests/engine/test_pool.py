@@ -1,0 +1,181 @@
+"""The pool against the simulator: limits, FIFO, live resize, cancel, retries and kept text."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from claude_tui.engine.events import (
+    AttemptFailed,
+    BackingOff,
+    Cancelled,
+    Done,
+    Failed,
+    FirstToken,
+    Queued,
+    Started,
+    TextDelta,
+)
+from claude_tui.engine.job import Job
+from claude_tui.engine.metrics import Metrics
+from claude_tui.engine.retry import RetryPolicy
+
+
+def prompt(i: int, **kw: object) -> Job:
+    return Job.from_prompt(f"prompt number {i}", max_tokens=kw.pop("max_tokens", 200), **kw)  # type: ignore[arg-type]
+
+
+async def test_stream_events_in_order_and_done(make_sim, make_pool) -> None:
+    sim = await make_sim()
+    pool = make_pool(sim)
+    handle = pool.submit(prompt(1))
+    events = [ev async for ev in handle.events()]
+    kinds = [type(ev) for ev in events]
+    assert kinds[0] is Queued and kinds[1] is Started and FirstToken in kinds
+    done = events[-1]
+    assert isinstance(done, Done)
+    assert done.text == "".join(ev.text for ev in events if isinstance(ev, TextDelta))
+    assert done.usage.output_tokens == 60 and done.usage.input_tokens > 0
+    assert done.stop_reason == "end_turn" and done.request_id and done.attempts == 1
+    assert done.cost is not None and done.cost > 0
+    assert done.timings.ttft is not None and 0 < done.timings.ttft <= done.timings.latency
+
+
+async def test_never_exceeds_limit_server_side(make_sim, make_pool) -> None:
+    sim = await make_sim(ttft_ms=50, tps=600)
+    pool = make_pool(sim, limit=3)
+    handles = [pool.submit(prompt(i)) for i in range(12)]
+    assert pool.in_flight == 3 and pool.queued == 9
+    results = await asyncio.gather(*(h.result() for h in handles))
+    assert all(isinstance(r, Done) for r in results)
+    assert sim.stats.peak_in_flight == 3
+
+
+async def test_fifo_order(make_sim, make_pool) -> None:
+    sim = await make_sim()
+    pool = make_pool(sim, limit=1)
+    order: list[str] = []
+    pool.add_listener(lambda ev: order.append(ev.job_id) if isinstance(ev, Started) else None)
+    jobs = [prompt(i) for i in range(6)]
+    handles = [pool.submit(job) for job in jobs]
+    await asyncio.gather(*(h.result() for h in handles))
+    assert order == [job.id for job in jobs]
+
+
+async def test_queue_positions_move(make_sim, make_pool) -> None:
+    sim = await make_sim()
+    pool = make_pool(sim, limit=1)
+    handles = [pool.submit(prompt(i)) for i in range(4)]
+    last = [ev async for ev in handles[3].events()]
+    positions = [ev.position for ev in last if isinstance(ev, Queued)]
+    assert positions[0] == 2  # two ahead of it in the queue, one running
+    assert positions[-1] == 0 and positions == sorted(positions, reverse=True)
+
+
+async def test_resize_while_running(make_sim, make_pool) -> None:
+    sim = await make_sim(ttft_ms=50, tps=200)  # ~0.35 s a reply
+    pool = make_pool(sim, limit=1)
+    handles = [pool.submit(prompt(i)) for i in range(8)]
+    await asyncio.sleep(0.05)
+    assert pool.in_flight == 1
+    pool.limit = 4
+    assert pool.in_flight == 4 and pool.queued == 4
+    await asyncio.sleep(0.05)
+    pool.limit = 2  # lowering kills nothing that runs
+    assert pool.in_flight == 4
+    results = await asyncio.gather(*(h.result() for h in handles))
+    assert all(isinstance(r, Done) for r in results)
+    assert sim.stats.peak_in_flight == 4
+
+
+async def test_cancel_queued_and_running_keeps_partial_text(make_sim, make_pool) -> None:
+    sim = await make_sim(ttft_ms=10, tps=100, reply_tokens=400)
+    pool = make_pool(sim, limit=1)
+    running = pool.submit(prompt(1, max_tokens=1000))
+    queued = pool.submit(prompt(2))
+    assert queued.cancel()
+    assert isinstance(await queued.result(), Cancelled)
+    seen = []
+    async for ev in running.events():
+        if isinstance(ev, TextDelta):
+            seen.append(ev.text)
+            if len(seen) >= 10:
+                running.cancel()
+        if isinstance(ev, Cancelled):
+            assert ev.partial_text.startswith("".join(seen)) and len(ev.partial_text) > 0
+    outcome = await running.result()
+    assert isinstance(outcome, Cancelled) and outcome.attempts == 1
+    assert pool.in_flight == 0
+
+
+async def test_429_retry_after_is_honoured(make_sim, make_pool) -> None:
+    sim = await make_sim()
+    sim.inject("rate_limit", count=1, retry_after=1)
+    pool = make_pool(sim)
+    handle = pool.submit(prompt(1))
+    events = [ev async for ev in handle.events()]
+    backoff = next(ev for ev in events if isinstance(ev, BackingOff))
+    assert backoff.reason == "rate_limit" and backoff.status_code == 429 and backoff.from_retry_after
+    assert backoff.delay == 1.0 and abs(backoff.deadline - (backoff.at + 1.0)) < 1e-6
+    second = [ev for ev in events if isinstance(ev, Started)][1]
+    assert second.at >= backoff.deadline
+    assert isinstance(events[-1], Done) and events[-1].attempts == 2
+    first_req, second_req = sim.request_log[0], sim.request_log[1]
+    assert first_req.status == 429
+    assert second_req.received_at - first_req.finished_at >= 1.0  # server-side: no sooner than retry-after
+
+
+async def test_non_retryable_errors_fail_at_once(make_sim, make_pool) -> None:
+    sim = await make_sim(api_keys={"right-key"})
+    pool = make_pool(sim)
+    outcome = await pool.submit(prompt(1)).result()
+    assert isinstance(outcome, Failed) and outcome.kind == "authentication" and outcome.attempts == 1
+    assert outcome.status_code == 401 and not outcome.retryable and "authentication_error" in outcome.message
+    assert "test-key" not in outcome.message
+    sim2 = await make_sim()
+    pool2 = make_pool(sim2)
+    missing = await pool2.submit(prompt(1, model="claude-nonexistent-9")).result()
+    assert isinstance(missing, Failed) and missing.kind == "not_found" and missing.attempts == 1
+    bad = await pool2.submit(Job(messages=({"role": "assistant", "content": "hi"},))).result()
+    assert isinstance(bad, Failed) and bad.kind == "bad_request" and bad.attempts == 1
+    assert len(sim2.request_log) == 2
+
+
+async def test_mid_stream_failures_keep_text_then_succeed(make_sim, make_pool) -> None:
+    sim = await make_sim(stall_seconds=30)
+    pool = make_pool(sim, stall_timeout=0.5)
+    for kind, expected in (("stream_error", "stream_error"), ("disconnect", "disconnect"), ("stall", "stall"), ("truncate", "truncated")):
+        sim.inject(kind, count=1, after_tokens=10)
+        handle = pool.submit(prompt(1))
+        events = [ev async for ev in handle.events()]
+        failures = [ev for ev in events if isinstance(ev, AttemptFailed)]
+        assert len(failures) == 1, kind
+        assert failures[0].kind == expected and failures[0].retryable
+        assert len(failures[0].partial_text) > 0, kind  # what streamed is kept
+        assert any(isinstance(ev, BackingOff) for ev in events)
+        done = events[-1]
+        assert isinstance(done, Done) and done.attempts == 2, kind
+
+
+async def test_retries_run_out_keeps_partial(make_sim, make_pool) -> None:
+    sim = await make_sim()
+    sim.inject("stream_error", count=3, after_tokens=5)
+    pool = make_pool(sim, policy=RetryPolicy(max_attempts=3, base=0.01, cap=0.05))
+    outcome = await pool.submit(prompt(1)).result()
+    assert isinstance(outcome, Failed) and outcome.attempts == 3 and outcome.retryable
+    assert outcome.kind == "stream_error" and outcome.partial_text
+
+
+async def test_metrics_on_fixed_latency(make_sim, make_pool) -> None:
+    sim = await make_sim(fixed_latency_ms=300, reply_tokens=31)
+    pool = make_pool(sim, limit=4)
+    metrics = Metrics()
+    pool.add_listener(metrics.observe)
+    handles = [pool.submit(prompt(i)) for i in range(8)]
+    await asyncio.gather(*(h.result() for h in handles))
+    snap = metrics.snapshot()
+    assert snap.done == 8 and snap.output_tokens == 8 * 31
+    assert 0.29 <= snap.latency.p50 <= 0.4 and snap.latency.p99 <= 0.45
+    assert snap.ttft.p50 < snap.latency.p50
+    expected_tpot = (snap.latency.p50 - snap.ttft.p50) / 30
+    assert abs(snap.tpot.p50 - expected_tpot) < 0.005
