@@ -179,3 +179,19 @@ async def test_metrics_on_fixed_latency(make_sim, make_pool) -> None:
     assert snap.ttft.p50 < snap.latency.p50
     expected_tpot = (snap.latency.p50 - snap.ttft.p50) / 30
     assert abs(snap.tpot.p50 - expected_tpot) < 0.005
+
+
+async def test_real_rate_limit_bucket_nothing_lost_and_no_early_retry(make_sim, make_pool) -> None:
+    sim = await make_sim(rpm=120, burst=2)  # a bucket of two seconds of refill (4 requests), then one every 0.5 s
+    pool = make_pool(sim, limit=6)
+    events: list = []
+    pool.add_listener(events.append)
+    handles = [pool.submit(prompt(i)) for i in range(6)]
+    results = await asyncio.gather(*(h.result() for h in handles))
+    assert all(isinstance(r, Done) for r in results)
+    backoffs = [ev for ev in events if isinstance(ev, BackingOff)]
+    assert backoffs and all(ev.from_retry_after and ev.reason == "rate_limit" for ev in backoffs)
+    for backoff in backoffs:
+        next_start = next(ev for ev in events if isinstance(ev, Started) and ev.job_id == backoff.job_id and ev.attempt == backoff.attempt + 1)
+        assert next_start.at >= backoff.deadline
+    assert sim.stats.status_counts.get(429, 0) == len(backoffs)
