@@ -1,0 +1,470 @@
+"""The aiohttp routes: /v1/messages (stream and not), count_tokens and the model list.
+
+A request goes: auth → JSON → validation (400/404) → fault (forced, then random) → rate
+limits (429) → reply. Streams send ``message_start`` at once, pings while "thinking", then
+deltas on a token clock; writes are batched so a fast stream costs little CPU per token.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import random
+import secrets
+import string
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any, Awaitable, Callable
+
+from aiohttp import web
+
+from . import models, replies, sse
+from .config import PRE_RESPONSE_FAULTS, SimulatorConfig
+from .faults import Fault, FaultPlan
+from .ratelimit import RateLimiter
+from .stats import RequestRecord, StatsRecorder
+from .validation import (RequestError, check_auth, check_version, estimate_input_tokens, parse_json,
+                         validate_body)
+
+_ALPHABET = string.ascii_letters + string.digits
+MIN_TICK = 0.01  # never sleep less than this between writes: batches ~10 ms of tokens per write
+
+
+def _new_id(prefix: str) -> str:
+    return prefix + "011C" + "".join(secrets.choice(_ALPHABET) for _ in range(20))
+
+
+class SimState:
+    """Everything the routes share: config, limiter, faults, stats, timing RNG."""
+
+    def __init__(self, config: SimulatorConfig) -> None:
+        self.config = config
+        self.limiter = RateLimiter(config.rpm, config.itpm, config.otpm, config.burst)
+        self.faults = FaultPlan(config.faults, config.seed)
+        self.stats = StatsRecorder()
+        self._timing_lock = threading.Lock()
+        self._timing_rng = random.Random(f"timing:{config.seed}")
+        self.streams: set[asyncio.Task[Any]] = set()
+
+    def jitter(self) -> tuple[float, float]:
+        """Two factors in [1-jitter, 1+jitter]: one for TTFT, one for tokens/s."""
+        j = self.config.jitter
+        with self._timing_lock:
+            return self._timing_rng.uniform(1 - j, 1 + j), self._timing_rng.uniform(1 - j, 1 + j)
+
+    def draw(self, a: int, b: int) -> int:
+        with self._timing_lock:
+            return self._timing_rng.randint(a, b)
+
+
+@dataclass(slots=True)
+class Clock:
+    """When token k (1-based) of a reply is ready: ``t_first + (k-1) * interval`` (loop time)."""
+
+    t_first: float
+    interval: float  # 0 = every token at once
+
+    def ready(self, now: float) -> int:
+        if now < self.t_first:
+            return 0
+        if self.interval <= 0:
+            return 1 << 60
+        return int((now - self.t_first) / self.interval + 1e-9) + 1
+
+    def due(self, k: int) -> float:
+        return self.t_first + max(0, k - 1) * self.interval
+
+
+@dataclass(slots=True)
+class Reply:
+    message_id: str
+    model: str
+    input_tokens: int
+    thinking: list[str] | None
+    signature: str
+    text: list[str]
+    stop_reason: str
+    clock: Clock
+    chunk_seed: int = 0  # how the tokens are grouped into deltas, fixed by the request
+
+    @property
+    def output_tokens(self) -> int:
+        return len(self.text) + (len(self.thinking) if self.thinking else 0)
+
+
+def plan_reply(state: SimState, body: dict[str, Any], input_tokens: int, received: float) -> Reply:
+    """Decide the reply's content (deterministic for seed + request) and its timing."""
+    cfg = state.config
+    rng = replies.request_rng(cfg.seed, body)
+    max_tokens: int = body["max_tokens"]
+    n_text = replies.draw_length(rng, cfg.reply_tokens, cfg.fixed_length)
+    thinking_cfg = body.get("thinking") or {}
+    thinking: list[str] | None = None
+    sig = ""
+    if thinking_cfg.get("type") in ("enabled", "adaptive"):
+        budget = thinking_cfg.get("budget_tokens") or max(1, max_tokens // 2)
+        n_think = min(budget, max_tokens - 1, max(16, round(n_text * rng.uniform(0.3, 0.8))))
+        thinking = replies.thinking_tokens(rng, max(1, n_think))
+        sig = replies.signature(rng)
+    room = max_tokens - (len(thinking) if thinking else 0)
+    stop_reason = "end_turn"
+    if n_text >= room:
+        stop_reason = "max_tokens" if n_text > room else "end_turn"
+        n_text = max(room, 0)
+    text = replies.reply_tokens(rng, n_text, body, clean_end=stop_reason == "end_turn") if n_text else []
+
+    n = len(text) + (len(thinking) if thinking else 0)
+    if cfg.fixed_latency_ms is not None:
+        total = cfg.fixed_latency_ms / 1000
+        ttft = min(cfg.ttft_ms / 1000, total) if n > 1 else total
+        interval = (total - ttft) / (n - 1) if n > 1 else 0.0
+    else:
+        f_ttft, f_tps = state.jitter()
+        ttft = cfg.ttft_ms / 1000 * f_ttft
+        interval = 1.0 / (cfg.tps * f_tps) if cfg.tps > 0 else 0.0
+    return Reply(_new_id("msg_"), body["model"], input_tokens, thinking, sig, text, stop_reason,
+                 Clock(received + ttft, interval), rng.getrandbits(32))
+
+
+def _usage(input_tokens: int, output_tokens: int) -> dict[str, int]:
+    return {"input_tokens": input_tokens, "output_tokens": output_tokens,
+            "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0}
+
+
+def _chunks(tokens: list[str], rng: random.Random) -> list[tuple[str, int]]:
+    """Group tokens into deltas of 1–4 tokens, as the API's stream does."""
+    out: list[tuple[str, int]] = []
+    i, n = 0, len(tokens)
+    randint = rng.randint
+    while i < n:
+        size = randint(1, 4)
+        part = tokens[i:i + size]
+        out.append(("".join(part), len(part)))
+        i += size
+    return out
+
+
+def stream_items(reply: Reply) -> tuple[list[tuple[int, bytes]], int]:
+    """Every event after message_start, each with the token count that must be ready before it.
+
+    Returns the items and the index of ``message_delta`` (where a stream fault must strike at
+    the latest, so a faulted stream never carries message_delta / message_stop).
+    """
+    rng = random.Random(reply.chunk_seed)
+    items: list[tuple[int, bytes]] = []
+    k = 0
+    index = 0
+    if reply.thinking:
+        items.append((1, sse.block_start(0, {"type": "thinking", "thinking": "", "signature": ""})))
+        items.append((1, sse.PING))
+        for text, size in _chunks(reply.thinking, rng):
+            k += size
+            items.append((k, sse.thinking_delta(0, text)))
+        items.append((k, sse.signature_delta(0, reply.signature)))
+        items.append((k, sse.block_stop(0)))
+        index = 1
+    items.append((max(k, 1), sse.block_start(index, {"type": "text", "text": ""})))
+    if not reply.thinking:
+        items.append((1, sse.PING))
+    for text, size in _chunks(reply.text, rng):
+        k += size
+        items.append((k, sse.text_delta(index, text)))
+    items.append((max(k, 1), sse.block_stop(index)))
+    md_index = len(items)
+    items.append((max(k, 1), sse.message_delta(reply.stop_reason, _usage(reply.input_tokens, k))))
+    items.append((max(k, 1), sse.MESSAGE_STOP))
+    return items, md_index
+
+
+class Routes:
+    def __init__(self, state: SimState) -> None:
+        self.state = state
+
+    # -- helpers ----------------------------------------------------------------------------
+    def _headers(self, request_id: str) -> dict[str, str]:
+        headers = {"request-id": request_id}
+        headers.update(self.state.limiter.headers())
+        return headers
+
+    def _error(self, status: int, error_type: str, message: str, request_id: str,
+               extra: dict[str, str] | None = None) -> web.Response:
+        headers = self._headers(request_id)
+        if extra:
+            headers.update(extra)
+        body = {"type": "error", "error": {"type": error_type, "message": message}, "request_id": request_id}
+        reason = {529: "Overloaded"}.get(status)
+        return web.json_response(body, status=status, headers=headers, reason=reason)
+
+    async def _common(self, request: web.Request, *, require_max_tokens: bool) -> tuple[dict[str, Any], models.ModelInfo]:
+        check_auth(request.headers, self.state.config.api_keys)
+        version = check_version(request.headers)
+        body = parse_json(await request.read())
+        info = validate_body(body, version, require_max_tokens=require_max_tokens)
+        return body, info
+
+    # -- POST /v1/messages --------------------------------------------------------------------
+    async def messages(self, request: web.Request) -> web.StreamResponse:
+        state = self.state
+        received = time.monotonic()
+        request_id = _new_id("req_")
+        retry_header = request.headers.get("x-stainless-retry-count")
+        record = RequestRecord(request_id=request_id, received_at=received,
+                               retry_count=int(retry_header) if retry_header and retry_header.isdigit() else None)
+        state.stats.begin(record)
+        reserved = 0
+        try:
+            try:
+                body, _info = await self._common(request, require_max_tokens=True)
+            except RequestError as exc:
+                return self._fail(record, exc.status, exc.error_type, exc.message)
+            record.model = body["model"]
+            record.stream = bool(body.get("stream"))
+            input_tokens = estimate_input_tokens(body)
+            record.input_tokens = input_tokens
+
+            fault = state.faults.next()
+            if fault is not None:
+                record.fault = fault.kind
+            if fault is not None and fault.kind in PRE_RESPONSE_FAULTS:
+                return self._pre_response_fault(record, fault)
+
+            admission = state.limiter.admit(input_tokens, body["max_tokens"])
+            if not admission.ok:
+                retry_after = max(1, math.ceil(admission.retry_after))
+                group = admission.limited_by or "requests"
+                message = (f"This request would exceed the rate limit for your organization of "
+                           f"{self._limit_text(group)}. For details, refer to: "
+                           f"https://docs.claude.com/en/api/rate-limits. You can see the response headers "
+                           f"for current usage. Please reduce the prompt length or the maximum tokens "
+                           f"requested, or try again later.")
+                record.retry_after = retry_after
+                return self._fail(record, 429, "rate_limit_error", message, {"retry-after": str(retry_after)})
+            reserved = admission.output_reserved
+
+            reply = plan_reply(state, body, input_tokens, asyncio.get_running_loop().time()
+                               - (time.monotonic() - received))
+            if fault is not None and fault.after_tokens is None:
+                fault = Fault(fault.kind, fault.retry_after,
+                              state.draw(1, max(1, reply.output_tokens // 2)), fault.injected)
+            if record.stream:
+                return await self._stream(request, record, reply, fault)
+            return await self._whole(request, record, reply, fault)
+        except asyncio.CancelledError:
+            record.outcome = record.outcome or "client_closed"
+            raise
+        except ConnectionError:
+            record.outcome = record.outcome or "client_closed"
+            raise
+        finally:
+            record.finished_at = time.monotonic()
+            if reserved:
+                state.limiter.settle_output(reserved, record.output_tokens)
+            state.stats.end(record)
+
+    @staticmethod
+    def _limit_text(group: str) -> str:
+        return {"requests": "requests per minute", "input-tokens": "input tokens per minute",
+                "output-tokens": "output tokens per minute"}.get(group, group)
+
+    def _fail(self, record: RequestRecord, status: int, error_type: str, message: str,
+              extra: dict[str, str] | None = None) -> web.Response:
+        record.status = status
+        record.error_type = error_type
+        record.outcome = "error"
+        return self._error(status, error_type, message, record.request_id, extra)
+
+    def _pre_response_fault(self, record: RequestRecord, fault: Fault) -> web.Response:
+        if fault.kind == "rate_limit":
+            seconds = fault.retry_after if fault.retry_after is not None else self.state.config.fault_retry_after
+            retry_after = math.ceil(seconds)
+            record.retry_after = retry_after
+            return self._fail(record, 429, "rate_limit_error",
+                              "Number of request tokens has exceeded your per-minute rate limit "
+                              "(simulated fault)", {"retry-after": str(retry_after)})
+        if fault.kind == "overloaded":
+            return self._fail(record, 529, "overloaded_error", "Overloaded")
+        return self._fail(record, 500, "api_error", "Internal server error")
+
+    # -- streaming -----------------------------------------------------------------------------
+    async def _stream(self, request: web.Request, record: RequestRecord, reply: Reply,
+                      fault: Fault | None) -> web.StreamResponse:
+        cfg = self.state.config
+        loop = asyncio.get_running_loop()
+        resp = web.StreamResponse(status=200, headers={
+            **self._headers(record.request_id),
+            "content-type": "text/event-stream; charset=utf-8",
+            "cache-control": "no-cache",
+        })
+        record.status = 200
+        await resp.prepare(request)
+        message = {"id": reply.message_id, "type": "message", "role": "assistant", "content": [],
+                   "model": reply.model, "stop_reason": None, "stop_sequence": None,
+                   "usage": _usage(reply.input_tokens, 1)}
+        await resp.write(sse.message_start(message))
+        items, md_index = stream_items(reply)
+        stop = md_index + 2 if fault is None else self._fault_index(items, md_index, fault)
+        sent_tokens = 0
+
+        async def emit(start: int, end: int) -> None:
+            nonlocal sent_tokens
+            clock = reply.clock
+            last_write = loop.time()
+            i = start
+            ping = cfg.ping_seconds
+            while i < end:
+                now = loop.time()
+                ready = clock.ready(now)
+                j = i
+                while j < end and items[j][0] <= ready:
+                    j += 1
+                if j > i:
+                    await resp.write(b"".join([item[1] for item in items[i:j]]))
+                    sent_tokens = items[j - 1][0] if j - 1 < md_index else sent_tokens
+                    record.output_tokens = min(sent_tokens, reply.output_tokens)
+                    last_write = loop.time()
+                    i = j
+                    if i >= end:
+                        break
+                    if clock.interval <= 0:
+                        await asyncio.sleep(0)
+                        continue
+                now = loop.time()
+                wait = clock.due(items[i][0]) - now
+                if ping > 0 and now - last_write >= ping:
+                    await resp.write(sse.PING)
+                    last_write = now
+                if ping > 0:
+                    wait = min(wait, last_write + ping - now)
+                await asyncio.sleep(max(wait, MIN_TICK))
+
+        await emit(0, stop)
+        if fault is None:
+            record.output_tokens = reply.output_tokens
+            record.outcome = "ok"
+            await resp.write_eof()
+            return resp
+        kind = fault.kind
+        record.outcome = kind
+        if kind == "stall":
+            await asyncio.sleep(cfg.stall_seconds)
+            reply.clock.t_first += loop.time() - reply.clock.due(max(1, sent_tokens))
+            await emit(stop, md_index + 2)
+            record.output_tokens = reply.output_tokens
+            await resp.write_eof()
+        elif kind == "stream_error":
+            await resp.write(sse.error("overloaded_error", "Overloaded", record.request_id))
+            await resp.write_eof()
+        elif kind == "truncate":
+            await resp.write_eof()
+        else:  # disconnect: drop the connection mid-body, no terminating chunk
+            self._drop(request)
+        return resp
+
+    @staticmethod
+    def _fault_index(items: list[tuple[int, bytes]], md_index: int, fault: Fault) -> int:
+        after = fault.after_tokens or 0
+        for i in range(md_index):
+            if items[i][0] > after:
+                return i
+        return md_index
+
+    @staticmethod
+    def _drop(request: web.Request) -> None:
+        """Close the socket now; data already written is flushed first, then FIN."""
+        transport = request.transport
+        if transport is not None:
+            transport.close()
+
+    # -- non-streaming ---------------------------------------------------------------------------
+    async def _whole(self, request: web.Request, record: RequestRecord, reply: Reply,
+                     fault: Fault | None) -> web.StreamResponse:
+        loop = asyncio.get_running_loop()
+        n = reply.output_tokens
+        kind = fault.kind if fault is not None else None
+        if kind in ("stream_error", "disconnect"):
+            await asyncio.sleep(max(0.0, reply.clock.due(fault.after_tokens or 1) - loop.time()))
+            if kind == "disconnect":
+                record.outcome = "disconnect"
+                self._drop(request)
+                return web.Response(status=200)
+            return self._fail(record, 529, "overloaded_error", "Overloaded")
+        await asyncio.sleep(max(0.0, reply.clock.due(max(n, 1)) - loop.time()))
+        if kind == "stall":
+            await asyncio.sleep(self.state.config.stall_seconds)
+        content: list[dict[str, Any]] = []
+        if reply.thinking:
+            content.append({"type": "thinking", "thinking": "".join(reply.thinking), "signature": reply.signature})
+        content.append({"type": "text", "text": "".join(reply.text)})
+        usage: dict[str, Any] = _usage(reply.input_tokens, n)
+        usage["service_tier"] = "standard"
+        body = {"id": reply.message_id, "type": "message", "role": "assistant", "model": reply.model,
+                "content": content, "stop_reason": reply.stop_reason, "stop_sequence": None, "usage": usage}
+        record.status = 200
+        record.output_tokens = n
+        record.outcome = kind or "ok"
+        return web.json_response(body, headers=self._headers(record.request_id))
+
+    # -- other endpoints ---------------------------------------------------------------------------
+    async def count_tokens(self, request: web.Request) -> web.Response:
+        request_id = _new_id("req_")
+        try:
+            body, _info = await self._common(request, require_max_tokens=False)
+        except RequestError as exc:
+            return self._error(exc.status, exc.error_type, exc.message, request_id)
+        return web.json_response({"input_tokens": estimate_input_tokens(body)},
+                                 headers={"request-id": request_id})
+
+    async def list_models(self, request: web.Request) -> web.Response:
+        request_id = _new_id("req_")
+        try:
+            check_auth(request.headers, self.state.config.api_keys)
+            q = request.query
+            limit = int(q.get("limit", "20"))
+            if not 1 <= limit <= 1000:
+                raise RequestError(400, "invalid_request_error", "limit: must be between 1 and 1000")
+        except ValueError:
+            return self._error(400, "invalid_request_error", "limit: Input should be a valid integer", request_id)
+        except RequestError as exc:
+            return self._error(exc.status, exc.error_type, exc.message, request_id)
+        page = models.list_page(limit, q.get("after_id"), q.get("before_id"))
+        return web.json_response(page, headers={"request-id": request_id})
+
+    async def get_model(self, request: web.Request) -> web.Response:
+        request_id = _new_id("req_")
+        try:
+            check_auth(request.headers, self.state.config.api_keys)
+        except RequestError as exc:
+            return self._error(exc.status, exc.error_type, exc.message, request_id)
+        model_id = request.match_info["model_id"]
+        info = models.find_model(model_id)
+        if info is None:
+            return self._error(404, "not_found_error", f"model: {model_id}", request_id)
+        return web.json_response(info.as_dict(), headers={"request-id": request_id})
+
+
+@web.middleware
+async def _json_errors(request: web.Request,
+                       handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> web.StreamResponse:
+    """Unknown paths and methods answer in the API's error shape, not aiohttp's text."""
+    try:
+        return await handler(request)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        error_type = "not_found_error" if exc.status == 404 else "invalid_request_error"
+        message = (f"Not found: {request.method} {request.path}" if exc.status == 404
+                   else f"{exc.reason}: {request.method} {request.path}")
+        body = {"type": "error", "error": {"type": error_type, "message": message},
+                "request_id": _new_id("req_")}
+        return web.json_response(body, status=exc.status)
+
+
+def build_app(state: SimState) -> web.Application:
+    app = web.Application(middlewares=[_json_errors], client_max_size=32 * 1024 * 1024)
+    routes = Routes(state)
+    app.router.add_post("/v1/messages", routes.messages)
+    app.router.add_post("/v1/messages/count_tokens", routes.count_tokens)
+    app.router.add_get("/v1/models", routes.list_models)
+    app.router.add_get("/v1/models/{model_id}", routes.get_model)
+    return app

@@ -1,0 +1,122 @@
+"""Simulator settings and the fault-spec parser.
+
+Kept free of aiohttp so the command line can build a config (and report bad flags)
+without importing the server.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+#: Faults answered before any response bytes (an HTTP error status).
+PRE_RESPONSE_FAULTS: tuple[str, ...] = ("rate_limit", "overloaded", "api_error")
+#: Faults that strike a stream after some text has gone out.
+STREAM_FAULTS: tuple[str, ...] = ("stream_error", "disconnect", "stall", "truncate")
+#: Every fault kind `inject()` and `--fail` understand.
+FAULT_KINDS: tuple[str, ...] = PRE_RESPONSE_FAULTS + STREAM_FAULTS
+
+
+@dataclass(slots=True)
+class SimulatorConfig:
+    """How the simulator behaves. Limits of 0 or None mean unlimited; ``port=0`` picks a free port.
+
+    ``burst`` is the bucket capacity in *seconds of refill*: 60 (the default) lets a whole
+    minute's limit go at once; 1 enforces a per-minute limit per second, as the API may.
+    """
+
+    host: str = "127.0.0.1"
+    port: int = 0
+    rpm: int | None = 50
+    itpm: int | None = 100_000
+    otpm: int | None = 20_000
+    burst: float = 60.0
+    ttft_ms: float = 500.0
+    tps: float = 70.0  # output tokens per second; 0 = as fast as possible
+    reply_tokens: int = 300
+    fixed_length: bool = False
+    fixed_latency_ms: float | None = None  # whole reply (TTFT included) takes exactly this long
+    jitter: float = 0.3  # ttft and tps are scaled by a uniform factor in [1-jitter, 1+jitter]
+    seed: int = 0
+    faults: dict[str, float] = field(default_factory=dict)
+    stall_seconds: float = 60.0
+    api_keys: frozenset[str] | set[str] = field(default_factory=frozenset)
+    ping_seconds: float = 5.0  # interval of `ping` events while a stream waits
+    fault_retry_after: float = 1.0  # retry-after (s) of a random or injected `rate_limit` fault
+
+    def __post_init__(self) -> None:
+        self.faults = dict(self.faults)
+        check_faults(self.faults)
+        if self.jitter < 0 or self.jitter >= 1:
+            raise ValueError(f"jitter must be in [0, 1), got {self.jitter}")
+        for name in ("ttft_ms", "tps", "stall_seconds", "ping_seconds", "fault_retry_after"):
+            value = getattr(self, name)
+            if not isinstance(value, (int, float)) or value < 0 or math.isnan(value):
+                raise ValueError(f"{name} must be a number >= 0, got {value!r}")
+        if self.burst <= 0:
+            raise ValueError(f"burst must be > 0 seconds, got {self.burst}")
+        if self.reply_tokens < 1:
+            raise ValueError(f"reply_tokens must be >= 1, got {self.reply_tokens}")
+        if self.fixed_latency_ms is not None and self.fixed_latency_ms < 0:
+            raise ValueError(f"fixed_latency_ms must be >= 0, got {self.fixed_latency_ms}")
+        for name in ("rpm", "itpm", "otpm"):
+            value = getattr(self, name)
+            if value is not None and value < 0:
+                raise ValueError(f"{name} must be >= 0 (0 = unlimited), got {value}")
+
+    def summary(self) -> str:
+        """One line for the startup banner."""
+
+        def lim(v: int | None) -> str:
+            return "unlimited" if not v else str(v)
+
+        parts = [
+            f"rpm={lim(self.rpm)}",
+            f"itpm={lim(self.itpm)}",
+            f"otpm={lim(self.otpm)}",
+            f"ttft={self.ttft_ms:g}ms" if self.fixed_latency_ms is None else f"latency={self.fixed_latency_ms:g}ms",
+            f"tps={self.tps:g}" if self.tps else "tps=unlimited",
+            f"reply≈{self.reply_tokens} tokens",
+            f"seed={self.seed}",
+        ]
+        if self.faults:
+            parts.append("faults=" + ",".join(f"{k}={v:g}" for k, v in self.faults.items()))
+        return " ".join(parts)
+
+
+def check_faults(faults: dict[str, float]) -> None:
+    """Raise ValueError (one line) if a kind is unknown, a rate is outside [0, 1] or they sum past 1."""
+    for kind, rate in faults.items():
+        if kind not in FAULT_KINDS:
+            raise ValueError(f"unknown fault kind {kind!r} (expected one of {', '.join(FAULT_KINDS)})")
+        if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0.0 <= rate <= 1.0:
+            raise ValueError(f"fault rate for {kind} must be a number between 0 and 1, got {rate!r}")
+    total = sum(faults.values())
+    if total > 1.0 + 1e-9:
+        raise ValueError(f"fault rates add up to {total:g}; they must not exceed 1")
+
+
+def parse_faults(spec: str) -> dict[str, float]:
+    """Parse ``"rate_limit=0.05,stall=0.01"`` into ``{"rate_limit": 0.05, "stall": 0.01}``.
+
+    An empty string gives ``{}``. Raises ``ValueError`` with a one-line message on an unknown
+    kind, a missing ``=``, a rate that is not a number in [0, 1], or rates summing past 1.
+    """
+    faults: dict[str, float] = {}
+    for raw in spec.split(","):
+        item = raw.strip()
+        if not item:
+            continue
+        kind, sep, rate_text = item.partition("=")
+        kind = kind.strip().replace("-", "_")
+        if not sep:
+            raise ValueError(f"bad fault {item!r}: expected KIND=RATE, e.g. rate_limit=0.05")
+        try:
+            rate = float(rate_text.strip())
+        except ValueError:
+            raise ValueError(f"bad rate {rate_text.strip()!r} for {kind}: expected a number between 0 and 1") from None
+        if math.isnan(rate):
+            raise ValueError(f"bad rate {rate_text.strip()!r} for {kind}: expected a number between 0 and 1")
+        faults[kind] = rate
+    check_faults(faults)
+    return faults
