@@ -1,0 +1,92 @@
+"""``claude-tui config path | show | init [--force]``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any, TextIO
+
+from .. import config as cfg
+from .. import paths
+
+
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+    parser = subparsers.add_parser(
+        "config",
+        help="show or create the configuration file",
+        description="Settings come from: command-line flag > environment > config file > built-in default.",
+    )
+    parser.add_argument("--file", dest="config_path", default=argparse.SUPPRESS, help="use this config file instead of the usual one")
+    actions = parser.add_subparsers(dest="config_action", metavar="{path,show,init}")
+    actions.add_parser("path", help="print the config file's path")
+    actions.add_parser("show", help="print the effective settings, where each came from, and what it does")
+    init = actions.add_parser("init", help="write a commented default config file (mode 0600)")
+    init.add_argument("--force", action="store_true", help="overwrite an existing file")
+    parser.set_defaults(func=run)
+    return parser
+
+
+def _config_path(ns: Any) -> Any:
+    return getattr(ns, "config_path", None) or paths.config_file()
+
+
+def run(ns: argparse.Namespace, *, out: TextIO | None = None, err: TextIO | None = None) -> int:
+    out = out or sys.stdout
+    err = err or sys.stderr
+    action = getattr(ns, "config_action", None) or "show"
+    path = _config_path(ns)
+    if action == "path":
+        print(path, file=out)
+        return 0
+    if action == "init":
+        try:
+            written = cfg.write_default_config(path, force=getattr(ns, "force", False))
+        except FileExistsError:
+            print(f"config: {path} already exists; not overwriting it (use --force to replace it)", file=err)
+            return 1
+        except OSError as exc:
+            print(f"config: cannot write {path}: {exc.strerror or exc}", file=err)
+            return 1
+        print(f"wrote {written} (mode 0600)", file=out)
+        return 0
+    if action == "show":
+        try:
+            settings = cfg.load_settings(cfg.overrides_from_namespace(ns), path=path)
+        except cfg.ConfigError as exc:
+            print(exc, file=err)
+            return 2
+        out.write(render_settings(settings))
+        return 0
+    print(f"config: unknown action {action!r}", file=err)  # pragma: no cover - argparse rejects it first
+    return 2
+
+
+def _value(spec: cfg.Spec, value: Any) -> str:
+    if spec.secret:
+        return "set" if value else "not set"
+    if value is None:
+        return "(unset)"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return cfg._show(value)
+
+
+def render_settings(settings: cfg.Settings) -> str:
+    """The text of ``config show``: value, source and a one-line explanation per setting."""
+    path = settings.path
+    exists = path is not None and path.exists()
+    lines = [f"config file: {path}" + ("" if exists else "  (not created; `claude-tui config init` writes one)"), ""]
+    rows = [(spec.key, _value(spec, settings.get(spec.key)), settings.source(spec.key), spec.help) for spec in cfg.SPECS]
+    if settings.prices:
+        price_text = ", ".join(
+            f"{model}: in {p.input:g}/out {p.output:g}" for model, p in sorted(settings.prices.items())
+        )
+    else:
+        price_text = "(built-in list prices)"
+    rows.append(("prices", price_text, settings.source("prices"), cfg.PRICES_HELP))
+    width = max(len(f"{key} = {value}") for key, value, _, _ in rows)
+    width = min(width, 48)
+    for key, value, source, help_text in rows:
+        lines.append(f"{f'{key} = {value}':<{width}}  [{source}]")
+        lines.append(f"    {help_text}")
+    return "\n".join(lines) + "\n"
