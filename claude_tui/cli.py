@@ -196,9 +196,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.code
     except KeyboardInterrupt:
         return 130
-    except Exception as exc:  # noqa: BLE001 - a known error type gets one line, never a traceback
-        from_config = type(exc).__name__ in ("ConfigError", "StoreError")
-        if from_config:
+    except Exception as exc:
+        from .config import ConfigError
+
+        if isinstance(exc, ConfigError):  # one clear line naming file, key and line; never a traceback
             print(str(exc), file=sys.stderr)
             return EXIT_USAGE
         raise

@@ -8,6 +8,7 @@ to the job's own handle. Retries are the engine's (tenacity); the SDK client is 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections import deque
 from typing import AsyncIterator, Callable
@@ -31,6 +32,8 @@ from .events import (
 from .job import Job
 from .pricing import PriceTable
 from .retry import RetryPolicy
+
+_log = logging.getLogger("claude_tui.engine")
 
 Listener = Callable[[JobEvent], None]
 Terminal = Done | Failed | Cancelled
@@ -127,7 +130,10 @@ class RequestPool:
 
     def _emit(self, entry: _Entry, event: JobEvent) -> None:
         for listener in tuple(self._listeners):
-            listener(event)
+            try:
+                listener(event)
+            except Exception:  # a faulty consumer must not fail the request it watches
+                _log.exception("event listener %r failed on %s", listener, type(event).__name__)
         entry.handle._deliver(event)
 
     # -- capacity ----------------------------------------------------------------------------

@@ -195,3 +195,15 @@ async def test_real_rate_limit_bucket_nothing_lost_and_no_early_retry(make_sim, 
         next_start = next(ev for ev in events if isinstance(ev, Started) and ev.job_id == backoff.job_id and ev.attempt == backoff.attempt + 1)
         assert next_start.at >= backoff.deadline
     assert sim.stats.status_counts.get(429, 0) == len(backoffs)
+
+
+async def test_a_faulty_listener_does_not_fail_the_request(make_sim, make_pool) -> None:
+    sim = await make_sim()
+    pool = make_pool(sim)
+
+    def broken(event: object) -> None:
+        raise RuntimeError("consumer bug")
+
+    pool.add_listener(broken)
+    outcome = await pool.submit(prompt(1)).result()
+    assert isinstance(outcome, Done) and outcome.attempts == 1
