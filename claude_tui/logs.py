@@ -1,0 +1,199 @@
+"""The log file: one line per request outcome, rotated, never holding the API key.
+
+    setup_logging(settings)                      # once, at start
+    pool.add_listener(RequestLogger(log_prompts=settings.log_prompts).observe)
+
+The file (``<user_log_dir>/claude-tui.log``, 1 MB × 3 backups) and its directory are created
+only when the first record is written. Lines carry job id, status, attempts/retries, timings,
+request id and error kind; prompt and reply text only with ``log_prompts = true``. A filter on
+the handler redacts anything shaped like an Anthropic key (``sk-ant-…``) and the exact key in
+use, in messages, arguments and tracebacks alike.
+"""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+import os
+import re
+from pathlib import Path
+from typing import Any, Iterable
+
+from . import paths
+
+LOGGER_NAME = "claude_tui"
+REDACTED = "[REDACTED]"
+KEY_PATTERN = re.compile(r"sk-ant-[A-Za-z0-9_\-]{3,}")
+_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+log = logging.getLogger(LOGGER_NAME)
+_request_log = logging.getLogger(LOGGER_NAME + ".requests")
+
+
+def redact(text: str, secrets: Iterable[str | None] = ()) -> str:
+    """``text`` with API-key-shaped strings, ``secrets`` and ``$ANTHROPIC_API_KEY`` replaced."""
+    if not text:
+        return text
+    for secret in (*secrets, os.environ.get("ANTHROPIC_API_KEY")):
+        if secret and len(secret) >= 8 and secret in text:
+            text = text.replace(secret, REDACTED)
+    return KEY_PATTERN.sub(REDACTED, text) if "sk-ant-" in text else text
+
+
+class RedactingFilter(logging.Filter):
+    """Replaces API-key-like strings (and the given exact secrets) in the whole record."""
+
+    def __init__(self, secrets: Iterable[str | None] = ()) -> None:
+        super().__init__()
+        self.secrets = [s for s in secrets if s and len(s) >= 8]
+
+    def redact(self, text: str) -> str:
+        return redact(text, self.secrets)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a broken format string: keep what we can
+            message = str(record.msg)
+        record.msg = self.redact(message)
+        record.args = None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = self.redact(record.exc_text)
+        record.exc_info = None  # the redacted exc_text is printed instead
+        if record.stack_info:
+            record.stack_info = self.redact(record.stack_info)
+        return True
+
+
+class _LazyRotatingFileHandler(logging.handlers.RotatingFileHandler):
+    """Creates its directory (0700) and file (0600) on the first record, not before."""
+
+    def _open(self):  # type: ignore[override]
+        Path(self.baseFilename).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd = os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        os.close(fd)
+        return super()._open()
+
+
+_handler: logging.Handler | None = None
+_saved_propagate: bool | None = None
+
+
+def setup_logging(
+    settings: Any = None,
+    *,
+    path: str | os.PathLike[str] | None = None,
+    level: int = logging.INFO,
+    api_key: str | None = None,
+    max_bytes: int = 1_000_000,
+    backups: int = 3,
+) -> logging.Handler:
+    """Attach the rotating file handler to the ``claude_tui`` logger (idempotent: replaces a
+    previous one). ``settings`` (a ``config.Settings``) supplies the key to redact; ``api_key``
+    adds another. Returns the handler."""
+    global _handler, _saved_propagate
+    target = Path(path) if path is not None else paths.log_file()
+    secrets = [getattr(settings, "api_key", None), api_key, os.environ.get("ANTHROPIC_API_KEY")]
+    handler = _LazyRotatingFileHandler(target, maxBytes=max_bytes, backupCount=backups, encoding="utf-8", delay=True)
+    handler.setFormatter(logging.Formatter(_FORMAT))
+    handler.addFilter(RedactingFilter(secrets))
+    handler.setLevel(level)
+    if _handler is not None:
+        log.removeHandler(_handler)
+        _handler.close()
+    _handler = handler
+    log.addHandler(handler)
+    log.setLevel(min(level, log.level) if log.level else level)
+    if _saved_propagate is None:
+        _saved_propagate = log.propagate
+    log.propagate = False  # a TUI owns the terminal: never echo log lines to stderr
+    return handler
+
+
+def teardown_logging() -> None:
+    """Detach and close the handler ``setup_logging`` attached (tests, clean exit)."""
+    global _handler, _saved_propagate
+    if _handler is not None:
+        log.removeHandler(_handler)
+        _handler.close()
+        _handler = None
+    if _saved_propagate is not None:
+        log.propagate = _saved_propagate
+        _saved_propagate = None
+
+
+def _ms(seconds: float | None) -> str:
+    return "-" if seconds is None else f"{seconds * 1000:.0f}"
+
+
+def _q(text: Any) -> str:
+    """A value safe on one key=value line."""
+    if text is None:
+        return "-"
+    s = str(text)
+    if not s or any(c.isspace() for c in s) or '"' in s:
+        return '"' + s.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+    return s
+
+
+class RequestLogger:
+    """A pool listener writing one ``key=value`` line per failed attempt, backoff and outcome."""
+
+    def __init__(self, logger: logging.Logger | None = None, *, log_prompts: bool = False) -> None:
+        self.logger = logger or _request_log
+        self.log_prompts = log_prompts
+
+    def track(self, job: Any) -> None:
+        """Log a submitted job (its prompt only with ``log_prompts``)."""
+        line = f"job={job.id} submitted model={job.model} max_tokens={job.max_tokens}"
+        if self.log_prompts:
+            last = job.messages[-1]["content"] if job.messages else ""
+            line += f" prompt={_q(last)}"
+        self.logger.info(line)
+
+    def observe(self, event: Any) -> None:
+        from .engine.events import AttemptFailed, BackingOff, Cancelled, Done, Failed
+
+        try:
+            if isinstance(event, AttemptFailed):
+                self.logger.warning(
+                    "job=%s attempt=%d failed kind=%s status=%s retryable=%s request_id=%s elapsed_ms=%s message=%s",
+                    event.job_id, event.attempt, event.kind, event.status_code or "-", event.retryable,
+                    event.request_id or "-", _ms(event.ended - event.started), _q(event.message),
+                )
+            elif isinstance(event, BackingOff):
+                self.logger.info(
+                    "job=%s backing_off delay_s=%.2f next_attempt=%d/%d reason=%s status=%s retry_after=%s",
+                    event.job_id, event.delay, event.attempt + 1, event.max_attempts, event.reason,
+                    event.status_code or "-", "yes" if event.from_retry_after else "no",
+                )
+            elif isinstance(event, Done):
+                t, u = event.timings, event.usage
+                line = (
+                    f"job={event.job_id} status=done model={event.model} attempts={event.attempts} retries={event.attempts - 1} "
+                    f"ttft_ms={_ms(t.ttft)} latency_ms={_ms(t.latency)} total_ms={_ms(t.total)} "
+                    f"input_tokens={u.input_tokens} output_tokens={u.output_tokens} "
+                    f"cost={'-' if event.cost is None else f'{event.cost:.6f}'} stop_reason={event.stop_reason or '-'} "
+                    f"request_id={event.request_id or '-'}"
+                )
+                if self.log_prompts:
+                    line += f" reply={_q(event.text)}"
+                self.logger.info(line)
+            elif isinstance(event, Failed):
+                t = event.timings
+                self.logger.error(
+                    "job=%s status=failed kind=%s status_code=%s attempts=%d retries=%d retryable=%s total_ms=%s request_id=%s message=%s",
+                    event.job_id, event.kind, event.status_code or "-", event.attempts, max(0, event.attempts - 1),
+                    event.retryable, _ms(t.total), event.request_id or "-", _q(event.message),
+                )
+            elif isinstance(event, Cancelled):
+                self.logger.info(
+                    "job=%s status=cancelled attempts=%d total_ms=%s kept_chars=%d",
+                    event.job_id, event.attempts, _ms(event.timings.total), len(event.partial_text),
+                )
+        except Exception:  # logging must never break the pool
+            pass
+
+    __call__ = observe

@@ -1,0 +1,487 @@
+"""The SQLite history: conversations, messages and one row per request attempt.
+
+WAL journal, a busy timeout and short transactions, so two processes (the app and a headless
+run) can write at once. Opening migrates the schema, marks messages left ``streaming`` by a
+dead process as ``interrupted``, and moves an unreadable file aside instead of overwriting it.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+import sqlite3
+import threading
+import time
+from collections import defaultdict
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+from .. import paths
+from ..logs import redact
+from .models import Attempt, Conversation, ConversationSummary, Message, StatsRow, percentiles
+from .schema import ATTEMPT_STATUSES, LATEST, MESSAGE_STATUSES, MIGRATIONS
+
+__all__ = ["HistoryError", "HistoryStore"]
+
+_SQLITE_CORRUPT = 11
+_SQLITE_NOTADB = 26
+
+
+class HistoryError(Exception):
+    """The history database cannot be used. ``str()`` is one line."""
+
+
+class _Unreadable(Exception):
+    pass
+
+
+def _is_corruption(exc: sqlite3.DatabaseError) -> bool:
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None and (code & 0xFF) in (_SQLITE_CORRUPT, _SQLITE_NOTADB):
+        return True
+    text = str(exc).lower()
+    return "not a database" in text or "malformed" in text or "corrupt" in text
+
+
+def _pid_alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    except OSError:
+        return False
+    return True
+
+
+def _usage_json(usage: Any) -> str | None:
+    if usage is None:
+        return None
+    if hasattr(usage, "as_dict"):
+        usage = usage.as_dict()
+    return json.dumps(dict(usage), sort_keys=True)
+
+
+def _like(text: str) -> str:
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+class HistoryStore:
+    """Open with ``HistoryStore.open()``; safe to share between threads of one process."""
+
+    def __init__(self, conn: sqlite3.Connection, path: Path, *, notice: str | None = None) -> None:
+        self._conn = conn
+        self._lock = threading.RLock()
+        self.path = path
+        #: One line for the app to show when opening needed attention (e.g. a corrupt file moved
+        #: aside), else None.
+        self.notice = notice
+        #: Messages found ``streaming`` by a dead process at open, now ``interrupted``.
+        self.recovered: list[int] = []
+
+    # -- opening ------------------------------------------------------------------------------
+    @classmethod
+    def open(cls, path: str | os.PathLike[str] | None = None, *, busy_timeout: float = 10.0) -> "HistoryStore":
+        """Open (creating if needed) the history at ``path`` (default: the user data dir)."""
+        if path is None:
+            paths.ensure_data_dir()
+            db = paths.history_db()
+        else:
+            db = Path(path).expanduser()
+            db.parent.mkdir(parents=True, exist_ok=True)
+        notice = None
+        try:
+            conn = cls._connect(db, busy_timeout)
+        except _Unreadable as exc:
+            moved = _move_aside(db)
+            notice = f"history database was unreadable ({exc}); moved to {moved}; started a new one"
+            try:
+                conn = cls._connect(db, busy_timeout)
+            except _Unreadable as again:  # pragma: no cover - a fresh file should always open
+                raise HistoryError(f"history database {db} cannot be created: {again}") from None
+        store = cls(conn, db, notice=notice)
+        store._recover_streaming()
+        return store
+
+    @staticmethod
+    def _connect(db: Path, busy_timeout: float) -> sqlite3.Connection:
+        # Check the header ourselves first: SQLite, handed a file that is not a database, may
+        # still delete or reset its -wal on close, and we want every byte kept for the move.
+        try:
+            with open(db, "rb") as fh:
+                header = fh.read(16)
+        except FileNotFoundError:
+            header = None
+        except OSError as exc:
+            raise HistoryError(f"history database {db} cannot be read: {exc.strerror or exc}") from None
+        if header and header != b"SQLite format 3\x00":
+            raise _Unreadable("file is not a database")
+        if header is None:
+            try:  # history holds prompts: private from the start (-wal/-shm inherit the mode)
+                os.close(os.open(db, os.O_WRONLY | os.O_CREAT, 0o600))
+            except OSError as exc:
+                raise HistoryError(f"history database {db} cannot be created: {exc.strerror or exc}") from None
+        try:
+            conn = sqlite3.connect(db, timeout=busy_timeout, isolation_level=None, check_same_thread=False)
+        except sqlite3.Error as exc:
+            raise HistoryError(f"history database {db} cannot be opened: {exc}") from None
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
+            conn.execute("PRAGMA journal_mode = WAL")  # fails here on a file that is not a database
+            conn.execute("PRAGMA synchronous = NORMAL")  # WAL + NORMAL: safe against a killed process
+            conn.execute("PRAGMA foreign_keys = ON")
+            check = conn.execute("PRAGMA quick_check(1)").fetchone()[0]
+            if check != "ok":
+                raise _Unreadable(f"integrity check failed: {check}")
+            _migrate(conn)
+        except _Unreadable:
+            conn.close()
+            raise
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            if _is_corruption(exc):
+                raise _Unreadable(str(exc)) from None
+            raise HistoryError(f"history database {db} cannot be used: {exc}") from None
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    def _recover_streaming(self) -> None:
+        with self._tx() as conn:
+            rows = conn.execute("SELECT id, writer_pid FROM messages WHERE status = 'streaming'").fetchall()
+            dead = [mid for mid, pid in rows if not _pid_alive(pid)]
+            for mid in dead:
+                conn.execute("UPDATE messages SET status = 'interrupted', writer_pid = NULL WHERE id = ?", (mid,))
+        self.recovered = dead
+
+    @property
+    def schema_version(self) -> int:
+        with self._lock:
+            return self._conn.execute("PRAGMA user_version").fetchone()[0]
+
+    def close(self) -> None:
+        """Close; this process's messages still ``streaming`` become ``interrupted``."""
+        with self._lock:
+            if self._conn is None:
+                return
+            try:
+                self._conn.execute(
+                    "UPDATE messages SET status = 'interrupted', writer_pid = NULL WHERE status = 'streaming' AND writer_pid = ?",
+                    (os.getpid(),),
+                )
+            except sqlite3.Error:
+                pass
+            self._conn.close()
+            self._conn = None  # type: ignore[assignment]
+
+    def __enter__(self) -> "HistoryStore":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            conn = self._conn
+            if conn is None:
+                raise HistoryError("history store is closed")
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    def _query(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            if self._conn is None:
+                raise HistoryError("history store is closed")
+            cur = self._conn.execute(sql, tuple(params))
+            cur.row_factory = sqlite3.Row
+            return cur.fetchall()
+
+    # -- conversations ------------------------------------------------------------------------
+    def create_conversation(self, title: str = "", model: str = "", system: str | None = None) -> int:
+        now = time.time()
+        with self._tx() as conn:
+            cur = conn.execute(
+                "INSERT INTO conversations (title, model, system, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
+                (redact(title or ""), model, redact(system) if system else system, now, now),
+            )
+            return int(cur.lastrowid)
+
+    def rename(self, conversation_id: int, title: str) -> bool:
+        with self._tx() as conn:
+            cur = conn.execute("UPDATE conversations SET title = ?, updated_at = ? WHERE id = ?", (redact(title), time.time(), conversation_id))
+            return cur.rowcount > 0
+
+    def set_model(self, conversation_id: int, model: str, system: str | None = None) -> bool:
+        with self._tx() as conn:
+            cur = conn.execute(
+                "UPDATE conversations SET model = ?, system = ?, updated_at = ? WHERE id = ?", (model, redact(system) if system else system, time.time(), conversation_id)
+            )
+            return cur.rowcount > 0
+
+    def delete(self, conversation_id: int) -> bool:
+        """Delete a conversation and its messages (its attempt rows stay, unlinked, for spend stats)."""
+        with self._tx() as conn:
+            cur = conn.execute("DELETE FROM conversations WHERE id = ?", (conversation_id,))
+            return cur.rowcount > 0
+
+    def list_conversations(self, search: str | None = None, limit: int = 50, offset: int = 0) -> list[ConversationSummary]:
+        """Newest (last updated) first; ``search`` matches titles and message text (case-insensitive)."""
+        where, params = "", []
+        if search:
+            where = (
+                "WHERE c.title LIKE ? ESCAPE '\\' OR EXISTS (SELECT 1 FROM messages s "
+                "WHERE s.conversation_id = c.id AND (s.text LIKE ? ESCAPE '\\'))"
+            )
+            params = [_like(search), _like(search)]
+        rows = self._query(
+            f"""
+            SELECT c.id, c.title, c.model, c.created_at, c.updated_at, c.open_tab,
+                   (SELECT COUNT(*) FROM messages m WHERE m.conversation_id = c.id) AS message_count,
+                   (SELECT substr(m.text, 1, 200) FROM messages m WHERE m.conversation_id = c.id AND m.role = 'user'
+                    ORDER BY m.id LIMIT 1) AS preview
+            FROM conversations c {where}
+            ORDER BY c.updated_at DESC, c.id DESC LIMIT ? OFFSET ?
+            """,
+            [*params, int(limit), int(offset)],
+        )
+        return [
+            ConversationSummary(r["id"], r["title"], r["model"], r["created_at"], r["updated_at"], r["open_tab"], r["message_count"], r["preview"] or "")
+            for r in rows
+        ]
+
+    def get_conversation(self, conversation_id: int) -> Conversation | None:
+        rows = self._query("SELECT * FROM conversations WHERE id = ?", (conversation_id,))
+        if not rows:
+            return None
+        c = rows[0]
+        messages = tuple(self._message(r) for r in self._query("SELECT * FROM messages WHERE conversation_id = ? ORDER BY id", (conversation_id,)))
+        return Conversation(c["id"], c["title"], c["model"], c["system"], c["created_at"], c["updated_at"], c["open_tab"], messages)
+
+    def get_message(self, message_id: int) -> Message | None:
+        rows = self._query("SELECT * FROM messages WHERE id = ?", (message_id,))
+        return self._message(rows[0]) if rows else None
+
+    @staticmethod
+    def _message(r: sqlite3.Row) -> Message:
+        usage = json.loads(r["usage"]) if r["usage"] else None
+        return Message(
+            r["id"], r["conversation_id"], r["role"], r["text"], r["thinking"], r["stop_reason"], usage, r["cost"], r["status"],
+            r["created_at"], r["updated_at"],
+        )
+
+    def open_tabs(self) -> list[int]:
+        """Ids of the conversations that were open as tabs, in tab order."""
+        return [r["id"] for r in self._query("SELECT id FROM conversations WHERE open_tab IS NOT NULL ORDER BY open_tab, id")]
+
+    def set_open_tabs(self, conversation_ids: Iterable[int]) -> None:
+        ids = list(conversation_ids)
+        with self._tx() as conn:
+            conn.execute("UPDATE conversations SET open_tab = NULL WHERE open_tab IS NOT NULL")
+            for position, cid in enumerate(ids):
+                conn.execute("UPDATE conversations SET open_tab = ? WHERE id = ?", (position, cid))
+
+    # -- messages -----------------------------------------------------------------------------
+    def _add_message(self, conversation_id: int, role: str, text: str, status: str, writer_pid: int | None = None) -> int:
+        now = time.time()
+        with self._tx() as conn:
+            cur = conn.execute(
+                "INSERT INTO messages (conversation_id, role, text, status, created_at, updated_at, writer_pid) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (conversation_id, role, redact(text), status, now, now, writer_pid),
+            )
+            conn.execute("UPDATE conversations SET updated_at = ? WHERE id = ?", (now, conversation_id))
+            return int(cur.lastrowid)
+
+    def add_user_message(self, conversation_id: int, text: str) -> int:
+        """Store the prompt (call before the request is sent)."""
+        return self._add_message(conversation_id, "user", text, "complete")
+
+    def add_assistant_message(self, conversation_id: int, text: str, *, status: str = "complete") -> int:
+        """A finished assistant message in one go (imports, tests)."""
+        return self._add_message(conversation_id, "assistant", text, status)
+
+    def start_assistant_message(self, conversation_id: int) -> int:
+        """An empty assistant message in status ``streaming``, owned by this process."""
+        return self._add_message(conversation_id, "assistant", "", "streaming", os.getpid())
+
+    def update_assistant_text(self, message_id: int, text: str, thinking: str = "") -> None:
+        """Save the reply so far. Cheap, but call it through a ``StreamingWriter`` (≤ 2×/s)."""
+        with self._lock:
+            if self._conn is None:
+                raise HistoryError("history store is closed")
+            self._conn.execute("UPDATE messages SET text = ?, thinking = ?, updated_at = ? WHERE id = ?", (redact(text), redact(thinking), time.time(), message_id))
+
+    def finish_assistant_message(
+        self,
+        message_id: int,
+        text: str,
+        thinking: str = "",
+        stop_reason: str | None = None,
+        usage: Any = None,
+        cost: float | None = None,
+        status: str = "complete",
+    ) -> None:
+        if status not in MESSAGE_STATUSES or status == "streaming":
+            raise ValueError(f"a finished message's status must be one of complete, interrupted, failed, cancelled; got {status!r}")
+        now = time.time()
+        with self._tx() as conn:
+            conn.execute(
+                "UPDATE messages SET text = ?, thinking = ?, stop_reason = ?, usage = ?, cost = ?, status = ?, updated_at = ?, "
+                "writer_pid = NULL WHERE id = ?",
+                (redact(text), redact(thinking or ""), stop_reason, _usage_json(usage), cost, status, now, message_id),
+            )
+            conn.execute("UPDATE conversations SET updated_at = ? WHERE id = (SELECT conversation_id FROM messages WHERE id = ?)", (now, message_id))
+
+    # -- attempts -----------------------------------------------------------------------------
+    def record_attempt(
+        self,
+        job_id: str,
+        *,
+        attempt: int,
+        status: str,
+        model: str | None = None,
+        conversation_id: int | None = None,
+        message_id: int | None = None,
+        error_kind: str | None = None,
+        error_message: str | None = None,
+        status_code: int | None = None,
+        started_at: float | None = None,
+        ended_at: float | None = None,
+        ttft_ms: float | None = None,
+        latency_ms: float | None = None,
+        input_tokens: int = 0,
+        output_tokens: int = 0,
+        cache_write_tokens: int = 0,
+        cache_read_tokens: int = 0,
+        cost: float | None = None,
+        request_id: str | None = None,
+        retries: int = 0,
+    ) -> int:
+        """One request attempt (times are wall clock, epoch seconds). Returns the row id."""
+        if status not in ATTEMPT_STATUSES:
+            raise ValueError(f"attempt status must be one of {', '.join(ATTEMPT_STATUSES)}; got {status!r}")
+        with self._tx() as conn:
+            cur = conn.execute(
+                """INSERT INTO attempts (job_id, conversation_id, message_id, model, attempt, status, error_kind, error_message,
+                   status_code, started_at, ended_at, ttft_ms, latency_ms, input_tokens, output_tokens, cache_write_tokens,
+                   cache_read_tokens, cost, request_id, retries)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                (job_id, conversation_id, message_id, model, attempt, status, error_kind, redact(error_message or "") or None, status_code, started_at,
+                 ended_at, ttft_ms, latency_ms, input_tokens, output_tokens, cache_write_tokens, cache_read_tokens, cost, request_id,
+                 retries),
+            )
+            return int(cur.lastrowid)
+
+    def set_attempt_status(self, attempt_row_id: int, status: str) -> None:
+        if status not in ATTEMPT_STATUSES:
+            raise ValueError(f"attempt status must be one of {', '.join(ATTEMPT_STATUSES)}; got {status!r}")
+        with self._tx() as conn:
+            conn.execute("UPDATE attempts SET status = ? WHERE id = ?", (status, attempt_row_id))
+
+    def attempts(self, *, job_id: str | None = None, conversation_id: int | None = None, limit: int | None = None) -> list[Attempt]:
+        clauses, params = [], []
+        if job_id is not None:
+            clauses.append("job_id = ?")
+            params.append(job_id)
+        if conversation_id is not None:
+            clauses.append("conversation_id = ?")
+            params.append(conversation_id)
+        where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
+        tail = f" LIMIT {int(limit)}" if limit else ""
+        cols = ", ".join(Attempt.__slots__)  # type: ignore[attr-defined]
+        rows = self._query(f"SELECT {cols} FROM attempts {where} ORDER BY id{tail}", params)
+        return [Attempt(*tuple(r)) for r in rows]
+
+    # -- stats --------------------------------------------------------------------------------
+    def stats(self, *, since: float | None = None, until: float | None = None) -> list[StatsRow]:
+        """Per local day and model: requests, tokens, cost, and latency/TTFT p50/p95/p99 (ms)."""
+        clauses, params = [], []
+        if since is not None:
+            clauses.append("COALESCE(started_at, ended_at) >= ?")
+            params.append(since)
+        if until is not None:
+            clauses.append("COALESCE(started_at, ended_at) < ?")
+            params.append(until)
+        where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
+        rows = self._query(
+            f"""SELECT job_id, COALESCE(model, '?') AS model, status, COALESCE(started_at, ended_at, 0) AS at, ttft_ms, latency_ms,
+                       input_tokens, output_tokens, cache_write_tokens, cache_read_tokens, cost
+                FROM attempts {where}""",
+            params,
+        )
+        groups: dict[tuple[str, str], list[sqlite3.Row]] = defaultdict(list)
+        for r in rows:
+            day = _dt.datetime.fromtimestamp(r["at"]).strftime("%Y-%m-%d")
+            groups[(day, r["model"])].append(r)
+        out = []
+        for (day, model), items in sorted(groups.items()):
+            ok = [r for r in items if r["status"] == "ok"]
+            out.append(
+                StatsRow(
+                    day=day,
+                    model=model,
+                    requests=len(items),
+                    jobs=len({r["job_id"] for r in items}),
+                    errors=sum(1 for r in items if r["status"] != "ok"),
+                    input_tokens=sum(r["input_tokens"] for r in items),
+                    output_tokens=sum(r["output_tokens"] for r in items),
+                    cache_write_tokens=sum(r["cache_write_tokens"] for r in items),
+                    cache_read_tokens=sum(r["cache_read_tokens"] for r in items),
+                    cost=sum(r["cost"] or 0.0 for r in items),
+                    latency_ms=percentiles([r["latency_ms"] for r in ok if r["latency_ms"] is not None]),
+                    ttft_ms=percentiles([r["ttft_ms"] for r in ok if r["ttft_ms"] is not None]),
+                )
+            )
+        return out
+
+    def integrity_check(self) -> str:
+        with self._lock:
+            return self._conn.execute("PRAGMA integrity_check").fetchone()[0]
+
+
+def _migrate(conn: sqlite3.Connection) -> None:
+    """Apply the migrations this database lacks, each in its own transaction."""
+    while True:
+        conn.execute("BEGIN IMMEDIATE")  # re-read the version under the write lock: another process may migrate too
+        try:
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            if version > LATEST:
+                raise HistoryError(f"history database schema version {version} is newer than this claude-tui knows ({LATEST}); upgrade claude-tui")
+            if version == LATEST:
+                conn.execute("COMMIT")
+                return
+            for statement in MIGRATIONS[version]:
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {version + 1}")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+
+def _move_aside(db: Path) -> Path:
+    """Rename ``db`` (and its -wal/-shm) to ``db.corrupt-YYYYmmdd-HHMMSS``, never over an existing file."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    target = db.with_name(f"{db.name}.corrupt-{stamp}")
+    n = 2
+    while any(Path(str(target) + suffix).exists() for suffix in ("", "-wal", "-shm")):
+        target = db.with_name(f"{db.name}.corrupt-{stamp}-{n}")
+        n += 1
+    for suffix in ("", "-wal", "-shm"):
+        src = Path(str(db) + suffix)
+        if src.exists():
+            os.replace(src, Path(str(target) + suffix))
+    return target

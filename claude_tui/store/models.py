@@ -1,0 +1,134 @@
+"""What the history store hands back: plain frozen dataclasses (no sqlite rows leak out)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    id: int
+    conversation_id: int
+    role: str  # "user" | "assistant"
+    text: str
+    thinking: str
+    stop_reason: str | None
+    usage: dict[str, int] | None
+    cost: float | None
+    status: str  # complete | streaming | interrupted | failed | cancelled
+    created_at: float  # epoch seconds
+    updated_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class Conversation:
+    id: int
+    title: str
+    model: str
+    system: str | None
+    created_at: float
+    updated_at: float
+    open_tab: int | None
+    messages: tuple[Message, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["messages"] = [asdict(m) for m in self.messages]
+        return data
+
+    def api_messages(self) -> list[dict[str, str]]:
+        """The conversation in the Messages API's shape, for continuing it.
+
+        User messages, plus assistant messages with text (a complete reply, or the part kept
+        from an interrupted one). Consecutive same-role messages are joined so roles alternate.
+        """
+        out: list[dict[str, str]] = []
+        for m in self.messages:
+            if m.role == "assistant" and not m.text:
+                continue
+            if out and out[-1]["role"] == m.role:
+                out[-1] = {"role": m.role, "content": out[-1]["content"] + "\n\n" + m.text}
+            else:
+                out.append({"role": m.role, "content": m.text})
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationSummary:
+    id: int
+    title: str
+    model: str
+    created_at: float
+    updated_at: float
+    open_tab: int | None
+    message_count: int
+    preview: str  # the start of the first user message
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    id: int
+    job_id: str
+    conversation_id: int | None
+    message_id: int | None
+    model: str | None
+    attempt: int
+    status: str  # ok | error (was retried) | failed (the last one) | cancelled
+    error_kind: str | None
+    error_message: str | None
+    status_code: int | None
+    started_at: float | None
+    ended_at: float | None
+    ttft_ms: float | None
+    latency_ms: float | None
+    input_tokens: int
+    output_tokens: int
+    cache_write_tokens: int
+    cache_read_tokens: int
+    cost: float | None
+    request_id: str | None
+    retries: int
+
+
+@dataclass(frozen=True, slots=True)
+class Percentiles:
+    p50: float | None = None
+    p95: float | None = None
+    p99: float | None = None
+    count: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class StatsRow:
+    """One day (local time) and model. Latencies in milliseconds, over successful attempts."""
+
+    day: str  # YYYY-MM-DD
+    model: str
+    requests: int  # attempts sent
+    jobs: int  # distinct jobs
+    errors: int  # attempts that did not succeed
+    input_tokens: int
+    output_tokens: int
+    cache_write_tokens: int
+    cache_read_tokens: int
+    cost: float
+    latency_ms: Percentiles = field(default_factory=Percentiles)
+    ttft_ms: Percentiles = field(default_factory=Percentiles)
+
+
+def percentile(values: list[float], q: float) -> float | None:
+    """The q-th percentile (0..100) by linear interpolation between closest ranks (numpy's default)."""
+    if not values:
+        return None
+    data = sorted(values)
+    if len(data) == 1:
+        return float(data[0])
+    pos = (len(data) - 1) * q / 100.0
+    lo = int(pos)
+    hi = min(lo + 1, len(data) - 1)
+    return float(data[lo] + (data[hi] - data[lo]) * (pos - lo))
+
+
+def percentiles(values: list[float]) -> Percentiles:
+    return Percentiles(percentile(values, 50), percentile(values, 95), percentile(values, 99), len(values))

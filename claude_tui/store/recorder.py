@@ -1,0 +1,300 @@
+"""The history's pool listener: engine events in, attempt rows (and streamed replies) out.
+
+    store = HistoryStore.open()
+    recorder = HistoryRecorder(store, prices=settings.price_table())
+    pool.add_listener(recorder.observe)
+
+    conv = store.create_conversation("title", model, system)
+    store.add_user_message(conv, prompt)                 # before the request is sent
+    msg = store.start_assistant_message(conv)
+    pool.submit(Job(..., tag=HistoryTag(conv, msg)))     # the recorder streams and finishes msg
+
+Jobs without a ``HistoryTag`` (headless runs) still get their attempt rows, unlinked.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..engine.events import (
+    AttemptFailed,
+    Cancelled,
+    Done,
+    Failed,
+    FirstToken,
+    Queued,
+    Started,
+    TextDelta,
+    ThinkingDelta,
+    Timings,
+)
+from .db import HistoryError, HistoryStore
+from .writer import StreamingWriter
+
+log = logging.getLogger("claude_tui.store")
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryTag:
+    """``Job.tag`` for a job that belongs to a stored conversation (hashable: usable by Metrics.for_tag)."""
+
+    conversation_id: int | None = None
+    message_id: int | None = None  # the assistant message the reply streams into
+    model: str | None = None  # recorded on attempt rows when no Done says which model answered
+    extra: Any = None  # free for the app (a tab id)
+
+
+def _tag_ids(tag: Any) -> tuple[int | None, int | None, str | None]:
+    if tag is None:
+        return None, None, None
+    if isinstance(tag, tuple) and len(tag) == 2 and all(x is None or isinstance(x, int) for x in tag):
+        return tag[0], tag[1], None
+    return getattr(tag, "conversation_id", None), getattr(tag, "message_id", None), getattr(tag, "model", None)
+
+
+@dataclass
+class _JobState:
+    conversation_id: int | None = None
+    message_id: int | None = None
+    model: str | None = None
+    attempt: int = 0
+    ttft: dict[int, float] = field(default_factory=dict)
+    recorded_attempt: int = 0  # the last attempt that has a row
+    last_row: int | None = None
+    writer: StreamingWriter | None = None
+
+
+def _wall(monotonic_at: float | None) -> float | None:
+    """A ``time.monotonic()`` reading as epoch seconds."""
+    if monotonic_at is None:
+        return None
+    return time.time() - (time.monotonic() - monotonic_at)
+
+
+def _ms(seconds: float | None) -> float | None:
+    return None if seconds is None else seconds * 1000.0
+
+
+class HistoryRecorder:
+    """Call ``observe(event)`` for every pool event (``pool.add_listener(recorder.observe)``).
+
+    - ``AttemptFailed`` → an attempt row (``error``; turned ``failed`` when ``Failed`` follows)
+    - ``Done`` → an ``ok`` attempt row; the tagged message finished ``complete``
+    - ``Failed`` → the tagged message finished ``failed`` with the partial text
+    - ``Cancelled`` → a ``cancelled`` row for an attempt that was in flight; message ``cancelled``
+    - ``TextDelta``/``ThinkingDelta`` → the tagged message saved through a ``StreamingWriter``
+
+    Database errors are logged and kept in ``last_error``, never raised into the pool.
+    """
+
+    def __init__(
+        self,
+        store: HistoryStore,
+        *,
+        prices: Any = None,
+        stream_messages: bool = True,
+        record_untagged: bool = True,
+        interval: float = 0.5,
+    ) -> None:
+        self.store = store
+        self.prices = prices  # engine.pricing.PriceTable, for the cost of failed attempts
+        self.stream_messages = stream_messages
+        self.record_untagged = record_untagged
+        self.interval = interval
+        self.last_error: Exception | None = None
+        self._jobs: dict[str, _JobState] = {}
+
+    def track(self, job: Any) -> None:
+        """Optional: tell the recorder a job's model and tag before its events arrive."""
+        state = self._state(job.id)
+        cid, mid, model = _tag_ids(getattr(job, "tag", None))
+        state.conversation_id = state.conversation_id or cid
+        state.message_id = state.message_id or mid
+        state.model = getattr(job, "model", None) or model or state.model
+
+    def _state(self, job_id: str) -> _JobState:
+        state = self._jobs.get(job_id)
+        if state is None:
+            state = self._jobs[job_id] = _JobState()
+        return state
+
+    def observe(self, event: Any) -> None:
+        try:
+            self._observe(event)
+        except (sqlite3.Error, HistoryError, OSError) as exc:
+            self.last_error = exc
+            log.warning("history: could not record %s for %s: %s", type(event).__name__, event.job_id, exc)
+
+    __call__ = observe
+
+    def _observe(self, event: Any) -> None:
+        if isinstance(event, Queued):
+            state = self._state(event.job_id)
+            cid, mid, model = _tag_ids(getattr(event, "tag", None))
+            state.conversation_id = state.conversation_id or cid
+            state.message_id = state.message_id or mid
+            state.model = state.model or model
+            return
+        state = self._jobs.get(event.job_id)
+        if state is None:
+            if not isinstance(event, (Started, AttemptFailed, Done, Failed, Cancelled)):
+                return
+            state = self._state(event.job_id)
+        if isinstance(event, Started):
+            state.attempt = event.attempt
+            if event.attempt > 1 and state.writer is not None:
+                state.writer.reset()
+        elif isinstance(event, FirstToken):
+            state.ttft[event.attempt] = event.ttft
+        elif isinstance(event, (TextDelta, ThinkingDelta)):
+            writer = self._writer(state)
+            if writer is not None:
+                if isinstance(event, TextDelta):
+                    writer.append(text=event.text)
+                else:
+                    writer.append(thinking=event.text)
+        elif isinstance(event, AttemptFailed):
+            self._attempt_failed(event, state)
+        elif isinstance(event, Done):
+            self._done(event, state)
+        elif isinstance(event, Failed):
+            self._failed(event, state)
+        elif isinstance(event, Cancelled):
+            self._cancelled(event, state)
+
+    def _writer(self, state: _JobState) -> StreamingWriter | None:
+        if not self.stream_messages or state.message_id is None:
+            return None
+        if state.writer is None:
+            state.writer = StreamingWriter(self.store, state.message_id, interval=self.interval)
+        return state.writer
+
+    def _model(self, state: _JobState) -> str | None:
+        if state.model is None and state.conversation_id is not None:
+            conv = self.store.get_conversation(state.conversation_id)
+            state.model = conv.model if conv else None
+        return state.model
+
+    def _cost(self, model: str | None, usage: Any) -> float | None:
+        if self.prices is None or model is None:
+            return None
+        return self.prices.cost(model, usage)
+
+    def _linked(self, state: _JobState) -> bool:
+        return self.record_untagged or state.conversation_id is not None or state.message_id is not None
+
+    def _row(self, event: Any, state: _JobState, **values: Any) -> None:
+        if not self._linked(state):
+            return
+        state.last_row = self.store.record_attempt(
+            event.job_id, conversation_id=state.conversation_id, message_id=state.message_id, **values
+        )
+        state.recorded_attempt = values["attempt"]
+
+    def _attempt_failed(self, event: AttemptFailed, state: _JobState) -> None:
+        model = self._model(state)
+        ttft = state.ttft.get(event.attempt)
+        u = event.usage
+        self._row(
+            event,
+            state,
+            attempt=event.attempt,
+            status="error",
+            model=model,
+            error_kind=event.kind,
+            error_message=event.message,
+            status_code=event.status_code,
+            started_at=_wall(event.started),
+            ended_at=_wall(event.ended),
+            ttft_ms=_ms(ttft),
+            latency_ms=_ms(event.ended - event.started),
+            input_tokens=u.input_tokens,
+            output_tokens=u.output_tokens,
+            cache_write_tokens=u.cache_creation_input_tokens,
+            cache_read_tokens=u.cache_read_input_tokens,
+            cost=self._cost(model, u),
+            request_id=event.request_id,
+            retries=event.attempt - 1,
+        )
+
+    def _timing_values(self, timings: Timings) -> dict[str, Any]:
+        return dict(
+            started_at=_wall(timings.started),
+            ended_at=_wall(timings.finished),
+            ttft_ms=_ms(timings.ttft),
+            latency_ms=_ms(timings.latency),
+        )
+
+    def _done(self, event: Done, state: _JobState) -> None:
+        self._jobs.pop(event.job_id, None)
+        u = event.usage
+        cost = event.cost if event.cost is not None else self._cost(event.model, u)
+        self._row(
+            event,
+            state,
+            attempt=event.attempts,
+            status="ok",
+            model=event.model or self._model(state),
+            input_tokens=u.input_tokens,
+            output_tokens=u.output_tokens,
+            cache_write_tokens=u.cache_creation_input_tokens,
+            cache_read_tokens=u.cache_read_input_tokens,
+            cost=cost,
+            request_id=event.request_id,
+            retries=max(0, event.attempts - 1),
+            **self._timing_values(event.timings),
+        )
+        self._finish_message(state, event.text, event.thinking, "complete", stop_reason=event.stop_reason, usage=u, cost=cost)
+
+    def _failed(self, event: Failed, state: _JobState) -> None:
+        self._jobs.pop(event.job_id, None)
+        if state.last_row is not None and state.recorded_attempt == event.attempts:
+            self.store.set_attempt_status(state.last_row, "failed")
+        else:
+            model = self._model(state)
+            u = event.usage
+            self._row(
+                event,
+                state,
+                attempt=event.attempts,
+                status="failed",
+                model=model,
+                error_kind=event.kind,
+                error_message=event.message,
+                status_code=event.status_code,
+                input_tokens=u.input_tokens,
+                output_tokens=u.output_tokens,
+                cache_write_tokens=u.cache_creation_input_tokens,
+                cache_read_tokens=u.cache_read_input_tokens,
+                cost=self._cost(model, u),
+                request_id=event.request_id,
+                retries=max(0, event.attempts - 1),
+                **self._timing_values(event.timings),
+            )
+        text = event.partial_text or (state.writer.text if state.writer else "")
+        self._finish_message(state, text, None, "failed", usage=event.usage)
+
+    def _cancelled(self, event: Cancelled, state: _JobState) -> None:
+        self._jobs.pop(event.job_id, None)
+        if event.attempts > state.recorded_attempt:  # an attempt was in flight
+            self._row(
+                event,
+                state,
+                attempt=event.attempts,
+                status="cancelled",
+                model=self._model(state),
+                retries=max(0, event.attempts - 1),
+                **self._timing_values(event.timings),
+            )
+        text = event.partial_text or (state.writer.text if state.writer else "")
+        self._finish_message(state, text, None, "cancelled")
+
+    def _finish_message(self, state: _JobState, text: str, thinking: str | None, status: str, **extra: Any) -> None:
+        if not self.stream_messages or state.message_id is None:
+            return
+        writer = state.writer or StreamingWriter(self.store, state.message_id, interval=self.interval)
+        writer.finish(text, thinking if thinking is not None else writer.thinking, status=status, **extra)

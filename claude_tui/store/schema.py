@@ -1,0 +1,80 @@
+"""The history schema, as ordered migrations. ``PRAGMA user_version`` is the number applied.
+
+Never edit a released migration: append a new one. Each runs inside one transaction together
+with the ``user_version`` bump, so a crash mid-migration leaves the previous version intact.
+"""
+
+from __future__ import annotations
+
+MESSAGE_STATUSES = ("complete", "streaming", "interrupted", "failed", "cancelled")
+ATTEMPT_STATUSES = ("ok", "error", "failed", "cancelled")
+
+# 1: the first release.
+V1 = [
+    """
+    CREATE TABLE conversations (
+        id          INTEGER PRIMARY KEY,
+        title       TEXT NOT NULL DEFAULT '',
+        model       TEXT NOT NULL,
+        system      TEXT,
+        created_at  REAL NOT NULL,            -- wall clock, epoch seconds
+        updated_at  REAL NOT NULL,
+        open_tab    INTEGER                   -- position among the open tabs; NULL = not open
+    )
+    """,
+    """
+    CREATE TABLE messages (
+        id               INTEGER PRIMARY KEY,
+        conversation_id  INTEGER NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+        role             TEXT NOT NULL CHECK (role IN ('user', 'assistant')),
+        text             TEXT NOT NULL DEFAULT '',
+        thinking         TEXT NOT NULL DEFAULT '',
+        stop_reason      TEXT,
+        usage            TEXT,                -- JSON: input_tokens, output_tokens, cache_*
+        cost             REAL,                -- USD estimate
+        status           TEXT NOT NULL CHECK (status IN ('complete', 'streaming', 'interrupted', 'failed', 'cancelled')),
+        created_at       REAL NOT NULL,
+        updated_at       REAL NOT NULL
+    )
+    """,
+    "CREATE INDEX messages_by_conversation ON messages(conversation_id, id)",
+    """
+    CREATE TABLE attempts (
+        id               INTEGER PRIMARY KEY,
+        job_id           TEXT NOT NULL,
+        conversation_id  INTEGER REFERENCES conversations(id) ON DELETE SET NULL,
+        message_id       INTEGER REFERENCES messages(id) ON DELETE SET NULL,
+        model            TEXT,
+        attempt          INTEGER NOT NULL,    -- 1-based
+        status           TEXT NOT NULL,       -- ok | error (retried) | failed (final) | cancelled
+        error_kind       TEXT,
+        error_message    TEXT,
+        status_code      INTEGER,
+        started_at       REAL,                -- wall clock, epoch seconds
+        ended_at         REAL,
+        ttft_ms          REAL,
+        latency_ms       REAL,
+        input_tokens     INTEGER NOT NULL DEFAULT 0,
+        output_tokens    INTEGER NOT NULL DEFAULT 0,
+        cost             REAL,
+        request_id       TEXT,
+        retries          INTEGER NOT NULL DEFAULT 0
+    )
+    """,
+    "CREATE INDEX attempts_by_job ON attempts(job_id)",
+]
+
+# 2: cache token counts per attempt (spend stats were missing them); the pid of the process
+#    streaming a message, so a second process opening the database does not mark a live
+#    stream interrupted; indexes for the stats and list queries, which scan by time.
+V2 = [
+    "ALTER TABLE messages ADD COLUMN writer_pid INTEGER",
+    "ALTER TABLE attempts ADD COLUMN cache_write_tokens INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE attempts ADD COLUMN cache_read_tokens INTEGER NOT NULL DEFAULT 0",
+    "CREATE INDEX attempts_by_start ON attempts(started_at)",
+    "CREATE INDEX conversations_by_update ON conversations(updated_at)",
+]
+
+#: MIGRATIONS[i] brings the database from version i to i + 1.
+MIGRATIONS: list[list[str]] = [V1, V2]
+LATEST = len(MIGRATIONS)

@@ -1,0 +1,151 @@
+"""Real processes: kill -9 mid-stream, two writers at once, a corrupt file moved aside."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from claude_tui import paths
+from claude_tui.store import HistoryStore
+
+CHILD = r"""
+import sys, time
+from claude_tui.store import HistoryStore, StreamingWriter
+store = HistoryStore.open(sys.argv[1])
+conv = store.create_conversation("crash test", "claude-sonnet-4-6")
+store.add_user_message(conv, "tell me a long story")
+msg = store.start_assistant_message(conv)
+writer = StreamingWriter(store, msg)
+print(f"ready {conv} {msg}", flush=True)
+i = 0
+while True:
+    writer.append(f"w{i:05d} ")
+    i += 1
+    print(f"{time.time():.6f} {i * 7}", flush=True)   # wall clock, characters streamed so far
+    time.sleep(0.01)
+"""
+
+
+def test_kill_9_mid_stream_keeps_prompt_and_all_but_the_last_second(tmp_path):
+    db = tmp_path / "h.db"
+    proc = subprocess.Popen([sys.executable, "-c", CHILD, str(db)], stdout=subprocess.PIPE, text=True)
+    try:
+        ready = proc.stdout.readline().split()
+        assert ready[0] == "ready", ready
+        conv_id, msg_id = int(ready[1]), int(ready[2])
+        time.sleep(2.5)
+        killed_at = time.time()
+        os.kill(proc.pid, signal.SIGKILL)
+    finally:
+        proc.wait()
+    assert proc.returncode == -signal.SIGKILL
+    progress = [tuple(map(float, line.split())) for line in proc.stdout.read().splitlines() if line.strip()]
+    assert len(progress) > 50
+    expected = "".join(f"w{i:05d} " for i in range(int(progress[-1][1]) // 7))
+
+    with HistoryStore.open(db) as store:
+        conv = store.get_conversation(conv_id)
+        assert [m.role for m in conv.messages] == ["user", "assistant"]
+        assert conv.messages[0].text == "tell me a long story"
+        reply = store.get_message(msg_id)
+        assert reply.status == "interrupted" and msg_id in store.recovered
+        assert reply.text and expected.startswith(reply.text)
+        # everything streamed up to one second before the kill was saved
+        due = max(n for t, n in progress if t <= killed_at - 1.0)
+        assert len(reply.text) >= due, (len(reply.text), due, len(expected))
+        assert store.integrity_check() == "ok"
+
+
+def _writer(db: str, tag: str, n: int, start) -> None:
+    from claude_tui.store import HistoryStore
+
+    store = HistoryStore.open(db)
+    start.wait()
+    for i in range(n):
+        c = store.create_conversation(f"{tag}-{i}", "m")
+        store.add_user_message(c, f"prompt {tag} {i}")
+        m = store.start_assistant_message(c)
+        store.update_assistant_text(m, "partial")
+        store.finish_assistant_message(m, f"reply {tag} {i}", usage={"output_tokens": 2})
+        store.record_attempt(f"{tag}-job-{i}", attempt=1, status="ok", conversation_id=c, message_id=m, model="m", latency_ms=float(i))
+    store.close()
+
+
+def test_two_processes_writing_at_once(tmp_path):
+    db = str(tmp_path / "h.db")
+    HistoryStore.open(db).close()
+    ctx = multiprocessing.get_context("spawn")
+    start = ctx.Event()
+    n = 150
+    procs = [ctx.Process(target=_writer, args=(db, tag, n, start)) for tag in ("a", "b")]
+    for p in procs:
+        p.start()
+    time.sleep(0.5)
+    start.set()
+    for p in procs:
+        p.join(60)
+        assert p.exitcode == 0
+    with HistoryStore.open(db) as store:
+        assert store.integrity_check() == "ok"
+        conn = store._conn
+        assert conn.execute("SELECT COUNT(*) FROM conversations").fetchone()[0] == 2 * n
+        assert conn.execute("SELECT COUNT(*) FROM messages").fetchone()[0] == 4 * n
+        assert conn.execute("SELECT COUNT(*) FROM attempts").fetchone()[0] == 2 * n
+        assert conn.execute("SELECT COUNT(*) FROM messages WHERE status != 'complete'").fetchone()[0] == 0
+        for tag in ("a", "b"):
+            assert len(store.list_conversations(f"prompt {tag} ", limit=1000)) == n
+
+
+def test_garbage_database_is_moved_aside_byte_identical(xdg):
+    db = paths.history_db()
+    db.parent.mkdir(parents=True)
+    garbage = bytes(range(256)) * 40
+    db.write_bytes(garbage)
+    Path(str(db) + "-wal").write_bytes(b"junk wal")
+    store = HistoryStore.open()
+    try:
+        assert store.notice and store.notice.startswith("history database was unreadable")
+        assert "\n" not in store.notice and "started a new one" in store.notice
+        moved = [p for p in db.parent.iterdir() if p.name.startswith("history.db.corrupt-") and not p.name.endswith(("-wal", "-shm"))]
+        assert len(moved) == 1 and str(moved[0]) in store.notice
+        assert moved[0].read_bytes() == garbage
+        assert Path(str(moved[0]) + "-wal").read_bytes() == b"junk wal"
+        # the fresh database works
+        c = store.create_conversation("new", "m")
+        assert store.get_conversation(c).title == "new"
+    finally:
+        store.close()
+    # a second corrupt file the same second gets its own name, never overwriting the first
+    store2 = HistoryStore.open()
+    store2.close()
+    db.write_bytes(b"more garbage" * 100)
+    with HistoryStore.open() as store3:
+        assert store3.notice
+    moved = sorted(p.name for p in db.parent.iterdir() if ".corrupt-" in p.name and not p.name.endswith(("-wal", "-shm")))
+    assert len(moved) == 2
+
+
+def test_damaged_pages_fail_the_integrity_check_and_are_moved(tmp_path):
+    db = tmp_path / "h.db"
+    with HistoryStore.open(db) as store:
+        for i in range(300):
+            c = store.create_conversation(f"conversation {i}", "m")
+            store.add_user_message(c, "x" * 500)
+        store._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    data = bytearray(db.read_bytes())
+    page = 4096
+    assert len(data) > 20 * page
+    for offset in range(5 * page, 15 * page, page):  # scribble over b-tree pages, keep the header
+        data[offset : offset + 200] = b"\xa5" * 200
+    db.write_bytes(bytes(data))
+    original = db.read_bytes()
+    with HistoryStore.open(db) as store:
+        assert store.notice and "moved to" in store.notice
+        assert store.list_conversations() == []
+    [moved] = [p for p in tmp_path.iterdir() if ".corrupt-" in p.name and not p.name.endswith(("-wal", "-shm"))]
+    assert moved.read_bytes() == original

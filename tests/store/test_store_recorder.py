@@ -1,0 +1,145 @@
+"""HistoryRecorder fed with engine events built by hand (they are plain dataclasses)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from claude_tui.engine.events import (
+    AttemptFailed,
+    BackingOff,
+    Cancelled,
+    Done,
+    Failed,
+    FirstToken,
+    Queued,
+    Started,
+    TextDelta,
+    ThinkingDelta,
+    Timings,
+    Usage,
+)
+from claude_tui.engine.job import Job
+from claude_tui.engine.pricing import PriceTable
+from claude_tui.store import HistoryRecorder, HistoryStore, HistoryTag
+
+
+@pytest.fixture
+def store(tmp_path):
+    s = HistoryStore.open(tmp_path / "h.db")
+    yield s
+    s.close()
+
+
+def queued(job_id, tag, at):
+    try:
+        return Queued(job_id, at, 0, tag)
+    except TypeError:  # an engine without Queued.tag
+        return Queued(job_id, at, 0)
+
+
+def test_retry_then_done(store):
+    conv = store.create_conversation("t", "claude-sonnet-4-6")
+    store.add_user_message(conv, "hi")
+    msg = store.start_assistant_message(conv)
+    rec = HistoryRecorder(store, prices=PriceTable())
+    job = Job.from_prompt("hi", model="claude-sonnet-4-6", tag=HistoryTag(conv, msg))
+    rec.track(job)
+    t0 = time.monotonic() - 5
+    for ev in [
+        queued(job.id, job.tag, t0),
+        Started(job.id, t0 + 0.1, 1),
+        FirstToken(job.id, t0 + 0.4, 0.3, 1),
+        TextDelta(job.id, t0 + 0.5, "Hel"),
+        AttemptFailed(job.id, t0 + 1.0, 1, "disconnect", "connection dropped", None, True, "req_1", "Hel", Usage(10, 2), t0 + 0.1, t0 + 1.0),
+        BackingOff(job.id, t0 + 1.0, 1, 5, 0.5, t0 + 1.5, "disconnect", None, "connection dropped", False),
+        Started(job.id, t0 + 1.5, 2),
+        FirstToken(job.id, t0 + 1.7, 0.2, 2),
+        ThinkingDelta(job.id, t0 + 1.7, "hmm"),
+        TextDelta(job.id, t0 + 1.8, "Hello"),
+        TextDelta(job.id, t0 + 1.9, " world"),
+        Done(job.id, t0 + 2.5, "Hello world", "hmm", Usage(10, 4), "end_turn", "claude-sonnet-4-6", "req_2", 2,
+             Timings(t0, t0 + 1.5, t0 + 1.7, t0 + 2.5), cost=0.0123),
+    ]:
+        rec.observe(ev)
+    assert rec.last_error is None
+    first, second = store.attempts(job_id=job.id)
+    assert (first.attempt, first.status, first.error_kind, first.request_id, first.retries) == (1, "error", "disconnect", "req_1", 0)
+    assert first.ttft_ms == pytest.approx(300) and first.latency_ms == pytest.approx(900)
+    assert first.cost == pytest.approx((10 * 3 + 2 * 15) / 1e6)
+    assert (second.attempt, second.status, second.request_id, second.retries, second.cost) == (2, "ok", "req_2", 1, 0.0123)
+    assert second.ttft_ms == pytest.approx(200) and second.latency_ms == pytest.approx(1000)
+    assert (second.conversation_id, second.message_id, second.model) == (conv, msg, "claude-sonnet-4-6")
+    assert abs(second.ended_at - (time.time() - 2.5)) < 1.0  # monotonic converted to wall clock
+    reply = store.get_message(msg)
+    assert (reply.status, reply.text, reply.thinking, reply.stop_reason, reply.cost) == ("complete", "Hello world", "hmm", "end_turn", 0.0123)
+    assert reply.usage["output_tokens"] == 4
+
+
+def test_failed_marks_the_last_attempt_and_keeps_partial_text(store):
+    conv = store.create_conversation("t", "claude-haiku-4-5")
+    msg = store.start_assistant_message(conv)
+    rec = HistoryRecorder(store)
+    tag = HistoryTag(conv, msg)
+    t0 = time.monotonic()
+    rec.observe(queued("j", tag, t0))
+    rec.observe(Started("j", t0, 1))
+    rec.observe(TextDelta("j", t0, "partial "))
+    rec.observe(AttemptFailed("j", t0 + 1, 1, "overloaded", "529", 529, True, None, "partial ", Usage(), t0, t0 + 1))
+    rec.observe(Failed("j", t0 + 1, "overloaded", "529", 529, True, "partial ", 1, None, Timings(t0, t0, None, t0 + 1)))
+    [row] = store.attempts(job_id="j")
+    assert (row.status, row.error_kind, row.status_code, row.model) == ("failed", "overloaded", 529, "claude-haiku-4-5")
+    reply = store.get_message(msg)
+    assert (reply.status, reply.text) == ("failed", "partial ")
+
+
+def test_failed_without_attempt_row_gets_one(store):
+    rec = HistoryRecorder(store)
+    t0 = time.monotonic()
+    rec.observe(Failed("k", t0, "authentication", "bad key", 401, False, "", 1, "req_x", Timings(t0, t0, None, t0 + 0.2)))
+    [row] = store.attempts(job_id="k")
+    assert (row.status, row.error_kind, row.conversation_id, row.request_id) == ("failed", "authentication", None, "req_x")
+
+
+def test_cancelled_mid_stream_and_while_queued(store):
+    conv = store.create_conversation("t", "m")
+    msg = store.start_assistant_message(conv)
+    rec = HistoryRecorder(store)
+    t0 = time.monotonic()
+    rec.observe(queued("c1", HistoryTag(conv, msg, model="m"), t0))
+    rec.observe(Started("c1", t0, 1))
+    rec.observe(TextDelta("c1", t0, "so far"))
+    rec.observe(Cancelled("c1", t0 + 1, "so far", 1, Timings(t0, t0, t0 + 0.1, t0 + 1)))
+    [row] = store.attempts(job_id="c1")
+    assert (row.status, row.model, row.ttft_ms) == ("cancelled", "m", pytest.approx(100))
+    assert store.get_message(msg).status == "cancelled" and store.get_message(msg).text == "so far"
+    rec.observe(queued("c2", None, t0))
+    rec.observe(Cancelled("c2", t0, "", 0, Timings(t0, finished=t0)))
+    assert store.attempts(job_id="c2") == []  # nothing was sent
+
+
+def test_untagged_headless_jobs_and_opt_out(store):
+    rec = HistoryRecorder(store)
+    t0 = time.monotonic()
+    done = Done("h1", t0, "x", "", Usage(1, 1), "end_turn", "m", "r", 1, Timings(t0, t0, t0, t0 + 0.05))
+    rec.observe(done)
+    [row] = store.attempts(job_id="h1")
+    assert row.conversation_id is None and row.status == "ok"
+    quiet = HistoryRecorder(store, record_untagged=False)
+    quiet.observe(Done("h2", t0, "x", "", Usage(1, 1), "end_turn", "m", "r", 1, Timings(t0, t0, t0, t0 + 0.05)))
+    assert store.attempts(job_id="h2") == []
+
+
+def test_tuple_tag_and_database_errors_are_contained(store):
+    conv = store.create_conversation("t", "m")
+    msg = store.start_assistant_message(conv)
+    rec = HistoryRecorder(store)
+    t0 = time.monotonic()
+    rec.observe(queued("t1", (conv, msg), t0))
+    rec.observe(TextDelta("t1", t0, "abc"))
+    rec.observe(Done("t1", t0, "abc", "", Usage(), "end_turn", "m", None, 1, Timings(t0, t0, t0, t0)))
+    assert store.get_message(msg).text == "abc"
+    store.close()
+    rec.observe(Done("t2", t0, "abc", "", Usage(), "end_turn", "m", None, 1, Timings(t0, t0, t0, t0)))  # no raise
+    assert rec.last_error is not None
