@@ -1,28 +1,61 @@
 """StreamingMarkdown: one reply's body, streamed in live as Markdown.
 
-Step-1 implementation: wraps a Textual ``Markdown`` and coalesces appended
-fragments so that at most one ``Markdown.append`` runs at a time.
+Design (numbers in benchmarks/README-render.md):
+
+* ``append()`` is synchronous and O(1): fragments go to a pending list and a
+  background pump is woken.  The pump joins whatever piled up, re-parses only
+  from the start of the last top-level block (Textual's ``Markdown.append``
+  rule), asks for a layout and then waits for the screen to refresh before
+  looking again – so there is at most one parse per frame however fast the
+  tokens arrive.
+
+* A top-level block is *settled* once markdown-it says a later top-level block
+  has started.  Settled blocks are rendered once (per width/theme) to strips
+  and never parsed or rendered again; only the last, still-growing block is
+  re-rendered each frame.
+
+* The whole reply is ONE leaf widget.  Textual's compositor arranges every
+  widget of the screen on each layout pass, and Textual's ``Markdown`` makes a
+  small tree of widgets per block, so per-frame cost grew with the reply and
+  with the conversation.  Here the height of a reply is ``len(lines)``
+  (``get_content_height``) and ``render_line(y)`` is a list lookup, so a
+  finished reply costs next to nothing per frame.
+
+* Rendering (``markdown_render``) follows Textual's Markdown CSS: same theme
+  variables, margins, bullets, tables with keylines, and fences highlighted by
+  ``MarkdownFence.highlight``.  Width and theme changes re-render from the
+  stored tokens.
 """
 
 from __future__ import annotations
 
 import asyncio
-import re
+from typing import Any
 
-from textual.app import ComposeResult
+from markdown_it.token import Token
+from textual import events
+from textual.geometry import Size
+from textual.strip import Strip
 from textual.widget import Widget
-from textual.widgets import Markdown
+
+from claude_tui.ui.widgets.markdown_render import (
+    MarkdownTheme,
+    parse,
+    render_block,
+    split_blocks,
+)
 
 __all__ = ["StreamingMarkdown", "extract_code_blocks"]
 
+#: Give up waiting for a screen refresh after this long (e.g. hidden screen).
+REFRESH_TIMEOUT = 0.25
 
 
 def extract_code_blocks(markdown: str) -> list[str]:
     """Return the contents of the fenced code blocks in ``markdown``."""
-    from markdown_it import MarkdownIt
-
-    tokens = MarkdownIt("gfm-like").parse(markdown)
-    return [token.content.rstrip("\n") for token in tokens if token.type == "fence"]
+    return [
+        token.content.rstrip("\n") for token in parse(markdown) if token.type == "fence"
+    ]
 
 
 class StreamingMarkdown(Widget):
@@ -32,12 +65,11 @@ class StreamingMarkdown(Widget):
     StreamingMarkdown {
         height: auto;
         width: 1fr;
-    }
-    StreamingMarkdown > Markdown {
-        height: auto;
-        margin: 0;
+        padding: 0 2;
     }
     """
+
+    ALLOW_SELECT = False
 
     def __init__(
         self,
@@ -48,65 +80,259 @@ class StreamingMarkdown(Widget):
         classes: str | None = None,
     ) -> None:
         super().__init__(name=name, id=id, classes=classes)
-        self._sm_text = markdown
-        self._sm_pending: list[str] = []
+        self._sm_parts: list[str] = [markdown] if markdown else []
+        self._sm_joined: str | None = markdown
+        self._sm_pending: list[str] = [markdown] if markdown else []
+        # Source of the live (last) top-level block, plus anything after it.
+        self._sm_tail_source = ""
+        # Settled blocks (tokens), and how many of them are rendered.
+        self._sm_blocks: list[list[Token]] = []
+        self._sm_rendered_blocks = 0
+        self._sm_lines: list[Strip] = []
+        self._sm_bottom_margin = 0
+        # The live block.
+        self._sm_tail_tokens: list[Token] | None = None
+        self._sm_tail_lines: list[Strip] = []
+        self._sm_tail_dirty = False
+        # Render parameters.
+        self._sm_width = 0
+        self._sm_theme: MarkdownTheme | None = None
+        self._sm_theme_key: Any = None
+        # Pump.
         self._sm_wake = asyncio.Event()
-        self._sm_task: asyncio.Task | None = None
-        self._sm_markdown = Markdown(markdown)
+        if markdown:
+            self._sm_wake.set()
+        self._sm_pump_task: asyncio.Task[None] | None = None
+        self._sm_waiters: list[asyncio.Future[None]] = []
+        self._sm_finish_requested = False
+        self._sm_finished = False
+        #: How many times the pump parsed and re-rendered (≤ one per frame).
+        self.flush_count = 0
 
-    def compose(self) -> ComposeResult:
-        yield self._sm_markdown
+    # ------------------------------------------------------------------ API
 
     @property
     def text(self) -> str:
         """Everything appended so far."""
-        return self._sm_text
+        if self._sm_joined is None:
+            self._sm_joined = "".join(self._sm_parts)
+            self._sm_parts = [self._sm_joined]
+        return self._sm_joined
 
     @property
     def code_blocks(self) -> list[str]:
-        """Fenced code blocks in the text."""
-        return extract_code_blocks(self._sm_text)
+        """Fenced code blocks in the text (for "copy code block")."""
+        return extract_code_blocks(self.text)
+
+    @property
+    def is_finished(self) -> bool:
+        return self._sm_finished
+
+    @property
+    def line_count(self) -> int:
+        """Rendered height in lines (at the last rendered width)."""
+        return len(self._sm_lines) + self._sm_tail_height()
+
+    def rendered_lines(self) -> list[str]:
+        """Plain text of every rendered line (for tests and tooling)."""
+        width = self._sm_width or max(1, self.size.width - 4)
+        self._sm_ensure(width)
+        return [self._sm_line(y).text for y in range(self.line_count)]
 
     def append(self, fragment: str) -> None:
-        """Append a fragment (non-blocking; rendering is coalesced)."""
+        """Append a fragment (non-blocking; rendering is coalesced per frame)."""
         if not fragment:
             return
-        self._sm_text += fragment
+        self._sm_parts.append(fragment)
+        self._sm_joined = None
         self._sm_pending.append(fragment)
+        self._sm_finished = False
         self._sm_wake.set()
-        if self._sm_task is None:
-            self._sm_task = asyncio.create_task(self._run())
-
-    async def _run(self) -> None:
-        while True:
-            await self._sm_wake.wait()
-            self._sm_wake.clear()
-            chunk = "".join(self._sm_pending)
-            self._sm_pending.clear()
-            if chunk:
-                await self._sm_markdown.append(chunk)
-
-    async def _drain(self) -> None:
-        if self._sm_task is not None:
-            self._sm_task.cancel()
-            try:
-                await self._sm_task
-            except asyncio.CancelledError:
-                pass
-            self._sm_task = None
-        self._sm_wake.clear()
 
     async def finish(self) -> None:
-        """Flush everything and settle the final render."""
-        await self._drain()
-        self._sm_pending.clear()
-        await self._sm_markdown.update(self._sm_text)
+        """Flush everything and settle the final render (on screen on return)."""
+        loop = asyncio.get_running_loop()
+        waiter: asyncio.Future[None] = loop.create_future()
+        self._sm_waiters.append(waiter)
+        self._sm_finish_requested = True
+        self._sm_wake.set()
+        await waiter
 
     def reset(self, markdown: str = "") -> None:
-        """Restart the reply from scratch."""
-        if self._sm_task is not None:
-            self._sm_task.cancel()
-            self._sm_task = None
-        self._sm_pending.clear()
-        self._sm_text = markdown
-        self._sm_markdown.update(markdown)
+        """Restart the reply from scratch (e.g. a retried attempt)."""
+        self._sm_parts = [markdown] if markdown else []
+        self._sm_joined = markdown
+        self._sm_pending = [markdown] if markdown else []
+        self._sm_tail_source = ""
+        self._sm_blocks = []
+        self._sm_rendered_blocks = 0
+        self._sm_lines = []
+        self._sm_bottom_margin = 0
+        self._sm_tail_tokens = None
+        self._sm_tail_lines = []
+        self._sm_tail_dirty = False
+        self._sm_finished = False
+        self._sm_wake.set()
+        self.refresh(layout=True)
+
+    # ------------------------------------------------------------ lifecycle
+
+    def on_mount(self) -> None:
+        self._sm_pump_task = asyncio.create_task(self._sm_pump())
+        self.app.theme_changed_signal.subscribe(self, self._sm_on_theme_changed)
+
+    async def _on_unmount(self, event: events.Unmount) -> None:
+        task, self._sm_pump_task = self._sm_pump_task, None
+        if task is not None:
+            task.cancel()
+            try:
+                await task
+            except BaseException:
+                pass
+        self._sm_release()
+
+    def _sm_on_theme_changed(self, _theme: Any) -> None:
+        self._sm_theme_key = None
+        self.refresh(layout=True)
+
+    def _sm_release(self) -> None:
+        waiters, self._sm_waiters = self._sm_waiters, []
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_result(None)
+
+    # ----------------------------------------------------------------- pump
+
+    async def _sm_pump(self) -> None:
+        wake = self._sm_wake
+        while True:
+            await wake.wait()
+            wake.clear()
+            if self._sm_pending:
+                chunk = "".join(self._sm_pending)
+                self._sm_pending.clear()
+                try:
+                    self._sm_absorb(chunk)
+                except Exception:  # pragma: no cover - never kill the reply
+                    self.log.error("StreamingMarkdown parse error", exc_info=True)
+                self.flush_count += 1
+                self.refresh(layout=True)
+                await self._sm_wait_refresh()
+            if self._sm_pending:
+                wake.set()
+                continue
+            if self._sm_finish_requested:
+                self._sm_finish_requested = False
+                self._sm_finished = True
+                self.refresh(layout=True)
+                await self._sm_wait_refresh()
+                self._sm_release()
+
+    async def _sm_wait_refresh(self) -> None:
+        try:
+            await asyncio.wait_for(self.wait_for_refresh(), REFRESH_TIMEOUT)
+        except asyncio.TimeoutError:
+            pass
+
+    def _sm_absorb(self, chunk: str) -> None:
+        """Parse from the start of the live block; settle completed blocks."""
+        source = self._sm_tail_source + chunk
+        blocks = split_blocks(parse(source))
+        if len(blocks) > 1:
+            last_start = blocks[-1][0]
+            for _start, _end, tokens in blocks[:-1]:
+                self._sm_blocks.append(tokens)
+            if last_start:
+                lines = source.splitlines(keepends=True)
+                source = "".join(lines[last_start:])
+                # Token line maps of the live block now start at 0.
+                tail_tokens = blocks[-1][2]
+                for token in tail_tokens:
+                    if token.map is not None:
+                        token.map = [token.map[0] - last_start, token.map[1] - last_start]
+        self._sm_tail_source = source
+        self._sm_tail_tokens = blocks[-1][2] if blocks else None
+        self._sm_tail_dirty = True
+
+    # -------------------------------------------------------------- render
+
+    def _sm_current_theme(self) -> MarkdownTheme:
+        app = self.app
+        background = self.background_colors[1]
+        key = (app.theme, background, app.current_theme.dark, app.native_ansi_color)
+        if self._sm_theme is None or key != self._sm_theme_key:
+            self._sm_theme = MarkdownTheme(
+                app.get_css_variables(),
+                background,
+                dark=app.current_theme.dark,
+                ansi=app.native_ansi_color,
+            )
+            self._sm_theme_key = key
+            # Everything must be re-rendered in the new colours.
+            self._sm_rendered_blocks = 0
+            self._sm_lines = []
+            self._sm_tail_dirty = True
+        return self._sm_theme
+
+    def _sm_ensure(self, width: int) -> None:
+        """Render whatever isn't rendered yet at ``width``."""
+        if width <= 0:
+            return
+        if width != self._sm_width:
+            self._sm_width = width
+            self._sm_rendered_blocks = 0
+            self._sm_lines = []
+            self._sm_tail_dirty = True
+        theme = self._sm_current_theme()
+        blocks = self._sm_blocks
+        if self._sm_rendered_blocks < len(blocks):
+            lines = self._sm_lines
+            base = theme.base.rich_style
+            blank = Strip.blank(width, base)
+            for index in range(self._sm_rendered_blocks, len(blocks)):
+                render = render_block(blocks[index], width, theme)
+                gap = render.margin_top if not lines else max(self._sm_bottom_margin, render.margin_top)
+                lines.extend([blank] * gap)
+                lines.extend(render.lines)
+                self._sm_bottom_margin = render.margin_bottom
+            self._sm_rendered_blocks = len(blocks)
+        if self._sm_tail_dirty:
+            self._sm_tail_dirty = False
+            tail_lines: list[Strip] = []
+            if self._sm_tail_tokens:
+                render = render_block(self._sm_tail_tokens, width, theme)
+                blank = Strip.blank(width, theme.base.rich_style)
+                gap = render.margin_top if not self._sm_lines else max(self._sm_bottom_margin, render.margin_top)
+                tail_lines = [blank] * gap + render.lines + [blank] * render.margin_bottom
+            elif self._sm_lines and self._sm_bottom_margin:
+                tail_lines = [Strip.blank(width, theme.base.rich_style)] * self._sm_bottom_margin
+            self._sm_tail_lines = tail_lines
+
+    def _sm_tail_height(self) -> int:
+        return len(self._sm_tail_lines)
+
+    def _sm_line(self, y: int) -> Strip:
+        settled = self._sm_lines
+        if y < len(settled):
+            return settled[y]
+        y -= len(settled)
+        tail = self._sm_tail_lines
+        if 0 <= y < len(tail):
+            return tail[y]
+        return Strip.blank(self._sm_width)
+
+    def get_content_width(self, container: Size, viewport: Size) -> int:
+        return container.width
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        self._sm_ensure(width)
+        return len(self._sm_lines) + len(self._sm_tail_lines)
+
+    def render_line(self, y: int) -> Strip:
+        width = self.content_size.width
+        if width != self._sm_width or self._sm_tail_dirty:
+            self._sm_ensure(width)
+        return self._sm_line(y)
+
+    async def action_link(self, href: str) -> None:
+        self.app.open_url(href)
