@@ -87,6 +87,7 @@ class Reply:
     stop_reason: str
     clock: Clock
     chunk_seed: int = 0  # how the tokens are grouped into deltas, fixed by the request
+    stop_sequence: str | None = None
 
     @property
     def output_tokens(self) -> int:
@@ -113,6 +114,11 @@ def plan_reply(state: SimState, body: dict[str, Any], input_tokens: int, receive
         stop_reason = "max_tokens" if n_text > room else "end_turn"
         n_text = max(room, 0)
     text = replies.reply_tokens(rng, n_text, body, clean_end=stop_reason == "end_turn") if n_text else []
+    stop_sequence = None
+    if body.get("stop_sequences") and text:
+        stop_sequence = _apply_stop_sequences(text, body["stop_sequences"])
+        if stop_sequence is not None:
+            stop_reason = "stop_sequence"
 
     n = len(text) + (len(thinking) if thinking else 0)
     if cfg.fixed_latency_ms is not None:
@@ -124,7 +130,25 @@ def plan_reply(state: SimState, body: dict[str, Any], input_tokens: int, receive
         ttft = cfg.ttft_ms / 1000 * f_ttft
         interval = 1.0 / (cfg.tps * f_tps) if cfg.tps > 0 else 0.0
     return Reply(_new_id("msg_"), body["model"], input_tokens, thinking, sig, text, stop_reason,
-                 Clock(received + ttft, interval), rng.getrandbits(32))
+                 Clock(received + ttft, interval), rng.getrandbits(32), stop_sequence)
+
+
+def _apply_stop_sequences(tokens: list[str], stops: list[str]) -> str | None:
+    """Cut ``tokens`` (in place) just before the first stop sequence; return the one that matched."""
+    text = "".join(tokens)
+    hits = [(text.find(seq), seq) for seq in stops if seq and seq in text]
+    if not hits:
+        return None
+    pos, seq = min(hits)
+    consumed = 0
+    for i, tok in enumerate(tokens):
+        if consumed + len(tok) > pos:
+            # the token holding the stop sequence is generated (and billed) but not returned past it
+            tokens[i] = tok[: pos - consumed]
+            del tokens[i + 1:]
+            break
+        consumed += len(tok)
+    return seq
 
 
 def _usage(input_tokens: int, output_tokens: int) -> dict[str, int]:
@@ -140,7 +164,11 @@ def _chunks(tokens: list[str], rng: random.Random) -> list[tuple[str, int]]:
     while i < n:
         size = randint(1, 4)
         part = tokens[i:i + size]
-        out.append(("".join(part), len(part)))
+        text = "".join(part)
+        if text or not out:
+            out.append((text, len(part)))
+        else:  # a token emptied by a stop sequence: billed, but no empty delta on the wire
+            out[-1] = (out[-1][0], out[-1][1] + len(part))
         i += size
     return out
 
@@ -172,7 +200,8 @@ def stream_items(reply: Reply) -> tuple[list[tuple[int, bytes]], int]:
         items.append((k, sse.text_delta(index, text)))
     items.append((max(k, 1), sse.block_stop(index)))
     md_index = len(items)
-    items.append((max(k, 1), sse.message_delta(reply.stop_reason, _usage(reply.input_tokens, k))))
+    items.append((max(k, 1), sse.message_delta(reply.stop_reason, _usage(reply.input_tokens, k),
+                                                         reply.stop_sequence)))
     items.append((max(k, 1), sse.MESSAGE_STOP))
     return items, md_index
 
@@ -250,11 +279,8 @@ class Routes:
             if record.stream:
                 return await self._stream(request, record, reply, fault)
             return await self._whole(request, record, reply, fault)
-        except asyncio.CancelledError:
-            record.outcome = record.outcome or "client_closed"
-            raise
-        except ConnectionError:
-            record.outcome = record.outcome or "client_closed"
+        except (asyncio.CancelledError, ConnectionError):
+            record.outcome = "client_closed"  # the client went away first (aiohttp cancels the handler)
             raise
         finally:
             record.finished_at = time.monotonic()
@@ -399,7 +425,8 @@ class Routes:
         usage: dict[str, Any] = _usage(reply.input_tokens, n)
         usage["service_tier"] = "standard"
         body = {"id": reply.message_id, "type": "message", "role": "assistant", "model": reply.model,
-                "content": content, "stop_reason": reply.stop_reason, "stop_sequence": None, "usage": usage}
+                "content": content, "stop_reason": reply.stop_reason, "stop_sequence": reply.stop_sequence,
+                "usage": usage}
         record.status = 200
         record.output_tokens = n
         record.outcome = kind or "ok"

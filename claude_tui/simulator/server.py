@@ -220,7 +220,8 @@ async def serve_forever(config: SimulatorConfig, *, announce: Callable[[str], An
     await sim.start()
     try:
         announce(f"claude-tui simulator listening on {sim.base_url} ({config.summary()})")
-        announce(f"export ANTHROPIC_BASE_URL={sim.base_url} ANTHROPIC_API_KEY=sim-key")
+        key = min(config.api_keys) if config.api_keys else "sim-key"
+        announce(f"export ANTHROPIC_BASE_URL={sim.base_url} ANTHROPIC_API_KEY={key}")
         await asyncio.Event().wait()
     finally:
         await sim.stop()

@@ -217,3 +217,14 @@ async def test_binds_loopback_and_free_port(sim: Simulator) -> None:
     assert sim.base_url == f"http://127.0.0.1:{sim.port}"
     assert sim.port > 0
     assert sim.config.host == "127.0.0.1"
+
+
+async def test_stop_sequences(client: anthropic.AsyncAnthropic) -> None:
+    full = (await client.messages.create(model=MODEL, max_tokens=100, messages=HELLO)).content[0].text
+    stop = full.split()[5]
+    async with client.messages.stream(model=MODEL, max_tokens=100, messages=HELLO, stop_sequences=[stop]) as stream:
+        message = await stream.get_final_message()
+    assert message.stop_reason == "stop_sequence" and message.stop_sequence == stop
+    assert stop not in message.content[0].text
+    assert full.startswith(message.content[0].text)
+    assert 0 < message.usage.output_tokens < 60
