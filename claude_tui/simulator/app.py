@@ -45,7 +45,7 @@ class SimState:
         self.stats = StatsRecorder()
         self._timing_lock = threading.Lock()
         self._timing_rng = random.Random(f"timing:{config.seed}")
-        self.streams: set[asyncio.Task[Any]] = set()
+        self.handlers: set[asyncio.Task[Any]] = set()  # running /v1/messages handlers, cancelled on stop
 
     def jitter(self) -> tuple[float, float]:
         """Two factors in [1-jitter, 1+jitter]: one for TTFT, one for tokens/s."""
@@ -241,6 +241,9 @@ class Routes:
         record = RequestRecord(request_id=request_id, received_at=received,
                                retry_count=int(retry_header) if retry_header and retry_header.isdigit() else None)
         state.stats.begin(record)
+        task = asyncio.current_task()
+        if task is not None:
+            state.handlers.add(task)
         reserved = 0
         try:
             try:
@@ -283,6 +286,7 @@ class Routes:
             record.outcome = "client_closed"  # the client went away first (aiohttp cancels the handler)
             raise
         finally:
+            state.handlers.discard(task)  # type: ignore[arg-type]
             record.finished_at = time.monotonic()
             if reserved:
                 state.limiter.settle_output(reserved, record.output_tokens)

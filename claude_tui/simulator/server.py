@@ -57,8 +57,15 @@ class Simulator:
 
     async def stop(self) -> None:
         runner, self._runner = self._runner, None
-        if runner is not None:
-            await runner.cleanup()
+        if runner is None:
+            return
+        # End running streams (a stalled one would otherwise hold shutdown for its grace period).
+        handlers = list(self.state.handlers)
+        for task in handlers:
+            task.cancel()
+        if handlers:
+            await asyncio.wait(handlers, timeout=1.0)
+        await runner.cleanup()
 
     async def __aenter__(self) -> "Simulator":
         await self.start()

@@ -198,3 +198,15 @@ async def test_random_faults_follow_the_rates(make_sim) -> None:
             with pytest.raises(anthropic.OverloadedError):
                 await c.messages.create(model=MODEL, max_tokens=10, messages=HELLO)
     assert sim.stats.status_counts == {529: 3}
+
+
+async def test_stall_trips_the_clients_read_timeout(make_sim) -> None:
+    sim = await make_sim(stall_seconds=5)
+    sim.inject("stall", after_tokens=5)
+    text: list[str] = []
+    async with client_for(sim, timeout=0.3) as c:
+        with pytest.raises(httpx2.ReadTimeout):  # mid-stream: raw httpx2, not anthropic.APITimeoutError
+            async with c.messages.stream(model=MODEL, max_tokens=100, messages=HELLO) as stream:
+                async for chunk in stream.text_stream:
+                    text.append(chunk)
+    assert text

@@ -142,3 +142,25 @@ async def test_serve_forever_announces_and_stops_on_cancel() -> None:
     with pytest.raises(aiohttp.ClientConnectionError):
         async with aiohttp.ClientSession() as session:
             await session.get(url + "/v1/models")
+
+
+async def test_stop_ends_a_stalled_stream_at_once() -> None:
+    sim = Simulator(fast_config(stall_seconds=30))
+    await sim.start()
+    sim.inject("stall", after_tokens=5)
+    async with client_for(sim) as c:
+        async def read() -> None:
+            async with c.messages.stream(model=MODEL, max_tokens=100, messages=HELLO) as stream:
+                async for _text in stream.text_stream:
+                    pass
+
+        task = asyncio.create_task(read())
+        while not sim.request_log or sim.request_log[-1].output_tokens == 0:
+            await asyncio.sleep(0.01)
+        t0 = time.monotonic()
+        await sim.stop()
+        assert time.monotonic() - t0 < 0.5
+        with pytest.raises(Exception) as info:  # the client sees the connection go
+            await asyncio.wait_for(task, 2)
+        assert not isinstance(info.value, asyncio.TimeoutError)
+    assert sim.stats.in_flight == 0

@@ -152,8 +152,8 @@ async def test_timing_ttft_and_rate(make_sim) -> None:
             async for _ in stream.text_stream:
                 first = first or time.monotonic()
         end = time.monotonic()
-    assert 0.28 <= first - t0 <= 0.6
-    assert 0.33 <= end - first <= 0.8  # 39 more tokens at 100/s
+    assert 0.28 <= first - t0 <= 0.9  # upper bounds are loose: CI machines are busy
+    assert 0.33 <= end - first <= 1.5  # 39 more tokens at 100/s
 
 
 async def test_fixed_latency(make_sim) -> None:
@@ -165,8 +165,8 @@ async def test_fixed_latency(make_sim) -> None:
         async with c.messages.stream(model=MODEL, max_tokens=100, messages=HELLO) as stream:
             await stream.get_final_message()
         end = time.monotonic()
-    assert 0.39 <= mid - t0 <= 0.6
-    assert 0.39 <= end - mid <= 0.6
+    assert 0.39 <= mid - t0 <= 1.0
+    assert 0.39 <= end - mid <= 1.0
 
 
 async def test_unlimited_speed_streams_fast(make_sim) -> None:
