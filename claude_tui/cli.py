@@ -134,6 +134,7 @@ def _run_batch(ns: argparse.Namespace) -> int:
     from rich.console import Console
 
     from .backend import open_backend
+    from .services import open_services
     from .headless.prompts import PromptFileError, read_prompts
     from .headless.run import RunOptions, run_batch
 
@@ -151,12 +152,25 @@ def _run_batch(ns: argparse.Namespace) -> int:
     console = Console(stderr=True)
     if backend.simulated:
         console.print(f"[yellow]simulator[/] — no ANTHROPIC_API_KEY or --simulate: replies come from {backend.base_url}, not Claude")
+    services = open_services(settings, stream_messages=False)
+    for notice in services.notices:
+        console.print(f"[yellow]{notice}[/]")
     try:
         outcome = asyncio.run(
-            run_batch(specs, _run_options(settings), api_key=backend.api_key, base_url=backend.base_url, out_path=out_path, console=console)
+            run_batch(
+                specs,
+                _run_options(settings),
+                api_key=backend.api_key,
+                base_url=backend.base_url,
+                out_path=out_path,
+                console=console,
+                listeners=services.listeners(),
+                track=services.track,
+            )
         )
     finally:
         backend.close()
+        services.close()
     return outcome.exit_code
 
 

@@ -9,7 +9,7 @@ import time
 from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Callable, Sequence
 
 from rich.console import Console
 
@@ -65,6 +65,8 @@ async def run_batch(
     out_path: Path | None,
     console: Console,
     results_stream: IO[str] | None = None,
+    listeners: Sequence[Callable[[JobEvent], None]] = (),
+    track: Callable[[Job], None] | None = None,
 ) -> RunOutcome:
     """Run every spec not already succeeded in ``out_path``; write a line per finished prompt."""
     skip = completed_ids(out_path) if out_path else set()
@@ -72,6 +74,8 @@ async def run_batch(
     pool = RequestPool(api_key=api_key, base_url=base_url, limit=options.concurrency, policy=options.policy, stall_timeout=options.stall_timeout, prices=options.prices)
     metrics = Metrics(prices=pool.prices, per_tag=False)
     pool.add_listener(metrics.observe)
+    for listener in listeners:
+        pool.add_listener(listener)
     by_job: dict[str, PromptSpec] = {}
     started_jobs: set[str] = set()
     finished = asyncio.Event()
@@ -119,6 +123,8 @@ async def run_batch(
                 for spec in todo:
                     job = _job_for(spec, options)
                     by_job[job.id] = spec
+                    if track is not None:
+                        track(job)
                     pool.submit(job, stream_events=False)
                 if not todo:
                     finished.set()

@@ -84,6 +84,11 @@ def test_cli_run_simulated_stdin_free(tmp_path: Path) -> None:
     assert proc.returncode == 0, stderr
     assert "simulator" in stderr and "summary" in stderr
     assert [line["status"] for line in read_lines(out)] == ["succeeded"] * 6
+    # Every attempt is in the history's attempts table, so past latency and spend can be queried.
+    stats = _cli("history", "stats", tmp=tmp_path)
+    stats_out, stats_err = stats.communicate(timeout=30)
+    assert stats.returncode == 0, stats_err
+    assert "total: 6 requests" in stats_out
 
 
 def test_cli_bad_file_is_one_line_exit_2(tmp_path: Path) -> None:
