@@ -292,10 +292,12 @@ class Routes:
                 state.limiter.settle_output(reserved, record.output_tokens)
             state.stats.end(record)
 
-    @staticmethod
-    def _limit_text(group: str) -> str:
-        return {"requests": "requests per minute", "input-tokens": "input tokens per minute",
-                "output-tokens": "output tokens per minute"}.get(group, group)
+    def _limit_text(self, group: str) -> str:
+        limiter = self.state.limiter
+        bucket = {"requests": limiter.requests, "input-tokens": limiter.input,
+                  "output-tokens": limiter.output}.get(group)
+        what = group.replace("-", " ")
+        return f"{bucket.limit:,} {what} per minute" if bucket is not None else f"{what} per minute"
 
     def _fail(self, record: RequestRecord, status: int, error_type: str, message: str,
               extra: dict[str, str] | None = None) -> web.Response:

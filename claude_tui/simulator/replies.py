@@ -8,6 +8,7 @@ reply, token for token.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import math
@@ -310,6 +311,4 @@ def thinking_tokens(rng: random.Random, n_tokens: int) -> list[str]:
 
 def signature(rng: random.Random) -> str:
     """An opaque, base64-looking thinking signature."""
-    import base64
-
     return base64.b64encode(rng.randbytes(96)).decode()

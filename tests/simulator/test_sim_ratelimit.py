@@ -27,7 +27,7 @@ async def test_rpm_two_third_request_is_429(make_sim) -> None:
     assert 1 <= retry_after <= 30  # 2 per minute refills one request every 30 s
     assert info.value.type == "rate_limit_error"
     assert info.value.response.headers["anthropic-ratelimit-requests-remaining"] == "0"
-    assert "requests per minute" in info.value.message
+    assert "2 requests per minute" in info.value.message
 
 
 async def test_retry_after_is_honest(make_sim) -> None:
