@@ -106,7 +106,7 @@ def _settings(ns: argparse.Namespace) -> Any:
 
 def _run_chat(ns: argparse.Namespace) -> int:
     settings = _settings(ns)
-    from .ui.launch import launch
+    from .launch import launch
 
     return launch(settings, simulate=getattr(ns, "simulate", False))
 

@@ -1,0 +1,41 @@
+"""`claude-tui` (chat): settings → backend, history, logs → the Textual app."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+
+def launch(settings: Any, *, simulate: bool) -> int:
+    from . import paths
+    from .backend import open_backend
+    from .services import open_services
+    from .ui.launch import run_app
+
+    paths.ensure_config_dir()  # where `config init` and user themes go; nothing else is written there
+    services = open_services(settings, stream_messages=True)
+    for notice in services.notices:  # shown before the screen takes over, and again inside the app
+        print(f"claude-tui: {notice}", file=sys.stderr)
+    backend = open_backend(
+        simulate=simulate,
+        api_key=settings.api_key,
+        base_url=settings.base_url,
+        simulator_config=settings.simulator.to_simulator_config(),
+    )
+    try:
+        return run_app(
+            backend,
+            model=settings.model,
+            max_tokens=settings.max_tokens,
+            system=settings.system,
+            concurrency=settings.concurrency,
+            policy=settings.retry_policy(),
+            stall_timeout=settings.stall_timeout,
+            prices=settings.price_table(),
+            theme=settings.theme,
+            show_stats=settings.show_stats,
+            user_theme_dir=paths.config_dir() / "themes",
+            store=services.store,
+        )
+    finally:
+        services.close()
