@@ -86,7 +86,8 @@ class StreamingMarkdown(Widget):
         # Source of the live (last) top-level block, plus anything after it.
         self._sm_tail_source = ""
         # Settled blocks (tokens), and how many of them are rendered.
-        self._sm_blocks: list[list[Token]] = []
+        self._sm_blocks: list[str] = []
+        self._sm_block_tokens: dict[int, list[Token]] = {}
         self._sm_rendered_blocks = 0
         self._sm_lines: list[Strip] = []
         self._sm_bottom_margin = 0
@@ -165,6 +166,7 @@ class StreamingMarkdown(Widget):
         self._sm_pending = [markdown] if markdown else []
         self._sm_tail_source = ""
         self._sm_blocks = []
+        self._sm_block_tokens = {}
         self._sm_rendered_blocks = 0
         self._sm_lines = []
         self._sm_bottom_margin = 0
@@ -240,10 +242,14 @@ class StreamingMarkdown(Widget):
         blocks = split_blocks(parse(source))
         if len(blocks) > 1:
             last_start = blocks[-1][0]
-            for _start, _end, tokens in blocks[:-1]:
-                self._sm_blocks.append(tokens)
+            lines = source.splitlines(keepends=True)
+            # Keep settled blocks as source text only (few objects for the GC);
+            # tokens are kept until the block is first rendered.
+            for index, (start, _end, tokens) in enumerate(blocks[:-1]):
+                block_source = "".join(lines[start : blocks[index + 1][0]])
+                self._sm_blocks.append(block_source)
+                self._sm_block_tokens[len(self._sm_blocks) - 1] = tokens
             if last_start:
-                lines = source.splitlines(keepends=True)
                 source = "".join(lines[last_start:])
                 # Token line maps of the live block now start at 0.
                 tail_tokens = blocks[-1][2]
@@ -290,7 +296,10 @@ class StreamingMarkdown(Widget):
             base = theme.base.rich_style
             blank = Strip.blank(width, base)
             for index in range(self._sm_rendered_blocks, len(blocks)):
-                render = render_block(blocks[index], width, theme)
+                tokens = self._sm_block_tokens.pop(index, None)
+                if tokens is None:
+                    tokens = parse(blocks[index])
+                render = render_block(tokens, width, theme)
                 gap = render.margin_top if not lines else max(self._sm_bottom_margin, render.margin_top)
                 lines.extend([blank] * gap)
                 lines.extend(render.lines)
