@@ -1,0 +1,515 @@
+"""ClaudeTUI: tabs of streaming chats over one shared, bounded request pool, with a live stats panel.
+
+The app owns one :class:`RequestPool` and one :class:`Metrics` (created on mount, in the app's loop;
+closed on unmount). A pool listener routes every engine event to the tab that submitted the job
+(``Job.tag`` is the tab id) by buffering it in that tab's ChatView, which drains its buffer in one
+message handler: the listener itself never renders.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from datetime import datetime
+from functools import partial
+from pathlib import Path
+from typing import Any, Iterable
+
+from textual import on
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
+
+from claude_tui.backend import Backend
+from claude_tui.engine.events import JobEvent, Queued, is_terminal
+from claude_tui.engine.job import Job
+from claude_tui.engine.metrics import Metrics
+from claude_tui.engine.pool import RequestPool
+from claude_tui.engine.pricing import DEFAULT_PRICES, PriceTable
+from claude_tui.engine.retry import RetryPolicy
+
+from . import fmt
+from .commands import ClaudeCommands
+from .history_bridge import HistoryBridge
+from .screens.dialogs import InputDialog
+from .themes import DEFAULT_THEME, load_all
+from .widgets.chat_view import ChatView, Messages, Turn
+from .widgets.prompt_box import PromptHistory
+from .widgets.stats_panel import StatsPanel
+
+STATS_MIN_WIDTH = 110
+MAX_CONCURRENCY = 256
+
+#: Actions that act on the main screen only (their keys are priority bindings so the prompt box
+#: cannot swallow them; ``check_action`` turns them off while a dialog or another screen is up).
+MAIN_SCREEN_ACTIONS = frozenset(
+    {
+        "new_tab",
+        "close_tab",
+        "next_tab",
+        "prev_tab",
+        "goto_tab",
+        "toggle_stats",
+        "concurrency",
+        "cancel_request",
+        "retry",
+        "copy_reply",
+        "copy_code",
+        "history",
+    }
+)
+
+
+class ClaudeTUI(App[int]):
+    """The claude-tui terminal app."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "claude-tui"
+    COMMANDS = App.COMMANDS | {ClaudeCommands}
+
+    BINDINGS = [
+        Binding("ctrl+t", "new_tab", "New tab", priority=True),
+        Binding("ctrl+w", "close_tab", "Close tab", priority=True),
+        Binding("ctrl+pagedown", "next_tab", "Next tab", key_display="^PgDn", priority=True),
+        Binding("ctrl+pageup", "prev_tab", "Prev tab", key_display="^PgUp", priority=True, show=False),
+        Binding("escape", "cancel_request", "Cancel"),
+        Binding("ctrl+r", "retry", "Retry"),
+        Binding("f2", "toggle_stats", "Stats", priority=True),
+        Binding("f3", "history", "History", priority=True),
+        Binding("f7", "concurrency(-1)", "Limit −", priority=True),
+        Binding("f8", "concurrency(1)", "Limit +", priority=True),
+        Binding("ctrl+down", "concurrency(-1)", "Limit −", priority=True, show=False),
+        Binding("ctrl+up", "concurrency(1)", "Limit +", priority=True, show=False),
+        Binding("ctrl+o", "copy_reply", "Copy reply"),
+        Binding("ctrl+g", "copy_code", "Copy code", show=False),
+        Binding("alt+1", "goto_tab(1)", "Tab 1…9", key_display="alt+1…9", priority=True, show=False),
+        *[Binding(f"alt+{n}", f"goto_tab({n})", f"Tab {n}", priority=True, show=False) for n in range(2, 10)],
+    ]
+
+    def __init__(
+        self,
+        backend: Backend,
+        *,
+        model: str,
+        max_tokens: int,
+        system: str | None,
+        concurrency: int,
+        policy: RetryPolicy,
+        stall_timeout: float | None,
+        prices: PriceTable | None = None,
+        theme: str | None = None,
+        show_stats: bool | None = None,
+        user_theme_dir: Path | None = None,
+        store: Any = None,
+    ) -> None:
+        super().__init__()
+        self.backend = backend
+        self.model = model
+        self.max_tokens = max_tokens
+        self.system_prompt = system
+        self._initial_concurrency = concurrency
+        self.policy = policy
+        self.stall_timeout = stall_timeout
+        self.prices = prices
+        self._requested_theme = theme
+        self._show_stats = show_stats
+        self.user_theme_dir = user_theme_dir
+        self.history: HistoryBridge | None = HistoryBridge(store) if store is not None else None
+        self.pool: RequestPool | None = None
+        self.metrics: Metrics | None = None
+        self.prompt_history = PromptHistory()
+        self.chats: dict[str, ChatView] = {}
+        self._order: list[str] = []
+        self._job_tabs: dict[str, str] = {}
+        self._tab_counter = 0
+        self._unsubscribe: list[Any] = []
+        self.theme_errors: list[str] = []
+        self.loaded_themes: list[str] = []
+        self.tabs = TabbedContent(id="tabs")
+        self.stats_panel = StatsPanel(id="stats")
+        self.statusbar = Static("", id="statusbar", markup=False)
+
+    # -- layout ------------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        yield Header(icon="◆")
+        with Horizontal(id="main"):
+            yield self.tabs
+            yield self.stats_panel
+        yield self.statusbar
+        yield Footer()
+
+    @property
+    def concurrency_limit(self) -> int:
+        return self.pool.limit if self.pool is not None else self._initial_concurrency
+
+    async def on_mount(self) -> None:
+        self._load_themes()
+        self.sub_title = f"{'SIMULATOR' if self.backend.simulated else self.backend.label} · {self.model}"
+        self.set_class(self.backend.simulated, "-simulated")
+        self.metrics = Metrics(prices=self.prices)
+        self.pool = RequestPool(
+            api_key=self.backend.api_key,
+            base_url=self.backend.base_url,
+            limit=self._initial_concurrency,
+            policy=self.policy,
+            stall_timeout=self.stall_timeout,
+            prices=self.prices,
+        )
+        self._unsubscribe.append(self.pool.add_listener(self.metrics.observe))
+        self._unsubscribe.append(self.pool.add_listener(self._route))
+        if self.history is not None:
+            self._unsubscribe.append(self.pool.add_listener(self.history.observe))
+        show = self._show_stats if self._show_stats is not None else self.size.width >= STATS_MIN_WIDTH
+        self.stats_panel.display = show
+        restored = False
+        if self.history is not None:
+            restored = await self._restore_tabs()
+        if not restored:
+            await self.new_tab()
+        self._refresh_stats()
+        self.set_interval(0.5, self._refresh_stats)
+
+    async def on_unmount(self) -> None:
+        await self.close_pool()
+
+    async def close_pool(self) -> None:
+        for unsubscribe in self._unsubscribe:
+            unsubscribe()
+        self._unsubscribe.clear()
+        if self.pool is not None:
+            pool, self.pool = self.pool, None
+            self._closed_limit = pool.limit
+            await pool.aclose()
+        if self.history is not None:
+            self.history.close_all()
+
+    # -- themes ------------------------------------------------------------------------------
+    def _load_themes(self) -> None:
+        loaded = load_all(self.user_theme_dir)
+        for theme in loaded.themes:
+            self.register_theme(theme)
+            self.loaded_themes.append(theme.name)
+        self.theme_errors = list(loaded.errors)
+        for error in loaded.errors:
+            self.notify(error, title="theme not loaded", severity="warning", timeout=8)
+        wanted = self._requested_theme or DEFAULT_THEME
+        if wanted in self.available_themes:
+            self.theme = wanted
+        else:
+            self.notify(f"unknown theme {wanted!r}; using {DEFAULT_THEME}", severity="warning")
+            if DEFAULT_THEME in self.available_themes:
+                self.theme = DEFAULT_THEME
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+
+    # -- routing engine events ---------------------------------------------------------------
+    def _route(self, event: JobEvent) -> None:
+        """Pool listener: O(1) per event — find the tab, buffer the event there."""
+        if isinstance(event, Queued):
+            tab_id = event.tag
+            if tab_id is not None:
+                self._job_tabs[event.job_id] = tab_id
+        else:
+            tab_id = self._job_tabs.get(event.job_id)
+        if is_terminal(event):
+            self._job_tabs.pop(event.job_id, None)
+        chat = self.chats.get(tab_id) if tab_id is not None else None
+        if chat is not None:
+            chat.push_event(event)
+
+    def _submit_turn(self, chat: ChatView, turn: Turn, messages: Messages) -> str:
+        assert self.pool is not None, "the pool is created on mount"
+        job = Job(messages=messages, model=self.model, max_tokens=self.max_tokens, system=self.system_prompt or None, tag=chat.tab_id)
+        if self.history is not None:
+            self.history.user_message(chat, turn, job)
+        self.pool.submit(job, stream_events=False)
+        return job.id
+
+    def _cancel_job(self, job_id: str) -> bool:
+        return self.pool.cancel(job_id) if self.pool is not None else False
+
+    # -- tabs --------------------------------------------------------------------------------
+    async def new_tab(self, title: str | None = None, *, focus: bool = True) -> ChatView:
+        self._tab_counter += 1
+        tab_id = f"t{self._tab_counter}"
+        chat = ChatView(
+            tab_id,
+            title or f"chat {self._tab_counter}",
+            submit=self._submit_turn,
+            cancel=self._cancel_job,
+            history=self.prompt_history,
+            id=f"chat-{tab_id}",
+        )
+        if title:
+            chat.auto_title = False
+        self.chats[tab_id] = chat
+        self._order.append(tab_id)
+        pane = TabPane(chat.label(len(self._order)), chat, id=tab_id)
+        await self.tabs.add_pane(pane)
+        if focus:
+            self.tabs.active = tab_id
+            chat.prompt.focus()
+        return chat
+
+    @property
+    def active_chat(self) -> ChatView | None:
+        active = self.tabs.active
+        return self.chats.get(active) if active else None
+
+    def _relabel(self, chat: ChatView | None = None) -> None:
+        tabs = self.tabs
+        for index, tab_id in enumerate(self._order, start=1):
+            if chat is not None and chat.tab_id != tab_id:
+                continue
+            view = self.chats.get(tab_id)
+            if view is None:
+                continue
+            try:
+                tab = tabs.get_tab(tab_id)
+            except Exception:  # the pane is still being mounted
+                continue
+            label = view.label(index)
+            if tab.label_text != label:
+                tab.label = label
+
+    @on(ChatView.StateChanged)
+    def _chat_state_changed(self, message: ChatView.StateChanged) -> None:
+        self._relabel(message.chat)
+
+    @on(ChatView.TurnFinished)
+    def _turn_finished(self, message: ChatView.TurnFinished) -> None:
+        if self.history is not None:
+            self.history.turn_finished(message.chat, message.turn, message.event)
+
+    @on(TabbedContent.TabActivated)
+    def _tab_activated(self, message: TabbedContent.TabActivated) -> None:
+        stack = self.screen_stack
+        if not stack or self.pool is None:
+            return
+        chat = self.active_chat
+        if chat is not None and len(stack) == 1:
+            chat.prompt.focus()
+        self._refresh_stats()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in MAIN_SCREEN_ACTIONS and len(self.screen_stack) > 1:
+            return False
+        return True
+
+    async def action_new_tab(self) -> None:
+        await self.new_tab()
+
+    async def action_close_tab(self) -> None:
+        chat = self.active_chat
+        if chat is None:
+            return
+        await self.close_tab(chat.tab_id)
+
+    async def close_tab(self, tab_id: str) -> None:
+        chat = self.chats.pop(tab_id, None)
+        if chat is None:
+            return
+        index = self._order.index(tab_id)
+        self._order.remove(tab_id)
+        chat.cancel_all_quietly()
+        if self.history is not None:
+            self.history.tab_closed(chat)
+        await self.tabs.remove_pane(tab_id)
+        if not self._order:
+            await self.new_tab()
+        else:
+            self.tabs.active = self._order[min(index, len(self._order) - 1)]
+        self._relabel()
+        chat_now = self.active_chat
+        if chat_now is not None:
+            chat_now.prompt.focus()
+
+    def _activate(self, index: int) -> None:
+        if not self._order:
+            return
+        self.tabs.active = self._order[index % len(self._order)]
+
+    def action_next_tab(self) -> None:
+        current = self.tabs.active
+        self._activate(self._order.index(current) + 1 if current in self._order else 0)
+
+    def action_prev_tab(self) -> None:
+        current = self.tabs.active
+        self._activate(self._order.index(current) - 1 if current in self._order else 0)
+
+    def action_goto_tab(self, number: int) -> None:
+        if 1 <= number <= len(self._order):
+            self.tabs.active = self._order[number - 1]
+
+    # -- requests ----------------------------------------------------------------------------
+    async def action_cancel_request(self) -> None:
+        chat = self.active_chat
+        if chat is not None and chat.busy:
+            await chat.cancel()
+
+    def action_retry(self) -> None:
+        chat = self.active_chat
+        if chat is None:
+            return
+        if not chat.retry():
+            self.notify("nothing to retry: the last request in this tab did not fail or get cancelled", timeout=3)
+
+    def action_concurrency(self, delta: int) -> None:
+        self.set_concurrency(self.concurrency_limit + delta)
+
+    def set_concurrency(self, value: int) -> None:
+        value = max(1, min(MAX_CONCURRENCY, int(value)))
+        if self.pool is not None and value != self.pool.limit:
+            self.pool.limit = value
+        self._refresh_stats()
+        self.notify(f"concurrency limit: {value}", timeout=2)
+
+    # -- stats -------------------------------------------------------------------------------
+    def action_toggle_stats(self) -> None:
+        panel = self.stats_panel
+        panel.display = not panel.display
+        self._refresh_stats()
+
+    def _refresh_stats(self) -> None:
+        if self.metrics is None or self.pool is None:
+            return
+        snap = self.metrics.snapshot()
+        limit = self.pool.limit
+        marker = "◉ SIMULATOR" if self.backend.simulated else f"◉ {self.backend.label}"
+        chat = self.active_chat if self._order else None
+        bar = (
+            f"{marker}  ·  {self.model}  ·  in flight {snap.in_flight}/{limit}  ·  queued {snap.queued}"
+            f"  ·  done {snap.done}  failed {snap.failed}  ·  {fmt.money(snap.cost)} est."
+        )
+        self.statusbar.update(bar)
+        panel = self.stats_panel
+        if panel.display:
+            tab_metrics = self.metrics.for_tag(chat.tab_id) if chat is not None else None
+            panel.show(snap, limit, tab_metrics.snapshot() if tab_metrics is not None else None, chat.title if chat else "")
+
+    # -- clipboard & export ------------------------------------------------------------------
+    def action_copy_reply(self) -> None:
+        chat = self.active_chat
+        text = chat.last_reply if chat is not None else None
+        if not text:
+            self.notify("no reply to copy yet", timeout=2)
+            return
+        self.copy_to_clipboard(text)
+        self.notify(f"copied the last reply ({len(text)} characters)", timeout=2)
+
+    def action_copy_code(self) -> None:
+        chat = self.active_chat
+        code = chat.last_code_block if chat is not None else None
+        if code is None:
+            self.notify("no code block in this tab", timeout=2)
+            return
+        self.copy_to_clipboard(code)
+        self.notify(f"copied the last code block ({len(code.splitlines())} lines)", timeout=2)
+
+    def default_export_path(self, chat: ChatView) -> Path:
+        slug = re.sub(r"[^A-Za-z0-9]+", "-", chat.title).strip("-").lower() or "chat"
+        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+        return Path.cwd() / f"claude-tui-{slug}-{stamp}.md"
+
+    def export_chat(self, chat: ChatView, path: Path) -> Path | None:
+        try:
+            path = path.expanduser()
+            if path.is_dir():
+                path = path / self.default_export_path(chat).name
+            path.write_text(chat.to_markdown(), encoding="utf-8")
+        except OSError as error:
+            self.notify(f"could not write {path}: {error.strerror or error}", severity="error")
+            return None
+        self.notify(f"exported to {path}", title="conversation exported", timeout=4)
+        return path
+
+    def action_export(self) -> None:
+        chat = self.active_chat
+        if chat is None:
+            return
+
+        def done(value: str | None) -> None:
+            if value and value.strip():
+                self.export_chat(chat, Path(value.strip()))
+
+        self.push_screen(
+            InputDialog("Export conversation to Markdown", str(self.default_export_path(chat)), help="file or directory"), done
+        )
+
+    # -- settings from the palette -----------------------------------------------------------
+    def model_choices(self) -> list[str]:
+        models = list(DEFAULT_PRICES)
+        if self.model not in models:
+            models.insert(0, self.model)
+        return models
+
+    def set_model(self, model: str) -> None:
+        self.model = model
+        self.sub_title = f"{'SIMULATOR' if self.backend.simulated else self.backend.label} · {self.model}"
+        self._refresh_stats()
+        self.notify(f"model: {model} (for new requests)", timeout=3)
+
+    def action_pick_model(self) -> None:
+        commands = [(m + ("  (current)" if m == self.model else ""), partial(self.set_model, m), None) for m in self.model_choices()]
+        commands.append(("Other model id…", self._ask_model, "Type a model id"))
+        self.search_commands(commands, placeholder="Pick a model…")
+
+    def _ask_model(self) -> None:
+        def done(value: str | None) -> None:
+            if value and value.strip():
+                self.set_model(value.strip())
+
+        self.push_screen(InputDialog("Model id", self.model), done)
+
+    def action_edit_system(self) -> None:
+        def done(value: str | None) -> None:
+            if value is None:
+                return
+            self.system_prompt = value.strip() or None
+            self.notify("system prompt cleared" if not self.system_prompt else "system prompt set (for new requests)", timeout=3)
+
+        self.push_screen(InputDialog("System prompt", self.system_prompt or "", help="empty to clear"), done)
+
+    def action_edit_max_tokens(self) -> None:
+        def check(value: str) -> str | None:
+            return None if value.strip().isdigit() and int(value) > 0 else "a positive whole number, please"
+
+        def done(value: str | None) -> None:
+            if value:
+                self.max_tokens = int(value)
+                self.notify(f"max tokens: {self.max_tokens}", timeout=3)
+
+        self.push_screen(InputDialog("Max output tokens per reply", str(self.max_tokens), validate=check), done)
+
+    def action_edit_concurrency(self) -> None:
+        def check(value: str) -> str | None:
+            ok = value.strip().isdigit() and 1 <= int(value) <= MAX_CONCURRENCY
+            return None if ok else f"a whole number from 1 to {MAX_CONCURRENCY}, please"
+
+        def done(value: str | None) -> None:
+            if value:
+                self.set_concurrency(int(value))
+
+        self.push_screen(InputDialog("Requests in flight at once", str(self.concurrency_limit), validate=check), done)
+
+    def action_pick_theme(self) -> None:
+        self.search_themes()
+
+    # -- history -----------------------------------------------------------------------------
+    async def _restore_tabs(self) -> bool:
+        assert self.history is not None
+        return await self.history.restore_tabs(self)
+
+    def action_history(self) -> None:
+        if self.history is None:
+            self.notify("history is off (no store)", timeout=3)
+            return
+        self.history.open_screen(self)
+
+    # -- helpers for tests and screenshots ---------------------------------------------------
+    def snapshot_now(self) -> tuple[Any, float]:
+        assert self.metrics is not None
+        return self.metrics.snapshot(), time.monotonic()

@@ -1,0 +1,100 @@
+"""Small, pure formatting helpers for the UI (numbers, durations, bars, error words)."""
+
+from __future__ import annotations
+
+from claude_tui.engine.errors import hint_for
+from claude_tui.engine.events import BackingOff, ErrorKind
+
+_KIND_WORDS: dict[str, str] = {
+    "rate_limit": "rate limited (429)",
+    "overloaded": "overloaded (529)",
+    "server_error": "server error",
+    "timeout": "timed out",
+    "conflict": "conflict (409)",
+    "stream_error": "stream interrupted",
+    "disconnect": "connection dropped",
+    "stall": "stream stalled",
+    "truncated": "stream cut short",
+    "bad_request": "bad request (400)",
+    "authentication": "authentication failed (401)",
+    "billing": "billing problem (402)",
+    "permission": "permission denied (403)",
+    "not_found": "not found (404)",
+    "too_large": "request too large (413)",
+    "spend_limit": "spend limit reached",
+    "unknown": "unexpected error",
+}
+
+
+def kind_words(kind: str) -> str:
+    return _KIND_WORDS.get(kind, kind)
+
+
+def seconds(value: float | None, *, digits: int = 2) -> str:
+    if value is None:
+        return "—"
+    if value >= 100:
+        return f"{value:.0f} s"
+    return f"{value:.{digits}f} s"
+
+
+def ms(value: float | None) -> str:
+    if value is None:
+        return "—"
+    if value >= 10:
+        return f"{value:.1f} s"
+    return f"{value * 1000:.0f} ms"
+
+
+def count(value: int | float | None) -> str:
+    if value is None:
+        return "—"
+    value = float(value)
+    if abs(value) >= 1_000_000:
+        return f"{value / 1_000_000:.2f}M"
+    if abs(value) >= 10_000:
+        return f"{value / 1000:.1f}k"
+    return f"{value:,.0f}"
+
+
+def money(value: float | None) -> str:
+    if value is None:
+        return "—"
+    if value < 0.01:
+        return f"${value:.4f}"
+    return f"${value:.2f}"
+
+
+def rate(value: float | None, unit: str) -> str:
+    if value is None:
+        return "—"
+    return f"{value:.1f} {unit}" if value < 100 else f"{value:.0f} {unit}"
+
+
+def bar(fraction: float | None, width: int = 12) -> str:
+    """A text gauge: ``███████░░░░░`` (empty track when unknown)."""
+    if fraction is None:
+        return "·" * width
+    fraction = max(0.0, min(1.0, fraction))
+    full = round(fraction * width)
+    return "█" * full + "░" * (width - full)
+
+
+def backoff_label(event: BackingOff) -> str:
+    """``rate_limit_error (429)`` from the API's own error type when there is one, else plain words."""
+    if event.status_code is not None and "(" in event.message and ":" in event.message:
+        head = event.message.split(":", 1)[0].strip()
+        if head:
+            return head
+    return kind_words(event.reason)
+
+
+def countdown_text(event: BackingOff, remaining: float) -> str:
+    text = f"{backoff_label(event)} — retry {event.attempt + 1}/{event.max_attempts} in {max(0.0, remaining):.1f} s"
+    if event.from_retry_after:
+        text += " (server's retry-after)"
+    return text
+
+
+def error_hint(kind: ErrorKind | str) -> str | None:
+    return hint_for(kind)  # type: ignore[arg-type]

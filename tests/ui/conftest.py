@@ -1,0 +1,90 @@
+"""UI tests: the real app, the real pool and SDK, against a simulator started in the test's loop."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any, AsyncIterator, Awaitable, Callable
+
+import pytest
+from textual import events
+
+from claude_tui.backend import SIMULATOR_KEY, Backend
+from claude_tui.engine.retry import RetryPolicy
+from claude_tui.simulator import Simulator, SimulatorConfig
+from claude_tui.ui.app import ClaudeTUI
+
+FAST: dict[str, Any] = dict(
+    ttft_ms=50, tps=1500, reply_tokens=40, fixed_length=True, jitter=0.0, seed=11, rpm=0, itpm=0, otpm=0
+)
+SIZE = (140, 42)
+
+
+@pytest.fixture
+async def make_sim() -> AsyncIterator[Callable[..., Awaitable[Simulator]]]:
+    sims: list[Simulator] = []
+
+    async def factory(**overrides: Any) -> Simulator:
+        sim = Simulator(SimulatorConfig(**{**FAST, **overrides}))
+        await sim.start()
+        sims.append(sim)
+        return sim
+
+    yield factory
+    for sim in sims:
+        await sim.stop()
+
+
+def make_app(sim: Simulator, *, api_key: str = SIMULATOR_KEY, **kwargs: Any) -> ClaudeTUI:
+    backend = Backend(api_key=api_key, base_url=sim.base_url, simulated=True)
+    options: dict[str, Any] = dict(
+        model="claude-sonnet-4-6",
+        max_tokens=512,
+        system=None,
+        concurrency=4,
+        policy=RetryPolicy(max_attempts=5, base=0.05, cap=0.2),
+        stall_timeout=5.0,
+        show_stats=True,
+    )
+    options.update(kwargs)
+    return ClaudeTUI(backend, **options)
+
+
+async def wait_for(pilot: Any, predicate: Callable[[], Any], timeout: float = 10.0, what: str = "condition") -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await pilot.pause(0.02)
+
+
+async def press(pilot: Any, *keys: str) -> None:
+    """Like ``pilot.press`` but without its wait for the whole process to go idle.
+
+    ``Pilot.press`` waits (up to 1 s, twice per key) until the process stops using CPU, which never
+    happens while replies stream from the in-process simulator; here each key is delivered through
+    the driver like a real one and we wait only until the screen has handled the queued messages.
+    """
+    app = pilot.app
+    for key in keys:
+        char = " " if key == "space" else (key if len(key) == 1 else None)
+        event = events.Key(key, char)
+        event.set_sender(app)
+        app._driver.send_message(event)
+        # key → app → screen → focused widget (→ an async action that mounts): a few hops
+        for _ in range(1 if char else 4):
+            await pilot.pause(0.01)
+
+
+async def type_text(pilot: Any, text: str) -> None:
+    await press(pilot, *["space" if ch == " " else ch for ch in text])
+
+
+async def send(pilot: Any, text: str) -> None:
+    chat = pilot.app.active_chat
+    chat.prompt.focus()
+    chat.prompt.insert(text)
+    await press(pilot, "enter")

@@ -1,0 +1,327 @@
+"""The app against a real simulator over loopback: tabs, streaming, the shared pool, errors, cancel, keys."""
+
+from __future__ import annotations
+
+import pytest
+
+from claude_tui.engine.job import Job
+
+from .conftest import SIZE, make_app, press, send, type_text, wait_for
+
+
+def last_turn(chat):
+    return chat.turns[-1] if chat.turns else None
+
+
+def turn_state(chat, state):
+    return lambda: chat.turns and chat.turns[-1].state == state
+
+
+async def test_send_streams_into_the_right_tab(make_sim):
+    sim = await make_sim()
+    app = make_app(sim)
+    async with app.run_test(size=SIZE) as pilot:
+        first = app.active_chat
+        await press(pilot, "ctrl+t")
+        second = app.active_chat
+        assert second is not first and len(app.chats) == 2
+        await send(pilot, "hello from tab two")
+        await wait_for(pilot, turn_state(second, "done"), what="reply in tab 2")
+        assert not first.turns
+        turn = second.turns[0]
+        assert "hello from tab two" in turn.text
+        assert turn.reply.body.text == turn.text
+        assert "TTFT" in str(turn.reply.footer.render()) and "tokens out" in str(turn.reply.footer.render())
+        assert "✓" in second.label()
+        # The app talks to the simulator with the request it built: one user message.
+        assert sim.stats.requests_total == 1
+
+
+async def test_multi_turn_sends_whole_conversation(make_sim):
+    sim = await make_sim()
+    app = make_app(sim)
+    async with app.run_test(size=SIZE) as pilot:
+        chat = app.active_chat
+        await send(pilot, "first question")
+        await wait_for(pilot, turn_state(chat, "done"))
+        await send(pilot, "second question")
+        await wait_for(pilot, lambda: len(chat.turns) == 2 and chat.turns[1].state == "done")
+        messages = chat.context_before(chat.turns[1])
+        assert [m["role"] for m in messages] == ["user", "assistant", "user"]
+        assert messages[0]["content"] == "first question" and messages[2]["content"] == "second question"
+
+
+async def test_three_tabs_with_limit_two_one_queued(make_sim):
+    sim = await make_sim(tps=80, reply_tokens=100)
+    app = make_app(sim, concurrency=2)
+    async with app.run_test(size=SIZE) as pilot:
+        chats = [app.active_chat]
+        for _ in range(2):
+            await press(pilot, "ctrl+t")
+            chats.append(app.active_chat)
+        for index, chat in enumerate(chats):
+            await press(pilot, f"alt+{index + 1}")
+            assert app.active_chat is chat
+            await send(pilot, f"prompt {index}")
+        await wait_for(pilot, lambda: chats[2].state == "queued", what=f"third tab queued {[c.state for c in chats]}")
+        status = chats[2].turns[0].reply.status
+        await wait_for(pilot, lambda: "queued" in status.text, what="queued text")
+        assert "ahead" in status.text or "next to start" in status.text
+        assert chats[2].label().split()[0] == "◷"
+        assert app.pool.in_flight == 2
+        for chat in chats:
+            await wait_for(pilot, turn_state(chat, "done"), timeout=15, what="all done")
+        assert app.metrics.snapshot().done == 3
+
+
+async def test_queued_prompt_in_same_tab_runs_after_previous(make_sim):
+    sim = await make_sim(tps=100, reply_tokens=20)
+    app = make_app(sim)
+    async with app.run_test(size=SIZE) as pilot:
+        chat = app.active_chat
+        await send(pilot, "one")
+        await send(pilot, "two")
+        assert len(chat.turns) == 2
+        assert chat.turns[1].state == "pending"
+        await pilot.pause(0.05)
+        assert "previous reply" in chat.turns[1].reply.status.text
+        assert "+1" in chat.label()
+        await wait_for(pilot, lambda: chat.turns[1].state == "done", timeout=15)
+        assert chat.turns[0].state == "done"
+        # the second request carried the first exchange
+        assert [m["role"] for m in chat.context_before(chat.turns[1])] == ["user", "assistant", "user"]
+
+
+async def test_rate_limit_countdown_then_reply(make_sim):
+    sim = await make_sim()
+    app = make_app(sim)
+    async with app.run_test(size=SIZE) as pilot:
+        chat = app.active_chat
+        sim.inject("rate_limit", retry_after=1)
+        await send(pilot, "please wait")
+        await wait_for(pilot, lambda: chat.state == "backoff", what="backoff")
+        status = chat.turns[0].reply.status
+        await pilot.pause(0.15)
+        first_text, first = status.text, status.remaining
+        await pilot.pause(0.3)
+        second_text, second = status.text, status.remaining
+        assert "429" in first_text and "retry 2/5 in" in first_text
+        assert first is not None and second is not None and second < first
+        assert first_text != second_text  # the countdown on screen moves
+        assert chat.label().split()[0] == "↻"
+        await wait_for(pilot, turn_state(chat, "done"), what="reply after the retry")
+        assert app.metrics.snapshot().rate_limited == 1
+        assert "2 attempts" in str(chat.turns[0].reply.footer.render())
+
+
+async def test_stream_interrupted_retry_restarts_body(make_sim):
+    sim = await make_sim(tps=400, reply_tokens=60)
+    app = make_app(sim)
+    async with app.run_test(size=SIZE) as pilot:
+        chat = app.active_chat
+        sim.inject("disconnect", after_tokens=10)
+        await send(pilot, "interrupt me")
+        await wait_for(pilot, turn_state(chat, "done"), what="reply after a retry")
+        reply = chat.turns[0].reply
+        assert reply.note.display and "interrupted" in str(reply.note.render())
+        assert reply.body.text == chat.turns[0].text
+
+
+async def test_escape_cancels_and_keeps_partial_text(make_sim):
+    sim = await make_sim(tps=40, reply_tokens=400)
+    app = make_app(sim)
+    async with app.run_test(size=SIZE) as pilot:
+        chat = app.active_chat
+        await send(pilot, "long answer please")
+        await wait_for(pilot, lambda: len(chat.turns[0].reply.body.text) > 20, what="some text")
+        await press(pilot, "escape")
+        await wait_for(pilot, turn_state(chat, "cancelled"), what="cancelled")
+        turn = chat.turns[0]
+        assert turn.text and turn.reply.body.text.startswith(turn.text[:20])
+        assert "cancelled" in str(turn.reply.footer.render())
+        assert chat.label().split()[0] == "■"
+        assert app.metrics.snapshot().cancelled == 1
+
+
+async def test_escape_cancels_queued_request(make_sim):
+    sim = await make_sim(tps=40, reply_tokens=200)
+    app = make_app(sim, concurrency=1)
+    async with app.run_test(size=SIZE) as pilot:
+        busy = app.active_chat
+        await send(pilot, "occupy the pool")
+        await press(pilot, "ctrl+t")
+        chat = app.active_chat
+        await send(pilot, "wait in line")
+        await wait_for(pilot, lambda: chat.state == "queued")
+        await press(pilot, "escape")
+        await wait_for(pilot, turn_state(chat, "cancelled"), what="queued one cancelled")
+        assert busy.state in ("waiting", "streaming")
+
+
+async def test_authentication_error_shows_hint(make_sim):
+    sim = await make_sim(api_keys=frozenset({"the-right-key"}))
+    app = make_app(sim, api_key="a-wrong-key")
+    async with app.run_test(size=SIZE) as pilot:
+        chat = app.active_chat
+        await send(pilot, "hi")
+        await wait_for(pilot, turn_state(chat, "failed"), what="failed")
+        text = str(chat.turns[0].reply.footer.render())
+        assert "401" in text and "check ANTHROPIC_API_KEY" in text and "Ctrl+R" in text
+        assert "a-wrong-key" not in text
+        assert chat.label().split()[0] == "✗"
+
+
+async def test_unknown_model_shows_hint_and_retry_key(make_sim):
+    sim = await make_sim()
+    app = make_app(sim, model="claude-nonexistent-9")
+    async with app.run_test(size=SIZE) as pilot:
+        chat = app.active_chat
+        await send(pilot, "hi")
+        await wait_for(pilot, turn_state(chat, "failed"))
+        text = str(chat.turns[0].reply.footer.render())
+        assert "404" in text and "unknown model" in text
+        # pick a real model, then Ctrl+R retries the same turn
+        app.set_model("claude-haiku-4-5")
+        await press(pilot, "ctrl+r")
+        await wait_for(pilot, turn_state(chat, "done"), what="retried reply")
+        assert len(chat.turns) == 1
+
+
+async def test_stats_panel_matches_snapshot(make_sim):
+    sim = await make_sim()
+    app = make_app(sim)
+    async with app.run_test(size=SIZE) as pilot:
+        chat = app.active_chat
+        for n in range(3):
+            await send(pilot, f"q{n}")
+        await wait_for(pilot, lambda: len(chat.turns) == 3 and chat.turns[-1].state == "done", timeout=15)
+        await pilot.pause(0.6)  # one refresh tick
+        app._refresh_stats()
+        snap = app.stats_panel.last_snapshot
+        fresh = app.metrics.snapshot()
+        assert (snap.done, snap.failed, snap.input_tokens, snap.output_tokens) == (
+            fresh.done, fresh.failed, fresh.input_tokens, fresh.output_tokens)
+        pool_text = app.stats_panel.section_text("pool")
+        assert f"done       {fresh.done}" in pool_text
+        assert f"in flight  0 / {app.pool.limit}" in pool_text
+        tokens = app.stats_panel.section_text("tokens")
+        assert f"out {fresh.output_tokens}" in tokens and "estimate" in tokens
+        latency = app.stats_panel.section_text("latency")
+        assert "p50" in latency and "p99" in latency
+        assert "q0" in app.stats_panel.section_text("tab")
+        limits = app.stats_panel.section_text("limits")
+        assert "requests" in limits
+
+
+async def test_limit_change_while_running(make_sim):
+    sim = await make_sim(tps=50, reply_tokens=100)
+    app = make_app(sim, concurrency=1)
+    async with app.run_test(size=SIZE) as pilot:
+        chats = [app.active_chat]
+        await send(pilot, "a")
+        for _ in range(2):
+            await press(pilot, "ctrl+t")
+            chats.append(app.active_chat)
+            await send(pilot, "b")
+        await wait_for(pilot, lambda: app.pool.queued == 2)
+        await press(pilot, "f8")
+        await press(pilot, "ctrl+up")
+        assert app.pool.limit == 3
+        await wait_for(pilot, lambda: app.pool.in_flight == 3, what="three in flight")
+        await pilot.pause(0.6)
+        assert "in flight  3 / 3" in app.stats_panel.section_text("pool")
+        await press(pilot, "f7")
+        assert app.pool.limit == 2
+        app._refresh_stats()
+        assert "/ 2" in app.stats_panel.section_text("pool")
+        for chat in chats:
+            chat.cancel_all_quietly()
+
+
+async def test_prompt_box_keys(make_sim):
+    sim = await make_sim()
+    app = make_app(sim)
+    async with app.run_test(size=SIZE) as pilot:
+        chat = app.active_chat
+        box = chat.prompt
+        # empty and whitespace prompts do nothing
+        await press(pilot, "enter")
+        await type_text(pilot, "   ")
+        await press(pilot, "enter")
+        assert not chat.turns and app.pool.queued == 0 and app.pool.in_flight == 0
+        box.clear()
+        # Ctrl+J inserts a newline; Enter sends both lines as one prompt
+        await type_text(pilot, "line1")
+        await press(pilot, "ctrl+j")
+        await type_text(pilot, "line2")
+        assert box.text == "line1\nline2"
+        await press(pilot, "enter")
+        assert box.text == ""
+        assert chat.turns[0].prompt == "line1\nline2"
+        await wait_for(pilot, turn_state(chat, "done"))
+        await type_text(pilot, "second")
+        await press(pilot, "enter")
+        # Up recalls earlier prompts (app-wide), Down walks back to the draft
+        await type_text(pilot, "draft")
+        await press(pilot, "up")
+        assert box.text == "second"
+        await press(pilot, "up")
+        assert box.text == "line1\nline2"
+        await press(pilot, "down")
+        await press(pilot, "down")
+        assert box.text == "second"
+        await press(pilot, "down")
+        assert box.text == "draft"
+        # the history is shared by tabs
+        await press(pilot, "ctrl+t")
+        await press(pilot, "up")
+        assert app.active_chat.prompt.text == "second"
+
+
+async def test_tab_keys(make_sim):
+    sim = await make_sim()
+    app = make_app(sim)
+    async with app.run_test(size=SIZE) as pilot:
+        for _ in range(3):
+            await press(pilot, "ctrl+t")
+        ids = list(app._order)
+        assert len(ids) == 4 and app.tabs.active == ids[3]
+        await press(pilot, "ctrl+pagedown")
+        assert app.tabs.active == ids[0]
+        await press(pilot, "ctrl+pageup")
+        assert app.tabs.active == ids[3]
+        await press(pilot, "alt+2")
+        assert app.tabs.active == ids[1]
+        assert app.focused is app.chats[ids[1]].prompt
+        await press(pilot, "ctrl+w")
+        assert ids[1] not in app.chats and len(app._order) == 3
+        assert str(app.tabs.get_tab(app._order[1]).label).startswith("2 ")
+        for _ in range(3):
+            await press(pilot, "ctrl+w")
+        assert len(app._order) == 1  # closing the last tab opens a fresh one
+
+
+async def test_copy_and_export(make_sim, tmp_path, monkeypatch):
+    sim = await make_sim()
+    app = make_app(sim)
+    copied: list[str] = []
+    monkeypatch.setattr(app, "copy_to_clipboard", copied.append)
+    async with app.run_test(size=SIZE) as pilot:
+        chat = app.active_chat
+        await send(pilot, "write code")
+        await wait_for(pilot, turn_state(chat, "done"))
+        await press(pilot, "ctrl+o")
+        assert copied and copied[-1] == chat.turns[0].text
+        path = app.export_chat(chat, tmp_path)
+        assert path is not None and path.parent == tmp_path
+        text = path.read_text()
+        assert "## You" in text and "write code" in text and chat.turns[0].text.strip()[:30] in text
+
+
+async def test_pool_closed_on_exit(make_sim):
+    sim = await make_sim()
+    app = make_app(sim)
+    async with app.run_test(size=SIZE) as pilot:
+        pool = app.pool
+        assert pool is not None
+    assert app.pool is None and pool._closed
