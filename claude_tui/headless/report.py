@@ -6,6 +6,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
+from ..engine.errors import hint_for
 from ..engine.metrics import MetricsSnapshot, Percentiles
 
 
@@ -79,3 +80,12 @@ def summary_tables(snap: MetricsSnapshot, *, wall_time: float, skipped: int = 0,
     latency.add_row(*_pct_row("end to end", snap.latency))
     latency.add_row(*_pct_row("per output token", snap.tpot))
     return [counts, latency]
+
+
+def failure_lines(failures: dict[str, tuple[int, str]]) -> list[str]:
+    """One line per kind of failure, most frequent first, with what to do about it."""
+    lines = []
+    for kind, (count, message) in sorted(failures.items(), key=lambda item: -item[1][0]):
+        hint = hint_for(kind)  # type: ignore[arg-type]
+        lines.append(f"{count} failed: {message}" + (f" — {hint}" if hint else ""))
+    return lines

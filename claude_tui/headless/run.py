@@ -20,7 +20,7 @@ from ..engine.pool import RequestPool
 from ..engine.pricing import PriceTable
 from ..engine.retry import RetryPolicy
 from .prompts import PromptSpec
-from .report import make_progress, progress_fields, summary_tables
+from .report import failure_lines, make_progress, progress_fields, summary_tables
 from .results import ResultWriter, completed_ids, result_record
 
 EXIT_OK, EXIT_FAILURES, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -78,6 +78,7 @@ async def run_batch(
         pool.add_listener(listener)
     by_job: dict[str, PromptSpec] = {}
     started_jobs: set[str] = set()
+    failures: dict[str, tuple[int, str]] = {}  # kind → (count, first message)
     finished = asyncio.Event()
     remaining = len(todo)
 
@@ -93,6 +94,9 @@ async def run_batch(
                 spec = by_job.pop(event.job_id, None)
                 if spec is None:
                     return
+                if isinstance(event, Failed):
+                    count, message = failures.get(event.kind, (0, event.message))
+                    failures[event.kind] = (count + 1, message)
                 # A job cancelled before it ever started has nothing to report; a re-run will do it.
                 if not isinstance(event, Cancelled) or event.job_id in started_jobs:
                     writer.write(result_record(spec.id, spec.model or options.model, event))
@@ -146,6 +150,8 @@ async def run_batch(
     snap = metrics.snapshot()
     for table in summary_tables(snap, wall_time=wall, skipped=len(specs) - len(todo), interrupted=interrupted):
         console.print(table)
+    for line in failure_lines(failures):
+        console.print(line, style="red", markup=False, highlight=False)
     if out_path:
         console.print(f"results: {out_path}")
     code = EXIT_INTERRUPTED if interrupted else (EXIT_FAILURES if snap.failed else EXIT_OK)

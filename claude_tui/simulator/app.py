@@ -94,6 +94,10 @@ class Reply:
         return len(self.text) + (len(self.thinking) if self.thinking else 0)
 
 
+#: The context window the simulator enforces (the API answers 400 "prompt is too long" past it).
+CONTEXT_WINDOW_TOKENS = 200_000
+
+
 def plan_reply(state: SimState, body: dict[str, Any], input_tokens: int, received: float) -> Reply:
     """Decide the reply's content (deterministic for seed + request) and its timing."""
     cfg = state.config
@@ -254,6 +258,9 @@ class Routes:
             record.stream = bool(body.get("stream"))
             input_tokens = estimate_input_tokens(body)
             record.input_tokens = input_tokens
+            if input_tokens > CONTEXT_WINDOW_TOKENS:
+                return self._fail(record, 400, "invalid_request_error",
+                                  f"prompt is too long: {input_tokens} tokens > {CONTEXT_WINDOW_TOKENS} maximum")
 
             fault = state.faults.next()
             if fault is not None:

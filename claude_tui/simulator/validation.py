@@ -66,8 +66,13 @@ def _is_int(v: Any) -> bool:
     return isinstance(v, int) and not isinstance(v, bool)
 
 
+EMPTY_TEXT = "messages: text content blocks must be non-empty"
+
+
 def _check_content(content: Any, where: str) -> None:
     if isinstance(content, str):
+        if not content:
+            raise bad(EMPTY_TEXT)
         return
     if not isinstance(content, list):
         raise bad(f"{where}.content: Input should be a valid string or a list of content blocks")
@@ -78,6 +83,8 @@ def _check_content(content: Any, where: str) -> None:
             raise bad(f"{where}.content.{j}: each content block must be an object with a `type`")
         if block["type"] == "text" and not isinstance(block.get("text"), str):
             raise bad(f"{where}.content.{j}.text: Field required")
+        if block["type"] == "text" and not block["text"]:
+            raise bad(EMPTY_TEXT)
 
 
 def _check_system(system: Any) -> None:

@@ -63,6 +63,8 @@ async def test_failures_are_written_with_error_and_exit_1(tmp_path: Path) -> Non
     assert by_id["ok"]["status"] == "succeeded"
     assert by_id["bad"]["status"] == "failed" and by_id["bad"]["error"]["kind"] == "not_found"
     assert by_id["bad"]["attempts"] == 1
+    assert "1 failed: not_found_error (404)" in console.file.getvalue()
+    assert "unknown model" in console.file.getvalue()  # the hint says what to do
 
 
 def _cli(*args: str, env_extra: dict[str, str] | None = None, tmp: Path) -> subprocess.Popen:
@@ -119,3 +121,15 @@ def test_ctrl_c_stops_cleanly_and_keeps_finished(tmp_path: Path) -> None:
     assert 2 <= len(succeeded) < 40
     cancelled = [line for line in lines if line["status"] == "cancelled"]
     assert len(cancelled) <= 2 and all(line["text"] is not None for line in cancelled)
+
+
+async def test_empty_and_huge_prompts_fail_clearly_without_retries(tmp_path: Path) -> None:
+    out = tmp_path / "results.jsonl"
+    specs = [PromptSpec(id="empty", prompt=""), PromptSpec(id="huge", prompt="word " * 300_000), PromptSpec(id="ok", prompt="hi")]
+    async with Simulator(SimulatorConfig(**FAST)) as sim:
+        console = Console(file=io.StringIO(), width=120)
+        outcome = await run_batch(specs, OPTIONS, api_key="k", base_url=sim.base_url, out_path=out, console=console)
+    assert outcome.exit_code == 1 and outcome.succeeded == 1
+    by_id = {line["id"]: line for line in read_lines(out)}
+    assert "must be non-empty" in by_id["empty"]["error"]["message"] and by_id["empty"]["attempts"] == 1
+    assert "prompt is too long" in by_id["huge"]["error"]["message"] and by_id["huge"]["attempts"] == 1
