@@ -42,3 +42,12 @@ def test_library_example_runs() -> None:
     result = subprocess.run([sys.executable, str(ROOT / "examples" / "library.py")], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert "20 done, 0 failed" in result.stdout and "TTFT p50" in result.stdout
+
+
+def test_engine_imports_nothing_from_the_ui() -> None:
+    code = (
+        "import sys, claude_tui.engine.pool, claude_tui.engine.metrics, claude_tui.headless.run, claude_tui.store;"
+        "print(sorted(m for m in sys.modules if m.startswith(('textual', 'claude_tui.ui'))))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
+    assert result.stdout.strip() == "[]", result.stdout + result.stderr
