@@ -1,0 +1,79 @@
+"""claude-tui rows: prompts through the engine's RequestPool, figures from its Metrics listener."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+
+from ..engine.events import AttemptFailed, Done, Failed, JobEvent
+from ..engine.job import Job
+from ..engine.metrics import Metrics
+from ..engine.pool import RequestPool
+from ..engine.retry import RetryPolicy
+
+
+@dataclass
+class PoolOutcome:
+    done: list[Done]
+    failed: list[Failed]
+    metrics: Metrics
+    started: float
+    finished: float
+    cpu_s: float
+    attempt_errors: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def completed(self) -> int:
+        return len(self.done)
+
+    @property
+    def latencies(self) -> list[float]:
+        return [c.latency for c in self.metrics.completions if c.latency is not None]
+
+    @property
+    def ttfts(self) -> list[float]:
+        return [c.ttft for c in self.metrics.completions if c.ttft is not None]
+
+    @property
+    def tpots(self) -> list[float]:
+        return [c.tpot for c in self.metrics.completions if c.tpot is not None]
+
+    @property
+    def output_tokens(self) -> int:
+        return sum(c.output_tokens for c in self.metrics.completions)
+
+
+def make_pool(base_url: str, api_key: str, concurrency: int, *, policy: RetryPolicy | None = None,
+              stall_timeout: float | None = 30.0) -> RequestPool:
+    return RequestPool(api_key=api_key, base_url=base_url, limit=concurrency, policy=policy, stall_timeout=stall_timeout)
+
+
+async def run_pool(pool: RequestPool, prompts: list[str], *, model: str, max_tokens: int) -> PoolOutcome:
+    """Submit every prompt at once (the pool queues them FIFO) and wait for all outcomes.
+
+    Measured: wall time from the first submit to the last outcome, and the client process's CPU
+    seconds over the same span (the simulator runs in another process).
+    """
+    metrics = Metrics(window=3600.0, per_tag=False)
+    errors: Counter[str] = Counter()
+
+    def on_event(event: JobEvent) -> None:
+        metrics.observe(event)
+        if isinstance(event, AttemptFailed):
+            errors[event.kind] += 1
+
+    unsubscribe = pool.add_listener(on_event)
+    try:
+        cpu0 = time.process_time()
+        started = time.monotonic()
+        handles = [pool.submit(Job.from_prompt(p, model=model, max_tokens=max_tokens), stream_events=False) for p in prompts]
+        outcomes = await asyncio.gather(*(h.result() for h in handles))
+        finished = time.monotonic()
+        cpu = time.process_time() - cpu0
+    finally:
+        unsubscribe()
+    done = [o for o in outcomes if isinstance(o, Done)]
+    failed = [o for o in outcomes if isinstance(o, Failed)]
+    return PoolOutcome(done, failed, metrics, started, finished, cpu, errors)
