@@ -103,8 +103,10 @@ class ClaudeTUI(App[int]):
         show_stats: bool | None = None,
         user_theme_dir: Path | None = None,
         store: Any = None,
+        thinking_budget: int | None = None,
     ) -> None:
         super().__init__()
+        self.thinking_budget = thinking_budget
         self.backend = backend
         self.model = model
         self.max_tokens = max_tokens
@@ -222,7 +224,17 @@ class ClaudeTUI(App[int]):
 
     def _submit_turn(self, chat: ChatView, turn: Turn, messages: Messages) -> str:
         assert self.pool is not None, "the pool is created on mount"
-        job = Job(messages=messages, model=self.model, max_tokens=self.max_tokens, system=self.system_prompt or None, tag=chat.tab_id)
+        max_tokens = self.max_tokens
+        if self.thinking_budget:
+            max_tokens = max(max_tokens, self.thinking_budget + 1024)  # the API wants budget < max_tokens
+        job = Job(
+            messages=messages,
+            model=self.model,
+            max_tokens=max_tokens,
+            system=self.system_prompt or None,
+            thinking_budget=self.thinking_budget,
+            tag=chat.tab_id,
+        )
         if self.history is not None:
             self.history.user_message(chat, turn, job)
         self.pool.submit(job, stream_events=False)
@@ -494,6 +506,10 @@ class ClaudeTUI(App[int]):
                 self.set_concurrency(int(value))
 
         self.push_screen(InputDialog("Requests in flight at once", str(self.concurrency_limit), validate=check), done)
+
+    def action_toggle_thinking(self) -> None:
+        self.thinking_budget = None if self.thinking_budget else 1024
+        self.notify(f"extended thinking {'on (budget 1024 tokens)' if self.thinking_budget else 'off'}", timeout=3)
 
     def action_pick_theme(self) -> None:
         self.search_themes()

@@ -21,6 +21,11 @@ def app_commands(app: "ClaudeTUI") -> Iterator[tuple[str, Callable[[], object], 
     yield "Concurrency…", app.action_edit_concurrency, f"Requests in flight at once (now {app.concurrency_limit})"
     yield "Concurrency +1", partial(app.action_concurrency, 1), "Raise the pool's limit by one (F8 / Ctrl+Up)"
     yield "Concurrency −1", partial(app.action_concurrency, -1), "Lower the pool's limit by one (F7 / Ctrl+Down)"
+    yield (
+        "Extended thinking on/off",
+        app.action_toggle_thinking,
+        f"Ask for thinking blocks, shown collapsed (now {'on' if app.thinking_budget else 'off'})",
+    )
     yield "Theme…", app.action_pick_theme, f"Pick a theme (now {app.theme})"
     yield "Toggle stats panel", app.action_toggle_stats, "Show or hide the live stats panel (F2)"
     yield "Copy last reply", app.action_copy_reply, "Copy the focused tab's last reply to the clipboard (Ctrl+O)"

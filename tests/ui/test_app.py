@@ -75,7 +75,7 @@ async def test_three_tabs_with_limit_two_one_queued(make_sim):
 
 
 async def test_queued_prompt_in_same_tab_runs_after_previous(make_sim):
-    sim = await make_sim(tps=100, reply_tokens=20)
+    sim = await make_sim(tps=100, reply_tokens=60)
     app = make_app(sim)
     async with app.run_test(size=SIZE) as pilot:
         chat = app.active_chat

@@ -27,8 +27,26 @@ class PromptHistory:
         del self.entries[: -self.limit]
 
 
-class PromptBox(TextArea):
+def _prompt_bindings() -> list:
+    """TextArea's bindings minus the keys the app uses (Ctrl+W closes a tab; F7 lowers the limit)."""
+    from textual.binding import Binding
+
+    kept = []
+    for binding in TextArea.BINDINGS:
+        if not isinstance(binding, Binding):
+            kept.append(binding)
+            continue
+        keys = [k for k in binding.key.split(",") if k not in ("ctrl+w", "f7")]
+        if keys:
+            kept.append(Binding(",".join(keys), binding.action, binding.description, show=binding.show,
+                                key_display=binding.key_display, priority=binding.priority, tooltip=binding.tooltip))
+    return kept
+
+
+class PromptBox(TextArea, inherit_bindings=False):
     """A ``TextArea`` that sends on Enter."""
+
+    BINDINGS = _prompt_bindings()
 
     NEWLINE_KEYS = frozenset({"ctrl+j", "shift+enter", "alt+enter"})
 
@@ -52,6 +70,7 @@ class PromptBox(TextArea):
             show_line_numbers=False,
             compact=True,
             highlight_cursor_line=False,
+            placeholder="Message Claude — Enter to send · Ctrl+J new line · ↑ earlier prompts",
         )
         self.prompt_history = history if history is not None else PromptHistory()
         self._history_index: int | None = None  # None = editing the draft

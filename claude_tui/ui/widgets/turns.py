@@ -125,7 +125,8 @@ def footer_text(event: Done) -> str:
 
 def error_text(event: Failed) -> str:
     hint = fmt.error_hint(event.kind)
-    lines = [f"✗ {fmt.kind_words(event.kind)} — {event.message}"]
+    labelled = event.status_code is not None and f"({event.status_code})" in event.message
+    lines = [f"✗ {event.message}" if labelled else f"✗ {fmt.kind_words(event.kind)}: {event.message}"]
     if hint:
         lines.append(f"  hint: {hint}")
     if event.retryable:
