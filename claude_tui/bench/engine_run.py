@@ -7,7 +7,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 
-from ..engine.events import AttemptFailed, Done, Failed, JobEvent
+from ..engine.events import AttemptFailed, Done, Failed, JobEvent, Started
 from ..engine.job import Job
 from ..engine.metrics import Metrics
 from ..engine.pool import RequestPool
@@ -23,13 +23,17 @@ class PoolOutcome:
     finished: float
     cpu_s: float
     attempt_errors: Counter[str] = field(default_factory=Counter)
+    #: First attempt sent → Done, retries and backoff included: how long the job held its pool slot,
+    #: and the same span the guide's rows measure around their (invisibly retried) call.
+    latencies: list[float] = field(default_factory=list)
 
     @property
     def completed(self) -> int:
         return len(self.done)
 
     @property
-    def latencies(self) -> list[float]:
+    def final_attempt_latencies(self) -> list[float]:
+        """The engine's own ``Timings.latency``: the successful attempt only."""
         return [c.latency for c in self.metrics.completions if c.latency is not None]
 
     @property
@@ -58,11 +62,19 @@ async def run_pool(pool: RequestPool, prompts: list[str], *, model: str, max_tok
     """
     metrics = Metrics(window=3600.0, per_tag=False)
     errors: Counter[str] = Counter()
+    first_sent: dict[str, float] = {}
+    latencies: list[float] = []
 
     def on_event(event: JobEvent) -> None:
         metrics.observe(event)
-        if isinstance(event, AttemptFailed):
+        if isinstance(event, Started):
+            first_sent.setdefault(event.job_id, event.at)
+        elif isinstance(event, AttemptFailed):
             errors[event.kind] += 1
+        elif isinstance(event, Done):
+            latencies.append(event.at - first_sent.pop(event.job_id, event.timings.submitted))
+        elif isinstance(event, Failed):
+            first_sent.pop(event.job_id, None)
 
     unsubscribe = pool.add_listener(on_event)
     try:
@@ -76,4 +88,4 @@ async def run_pool(pool: RequestPool, prompts: list[str], *, model: str, max_tok
         unsubscribe()
     done = [o for o in outcomes if isinstance(o, Done)]
     failed = [o for o in outcomes if isinstance(o, Failed)]
-    return PoolOutcome(done, failed, metrics, started, finished, cpu, errors)
+    return PoolOutcome(done, failed, metrics, started, finished, cpu, errors, latencies)

@@ -3,9 +3,11 @@
 Definitions follow the load-testing tools (vLLM ``bench serve``, llmperf):
 
 - TTFT: request sent → first content delta (streaming only; a non-streamed reply has none).
-- latency: request sent → reply complete. For claude-tui rows it is the engine's
-  ``Timings.latency`` (the final attempt); for the guide's rows it is the whole call the guide
-  makes, SDK retries and wrapper sleeps included, since the SDK retries invisibly.
+- latency: request sent → reply complete, retries included: for claude-tui rows, the first
+  attempt's ``Started`` → ``Done`` (the time the job held its pool slot; the engine's own
+  final-attempt ``Timings.latency`` is kept as ``final_attempt_latency_p99_ms``); for the guide's
+  rows, the whole call the guide makes, SDK retries and wrapper sleeps included, since the SDK
+  retries invisibly. Without failures the two definitions coincide.
 - TPOT: (latency − TTFT) / (output_tokens − 1), tokens from ``usage``.
 - requests/s: completed / wall time; output tokens/s: Σ output tokens of completed / wall time.
 - Little's law: a closed loop with N in flight at latency W completes at most N / W per second;

@@ -17,7 +17,7 @@ from anthropic import AsyncAnthropic
 from ..engine.retry import RetryPolicy
 from .engine_run import PoolOutcome, make_pool, run_pool
 from .guide import Guide, GuideOutcome
-from .measure import RunResult, row, server_counts
+from .measure import RunResult, percentile, row, server_counts
 from .simproc import SimProcess
 
 MODEL = "claude-sonnet-4-6"
@@ -115,6 +115,8 @@ def pool_run(label: str, concurrency: int, requests: int, out: PoolOutcome, log:
     run = RunResult(label, "claude-tui", concurrency, requests, out.completed, out.finished - out.started,
                     latencies=out.latencies, ttfts=out.ttfts, tpots=out.tpots, output_tokens=out.output_tokens,
                     cpu_s=out.cpu_s, errors=errors)
+    p99 = percentile(out.final_attempt_latencies, 99)
+    run.extra["final_attempt_latency_p99_ms"] = None if p99 is None else round(p99 * 1000, 1)
     return _server_side(run, log)
 
 
@@ -127,7 +129,7 @@ async def _timed_cpu(coro: Awaitable[Any]) -> tuple[Any, float]:
 # -- 1. the guide's table ------------------------------------------------------------------------
 async def scenario_table(settings: Settings) -> ScenarioResult:
     n_seq = settings.requests or (3 if settings.quick else 15)
-    n_conc = settings.requests or (10 if settings.quick else 50)
+    n_conc = settings.requests or (10 if settings.quick else 40)
     prompts = make_prompts(max(n_seq, n_conc), "table ")
     rows: list[dict[str, Any]] = []
     with SimProcess(**TABLE_SIM) as sim:
