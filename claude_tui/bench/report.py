@@ -65,6 +65,7 @@ SPECIFIC: dict[str, list[Column]] = {
         ("error rate", lambda r: _pct(r["error_rate"])),
     ],
     "scaling": [
+        ("run", lambda r: "claude-tui pool" if r["approach"] == "claude-tui" else "bare SDK (reference)"),
         ("in flight", lambda r: r["concurrency"]),
         ("requests", lambda r: r["requests"]),
         ("req/s", lambda r: _num(r["requests_per_s"])),

@@ -8,6 +8,7 @@ invisibly) never mix between approaches.
 from __future__ import annotations
 
 import asyncio
+import gc
 import time
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable
@@ -121,6 +122,7 @@ def pool_run(label: str, concurrency: int, requests: int, out: PoolOutcome, log:
 
 
 async def _timed_cpu(coro: Awaitable[Any]) -> tuple[Any, float]:
+    gc.collect()  # garbage of earlier runs is not this run's cost
     cpu0 = time.process_time()
     result = await coro
     return result, time.process_time() - cpu0
@@ -128,7 +130,7 @@ async def _timed_cpu(coro: Awaitable[Any]) -> tuple[Any, float]:
 
 # -- 1. the guide's table ------------------------------------------------------------------------
 async def scenario_table(settings: Settings) -> ScenarioResult:
-    n_seq = settings.requests or (3 if settings.quick else 15)
+    n_seq = settings.requests or (3 if settings.quick else 12)
     n_conc = settings.requests or (10 if settings.quick else 40)
     prompts = make_prompts(max(n_seq, n_conc), "table ")
     rows: list[dict[str, Any]] = []
@@ -181,9 +183,12 @@ async def scenario_scaling(settings: Settings) -> ScenarioResult:
         config["ttft_ms"] = 250.0
     latency_s = config["fixed_latency_ms"] / 1000
     rows: list[dict[str, Any]] = []
+    levels = scaling_levels(settings)
+    # The same load through the bare SDK (no engine), at the top level(s): what the engine costs.
+    reference_levels = {max(levels)} | ({50} & set(levels) if not settings.quick else set())
     with SimProcess(**config) as sim:
-        for conc in scaling_levels(settings):
-            n = settings.requests or (max(2 * conc, 4) if settings.quick else max(4 * conc, 12))
+        for conc in levels:
+            n = settings.requests or (max(2 * conc, 4) if settings.quick else max(4 * conc, 10))
             pool = make_pool(sim.base_url, API_KEY, conc)
             # Warm-up wave: opens `conc` connections and pays first-call costs; not measured.
             await run_pool(pool, make_prompts(conc, f"warm {conc} "), model=settings.model, max_tokens=MAX_TOKENS)
@@ -195,14 +200,34 @@ async def scenario_scaling(settings: Settings) -> ScenarioResult:
             run.server_cpu_s = stats["server_cpu_s"] - server_cpu0
             rows.append(row(run, ceiling_latency_s=latency_s, peak_in_flight=stats["peak_in_flight"]))
             await pool.aclose()
+            if conc in reference_levels:
+                rows.append(await _bare_sdk_row(sim, conc, n, settings, latency_s))
     notes = [
         f"Simulator: every reply takes exactly {latency_s * 1000:g} ms ({config['reply_tokens']} tokens after a "
         f"{config['ttft_ms']:g} ms TTFT), no rate limit, no jitter.",
         f"Ceiling = concurrency ÷ {latency_s:g} s (Little's law); efficiency = measured requests/s ÷ ceiling.",
         "CPU = client process CPU seconds (time.process_time) over the run ÷ completed requests; "
         "the simulator runs in a separate process. Each level runs a warm-up wave first (not measured).",
+        "Reference rows: the same load through the bare SDK (gather + Semaphore + messages.stream, no engine), "
+        "to separate the engine's cost from the SDK's and the machine's.",
     ]
     return ScenarioResult("scaling", "Scaling: claude-tui's pool against a fixed-latency server", rows, config, notes)
+
+
+async def _bare_sdk_row(sim: SimProcess, conc: int, n: int, settings: Settings, latency_s: float) -> dict[str, Any]:
+    """Reference: gather + Semaphore(conc) + ``messages.stream(...).text_stream``, no engine."""
+    client = AsyncAnthropic(api_key=API_KEY, base_url=sim.base_url, max_retries=0)
+    guide = Guide(client, model=settings.model, max_tokens=MAX_TOKENS)
+    await guide.concurrent(make_prompts(conc, f"warm sdk {conc} "), conc, stream=True)
+    sim.reset()
+    server_cpu0 = sim.stats()["server_cpu_s"]
+    out, cpu = await _timed_cpu(guide.concurrent(make_prompts(n, f"sdk c{conc} "), conc, stream=True))
+    stats = sim.stats()
+    await client.close()
+    run = guide_run(f"reference: bare SDK, {conc} in flight (no engine)", conc, out, sim.log(), cpu)
+    run.approach = "bare-sdk"
+    run.server_cpu_s = stats["server_cpu_s"] - server_cpu0
+    return row(run, ceiling_latency_s=latency_s, peak_in_flight=stats["peak_in_flight"])
 
 
 # -- 3. under a rate limit ----------------------------------------------------------------------
