@@ -65,7 +65,7 @@ MAIN_SCREEN_ACTIONS = frozenset(
 class ClaudeTUI(App[int]):
     """The claude-tui terminal app."""
 
-    CSS_PATH = "app.tcss"
+    CSS_PATH = str(Path(__file__).with_name("app.tcss"))  # absolute, so subclasses elsewhere find it
     TITLE = "claude-tui"
     COMMANDS = App.COMMANDS | {ClaudeCommands}
 
@@ -118,7 +118,7 @@ class ClaudeTUI(App[int]):
         self._requested_theme = theme
         self._show_stats = show_stats
         self.user_theme_dir = user_theme_dir
-        self.history: HistoryBridge | None = HistoryBridge(store) if store is not None else None
+        self.history: HistoryBridge | None = HistoryBridge(store, prices=prices) if store is not None else None
         self.pool: RequestPool | None = None
         self.metrics: Metrics | None = None
         self.prompt_history = PromptHistory()
@@ -162,6 +162,7 @@ class ClaudeTUI(App[int]):
         self._unsubscribe.append(self.pool.add_listener(self.metrics.observe))
         self._unsubscribe.append(self.pool.add_listener(self._route))
         if self.history is not None:
+            self.history.app = self
             self._unsubscribe.append(self.pool.add_listener(self.history.observe))
         show = self._show_stats if self._show_stats is not None else self.size.width >= STATS_MIN_WIDTH
         self.stats_panel.display = show
@@ -177,15 +178,14 @@ class ClaudeTUI(App[int]):
         await self.close_pool()
 
     async def close_pool(self) -> None:
+        if self.history is not None:
+            self.history.close_all()  # remember the open tabs while they are still here
+        if self.pool is not None:
+            pool, self.pool = self.pool, None
+            await pool.aclose()  # cancels what runs: listeners (history) still hear the Cancelled events
         for unsubscribe in self._unsubscribe:
             unsubscribe()
         self._unsubscribe.clear()
-        if self.pool is not None:
-            pool, self.pool = self.pool, None
-            self._closed_limit = pool.limit
-            await pool.aclose()
-        if self.history is not None:
-            self.history.close_all()
 
     # -- themes ------------------------------------------------------------------------------
     def _load_themes(self) -> None:

@@ -1,0 +1,132 @@
+"""HistoryScreen: past conversations, newest first; search, reopen in a tab, rename, delete (confirmed)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Input, Label, OptionList
+from textual.widgets.option_list import Option
+
+from .dialogs import ConfirmDialog, InputDialog
+
+if TYPE_CHECKING:
+    from ..history_bridge import HistoryBridge
+
+
+def _when(ts: float) -> str:
+    return datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M")
+
+
+class HistoryScreen(Screen[None]):
+    BINDINGS = [
+        Binding("escape", "close", "Back"),
+        Binding("enter", "open", "Open in a tab", show=True),
+        Binding("ctrl+e", "rename", "Rename", priority=True),
+        Binding("ctrl+d", "delete", "Delete", priority=True),
+        Binding("down", "focus_list", show=False),
+    ]
+
+    def __init__(self, bridge: "HistoryBridge") -> None:
+        super().__init__(classes="history-screen")
+        self.bridge = bridge
+        self.conversations: list[Any] = []
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="history"):
+            yield Label("History — newest first", classes="history-title")
+            yield Input(placeholder="search titles and messages…", id="history-search")
+            yield OptionList(id="history-list")
+            yield Label("", id="history-empty", classes="history-empty")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.reload()
+        self.query_one("#history-search", Input).focus()
+
+    @property
+    def option_list(self) -> OptionList:
+        return self.query_one("#history-list", OptionList)
+
+    def reload(self) -> None:
+        search = self.query_one("#history-search", Input).value.strip()
+        self.conversations = self.bridge.list(search)
+        options = []
+        for conv in self.conversations:
+            line = Text()
+            line.append(conv.title or "(untitled)", style="bold")
+            line.append(f"   {conv.message_count} messages · {conv.model} · {_when(conv.updated_at)}", style="dim")
+            if conv.preview:
+                line.append("\n  " + conv.preview[:100].replace("\n", " "), style="italic dim")
+            options.append(Option(line, id=str(conv.id)))
+        option_list = self.option_list
+        option_list.clear_options()
+        option_list.add_options(options)
+        if options:
+            option_list.highlighted = 0
+        empty = self.query_one("#history-empty", Label)
+        empty.update("" if options else ("no conversation matches" if search else "no conversations yet"))
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        self.reload()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.action_open()
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self.action_open()
+
+    def _selected(self) -> int | None:
+        option_list = self.option_list
+        index = option_list.highlighted
+        if index is None or not 0 <= index < option_list.option_count:
+            return None
+        option_id = option_list.get_option_at_index(index).id
+        return int(option_id) if option_id is not None else None
+
+    def action_focus_list(self) -> None:
+        self.option_list.focus()
+
+    def action_open(self) -> None:
+        cid = self._selected()
+        if cid is None:
+            return
+        app = self.app
+        app.call_later(self.bridge.open_conversation, app, cid)  # runs on the app, after this screen is gone
+        self.dismiss()
+
+    def action_close(self) -> None:
+        self.dismiss()
+
+    def action_rename(self) -> None:
+        cid = self._selected()
+        if cid is None:
+            return
+        current = next((c.title for c in self.conversations if c.id == cid), "")
+
+        def done(value: str | None) -> None:
+            if value and value.strip():
+                self.bridge.rename(cid, value.strip())
+                self.reload()
+
+        self.app.push_screen(InputDialog("Rename conversation", current), done)
+
+    def action_delete(self) -> None:
+        cid = self._selected()
+        if cid is None:
+            return
+        title = next((c.title for c in self.conversations if c.id == cid), "")
+
+        def done(confirmed: bool | None) -> None:
+            if confirmed:
+                self.bridge.delete(cid)
+                self.reload()
+
+        self.app.push_screen(ConfirmDialog(f"Delete “{title or cid}” and its messages?"), done)
