@@ -36,7 +36,7 @@ def test_bench_quick_scaling_prints_the_table_and_writes_json(tmp_path: Path, ca
     scenario = doc["scenarios"]["scaling"]
     assert {"name", "title", "simulator", "rows", "notes", "duration_s"} <= scenario.keys()
     rows = scenario["rows"]
-    assert [r["concurrency"] for r in rows] == [1, 2]
+    assert [(r["approach"], r["concurrency"]) for r in rows] == [("claude-tui", 1), ("claude-tui", 2), ("bare-sdk", 2)]
     for r in rows:
         assert ROW_KEYS <= r.keys()
         assert r["failed"] == 0 and r["completed"] == r["requests"]
