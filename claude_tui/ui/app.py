@@ -295,6 +295,7 @@ class ClaudeTUI(App[int]):
     def _turn_finished(self, message: ChatView.TurnFinished) -> None:
         if self.history is not None:
             self.history.turn_finished(message.chat, message.turn, message.event)
+        self._refresh_stats()  # counts on the status bar move at once, not at the next tick
 
     @on(TabbedContent.TabActivated)
     def _tab_activated(self, message: TabbedContent.TabActivated) -> None:
