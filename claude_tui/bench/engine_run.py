@@ -50,6 +50,16 @@ class PoolOutcome:
         return sum(c.output_tokens for c in self.metrics.completions)
 
 
+def _label(event: AttemptFailed) -> str:
+    """The failure kind; for a 429, which limit the server named (requests, input or output tokens)."""
+    if event.kind == "rate_limit":
+        text = event.message.lower()
+        for limit in ("output tokens", "input tokens", "requests"):
+            if f"{limit} per minute" in text:
+                return f"rate_limit ({limit})"
+    return event.kind
+
+
 def make_pool(base_url: str, api_key: str, concurrency: int, *, policy: RetryPolicy | None = None,
               stall_timeout: float | None = 30.0) -> RequestPool:
     return RequestPool(api_key=api_key, base_url=base_url, limit=concurrency, policy=policy, stall_timeout=stall_timeout)
@@ -71,7 +81,7 @@ async def run_pool(pool: RequestPool, prompts: list[str], *, model: str, max_tok
         if isinstance(event, Started):
             first_sent.setdefault(event.job_id, event.at)
         elif isinstance(event, AttemptFailed):
-            errors[event.kind] += 1
+            errors[_label(event)] += 1
         elif isinstance(event, Done):
             latencies.append(event.at - first_sent.pop(event.job_id, event.timings.submitted))
         elif isinstance(event, Failed):
