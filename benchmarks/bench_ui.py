@@ -173,23 +173,32 @@ async def bench_echo(quick: bool) -> dict[str, Any]:
 
 # -- (2) start-up ------------------------------------------------------------------------------
 STARTUP_SCRIPT = r"""
-import asyncio, json, sys, time
+import time
+t_start = time.time()
+import asyncio, json, sys
+t_spawn = float(sys.argv[1])
 t_import = time.perf_counter()
 sys.path.insert(0, {root!r})
-from claude_tui.backend import Backend
+from claude_tui.backend import open_backend
 from claude_tui.engine.retry import RetryPolicy
 from claude_tui.ui.app import ClaudeTUI
 t_imported = time.perf_counter()
 
 async def main():
     t0 = time.perf_counter()
-    app = ClaudeTUI(Backend(api_key="bench", base_url="http://127.0.0.1:9", simulated=True), model="claude-sonnet-4-6",
+    backend = open_backend(simulate=True)  # as `claude-tui --simulate` does: the simulator in its thread
+    app = ClaudeTUI(backend, model="claude-sonnet-4-6",
                     max_tokens=1024, system=None, concurrency=5, policy=RetryPolicy(), stall_timeout=30.0)
     async with app.run_test(size=(140, 42)) as pilot:
         while not (app.chats and app.active_chat is not None and app.focused is app.active_chat.prompt):
             await asyncio.sleep(0.001)
         t1 = time.perf_counter()
-    print(json.dumps({{"import_s": t_imported - t_import, "ready_s": t1 - t0}}))
+        t_ready = time.time()
+        await app.engine_ready.wait()
+        t_engine = time.time()
+    backend.close()
+    print(json.dumps({{"import_s": t_imported - t_import, "ready_s": t1 - t0, "process_ready_s": t_ready - t_spawn,
+                       "interpreter_s": t_start - t_spawn, "engine_ready_s": t_engine - t_spawn}}))
 
 asyncio.run(main())
 """
@@ -203,18 +212,23 @@ def bench_startup(runs: int) -> dict[str, Any]:
         t0 = time.perf_counter()
         subprocess.run(cmd, check=True, capture_output=True)
         version_times.append(time.perf_counter() - t0)
-    ready, imports = [], []
+    samples: list[dict[str, float]] = []
     for _ in range(runs):
         out = subprocess.run(
-            [sys.executable, "-c", STARTUP_SCRIPT.format(root=str(ROOT))], check=True, capture_output=True, text=True
+            [sys.executable, "-c", STARTUP_SCRIPT.format(root=str(ROOT)), repr(time.time())],
+            check=True, capture_output=True, text=True,
         ).stdout
-        data = json.loads(out.strip().splitlines()[-1])
-        ready.append(data["ready_s"])
-        imports.append(data["import_s"])
+        samples.append(json.loads(out.strip().splitlines()[-1]))
+
+    def median(key: str) -> float:
+        return statistics.median(sample[key] for sample in samples)
+
     return {
         "version_s": statistics.median(version_times),
-        "ready_s": statistics.median(ready),
-        "import_s": statistics.median(imports),
+        "ready_s": median("ready_s"),
+        "import_s": median("import_s"),
+        "process_ready_s": median("process_ready_s"),
+        "engine_ready_s": median("engine_ready_s"),
         "runs": runs,
     }
 
@@ -290,8 +304,10 @@ def main() -> int:
         ("frames rendered per second", f"{e['frames_per_s']:.1f}", ""),
         ("tabs streaming (start→end of typing)", e["tabs_streaming"], ""),
         ("claude-tui --version", f"{s['version_s'] * 1000:.0f} ms", "< 300 ms"),
-        ("main screen ready (construct → first tab focused)", f"{s['ready_s'] * 1000:.0f} ms", "< 1000 ms"),
-        ("  (import of claude_tui.ui.app, not included)", f"{s['import_s'] * 1000:.0f} ms", ""),
+        ("main screen ready, from process start (--simulate)", f"{s['process_ready_s'] * 1000:.0f} ms", "< 1000 ms"),
+        ("  of which: import of the app", f"{s['import_s'] * 1000:.0f} ms", ""),
+        ("  of which: simulator start + app construct → first tab focused", f"{s['ready_s'] * 1000:.0f} ms", ""),
+        ("  engine ready (SDK imported off the UI thread), from process start", f"{s['engine_ready_s'] * 1000:.0f} ms", ""),
         (f"RSS, {m['tabs']} tabs × ~{m['tokens_per_tab']:.0f} tokens ({m['turns_per_tab']} turns)", f"{m['rss_mb']:.0f} MB", "< 300 MB"),
         ("  RSS before the app (interpreter + simulator)", f"{m['baseline_mb']:.0f} MB", ""),
     ]

@@ -10,14 +10,15 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable
-
-from anthropic import AsyncAnthropic
+from typing import TYPE_CHECKING, Any, Callable
 
 from .errors import AttemptError, classify
 from .events import FirstToken, JobEvent, RateLimits, Started, TextDelta, ThinkingDelta, Usage, UsageUpdate
 from .job import Job
 from .ratelimits import parse_rate_limits
+
+if TYPE_CHECKING:
+    from anthropic import AsyncAnthropic
 
 Emit = Callable[[JobEvent], None]
 
@@ -74,7 +75,7 @@ def _usage(raw: Any, previous: Usage) -> Usage:
 
 
 async def run_attempt(
-    client: AsyncAnthropic,
+    client: "AsyncAnthropic",
     job: Job,
     state: AttemptState,
     emit: Emit,

@@ -7,11 +7,13 @@ truncated streams; never retry 400, 401, 402, 403, 404, 413 or a spend-limit 429
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-
-import anthropic
+from typing import TYPE_CHECKING, Any
 
 from .events import ErrorKind, Usage
 from .ratelimits import parse_retry_after
+
+if TYPE_CHECKING:  # the SDK takes over a second to import: only classify() needs it, at run time
+    import anthropic
 
 _STATUS_KINDS: dict[int, ErrorKind] = {
     400: "bad_request",
@@ -66,7 +68,7 @@ class AttemptError(Exception):
         return self.message
 
 
-def _api_message(exc: anthropic.APIStatusError) -> tuple[str | None, str]:
+def _api_message(exc: "anthropic.APIStatusError") -> tuple[str | None, str]:
     """(error.type, error.message) from the error body, falling back to the exception text."""
     body = exc.body
     if isinstance(body, dict):
@@ -76,7 +78,7 @@ def _api_message(exc: anthropic.APIStatusError) -> tuple[str | None, str]:
     return None, str(exc.message)
 
 
-def _is_spend_limit(exc: anthropic.APIStatusError) -> bool:
+def _is_spend_limit(exc: "anthropic.APIStatusError") -> bool:
     body = exc.body
     if isinstance(body, dict):
         err = body.get("error", body)
@@ -95,6 +97,7 @@ def classify(exc: BaseException) -> AttemptError:
     """Turn whatever an attempt raised into an AttemptError."""
     if isinstance(exc, AttemptError):
         return exc
+    import anthropic
     if isinstance(exc, anthropic.APIStatusError):
         status = exc.status_code
         error_type, message = _api_message(exc)

@@ -11,9 +11,8 @@ import asyncio
 import logging
 import time
 from collections import deque
-from typing import AsyncIterator, Callable
+from typing import TYPE_CHECKING, AsyncIterator, Callable
 
-from anthropic import AsyncAnthropic
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 
 from .attempt import AttemptState, run_attempt
@@ -32,6 +31,9 @@ from .events import (
 from .job import Job
 from .pricing import PriceTable
 from .retry import RetryPolicy
+
+if TYPE_CHECKING:
+    from anthropic import AsyncAnthropic
 
 _log = logging.getLogger("claude_tui.engine")
 
@@ -99,7 +101,7 @@ class _Entry:
 class RequestPool:
     def __init__(
         self,
-        client: AsyncAnthropic | None = None,
+        client: "AsyncAnthropic | None" = None,
         *,
         api_key: str | None = None,
         base_url: str | None = None,
@@ -109,6 +111,8 @@ class RequestPool:
         prices: PriceTable | None = None,
     ) -> None:
         if client is None:
+            from anthropic import AsyncAnthropic  # imported on first use: it is the slowest import we have
+
             client = AsyncAnthropic(api_key=api_key, base_url=base_url, max_retries=0)
         elif client.max_retries != 0:
             client = client.with_options(max_retries=0)
@@ -156,7 +160,7 @@ class RequestPool:
         return len(self._waiting)
 
     @property
-    def client(self) -> AsyncAnthropic:
+    def client(self) -> "AsyncAnthropic":
         return self._client
 
     # -- submission --------------------------------------------------------------------------

@@ -8,6 +8,8 @@ message handler: the listener itself never renders.
 
 from __future__ import annotations
 
+import asyncio
+import importlib
 import re
 import time
 from datetime import datetime
@@ -23,7 +25,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
 
 from claude_tui.backend import Backend
-from claude_tui.engine.events import JobEvent, Queued, is_terminal
+from claude_tui.engine.events import Cancelled, JobEvent, Queued, Timings, is_terminal
 from claude_tui.engine.job import Job
 from claude_tui.engine.metrics import Metrics
 from claude_tui.engine.pool import RequestPool
@@ -32,6 +34,7 @@ from claude_tui.engine.retry import RetryPolicy
 
 from . import fmt
 from .commands import ClaudeCommands
+from .gc_policy import CollectorPolicy
 from .history_bridge import HistoryBridge
 from .screens.dialogs import InputDialog
 from .themes import DEFAULT_THEME, load_all
@@ -120,6 +123,10 @@ class ClaudeTUI(App[int]):
         self.user_theme_dir = user_theme_dir
         self.history: HistoryBridge | None = HistoryBridge(store, prices=prices) if store is not None else None
         self.pool: RequestPool | None = None
+        self.engine_ready = asyncio.Event()  # set once the pool exists (the SDK imports off the UI thread)
+        self._pending_jobs: list[Job] = []
+        self._closing = False
+        self._collector = CollectorPolicy()
         self.metrics: Metrics | None = None
         self.prompt_history = PromptHistory()
         self.chats: dict[str, ChatView] = {}
@@ -151,19 +158,9 @@ class ClaudeTUI(App[int]):
         self.sub_title = f"{'SIMULATOR' if self.backend.simulated else self.backend.label} · {self.model}"
         self.set_class(self.backend.simulated, "-simulated")
         self.metrics = Metrics(prices=self.prices)
-        self.pool = RequestPool(
-            api_key=self.backend.api_key,
-            base_url=self.backend.base_url,
-            limit=self._initial_concurrency,
-            policy=self.policy,
-            stall_timeout=self.stall_timeout,
-            prices=self.prices,
-        )
-        self._unsubscribe.append(self.pool.add_listener(self.metrics.observe))
-        self._unsubscribe.append(self.pool.add_listener(self._route))
-        if self.history is not None:
-            self.history.app = self
-            self._unsubscribe.append(self.pool.add_listener(self.history.observe))
+        # The SDK takes over a second to import: do it in a thread after the first frame, and hold
+        # prompts sent meanwhile (see _submit_turn) until the pool exists.
+        self.run_worker(self._start_engine(), name="start engine", group="engine")
         show = self._show_stats if self._show_stats is not None else self.size.width >= STATS_MIN_WIDTH
         self.stats_panel.display = show
         restored = False
@@ -174,10 +171,35 @@ class ClaudeTUI(App[int]):
         self._refresh_stats()
         self.set_interval(0.5, self._refresh_stats)
 
+    async def _start_engine(self) -> None:
+        await asyncio.to_thread(importlib.import_module, "anthropic")
+        if self._closing:
+            return
+        self.pool = RequestPool(
+            api_key=self.backend.api_key,
+            base_url=self.backend.base_url,
+            limit=self._initial_concurrency,
+            policy=self.policy,
+            stall_timeout=self.stall_timeout,
+            prices=self.prices,
+        )
+        assert self.metrics is not None
+        self._unsubscribe.append(self.pool.add_listener(self.metrics.observe))
+        self._unsubscribe.append(self.pool.add_listener(self._route))
+        if self.history is not None:
+            self.history.app = self
+            self._unsubscribe.append(self.pool.add_listener(self.history.observe))
+        pending, self._pending_jobs = self._pending_jobs, []
+        for job in pending:
+            self.pool.submit(job, stream_events=False)
+        self.engine_ready.set()
+        self._refresh_stats()
+
     async def on_unmount(self) -> None:
         await self.close_pool()
 
     async def close_pool(self) -> None:
+        self._closing = True
         if self.history is not None:
             self.history.close_all()  # remember the open tabs while they are still here
         if self.pool is not None:
@@ -223,7 +245,6 @@ class ClaudeTUI(App[int]):
             chat.push_event(event)
 
     def _submit_turn(self, chat: ChatView, turn: Turn, messages: Messages) -> str:
-        assert self.pool is not None, "the pool is created on mount"
         max_tokens = self.max_tokens
         if self.thinking_budget:
             max_tokens = max(max_tokens, self.thinking_budget + 1024)  # the API wants budget < max_tokens
@@ -237,11 +258,23 @@ class ClaudeTUI(App[int]):
         )
         if self.history is not None:
             self.history.user_message(chat, turn, job)
-        self.pool.submit(job, stream_events=False)
+        if self.pool is None:  # the engine is still starting: the job waits its turn here
+            self._pending_jobs.append(job)
+            self._route(Queued(job.id, time.monotonic(), len(self._pending_jobs) - 1, job.tag))
+        else:
+            self.pool.submit(job, stream_events=False)
         return job.id
 
     def _cancel_job(self, job_id: str) -> bool:
-        return self.pool.cancel(job_id) if self.pool is not None else False
+        if self.pool is not None:
+            return self.pool.cancel(job_id)
+        for job in self._pending_jobs:
+            if job.id == job_id:
+                self._pending_jobs.remove(job)
+                now = time.monotonic()
+                self._route(Cancelled(job_id, now, "", 0, Timings(now, finished=now)))
+                return True
+        return False
 
     # -- tabs --------------------------------------------------------------------------------
     async def new_tab(self, title: str | None = None, *, focus: bool = True) -> ChatView:
@@ -295,12 +328,13 @@ class ClaudeTUI(App[int]):
     def _turn_finished(self, message: ChatView.TurnFinished) -> None:
         if self.history is not None:
             self.history.turn_finished(message.chat, message.turn, message.event)
+        self._collector.freeze()  # a finished reply lives as long as its tab: out of the collector's way
         self._refresh_stats()  # counts on the status bar move at once, not at the next tick
 
     @on(TabbedContent.TabActivated)
     def _tab_activated(self, message: TabbedContent.TabActivated) -> None:
         stack = self.screen_stack
-        if not stack or self.pool is None:
+        if not stack or self._closing:
             return
         chat = self.active_chat
         if chat is not None and len(stack) == 1:
@@ -375,6 +409,7 @@ class ClaudeTUI(App[int]):
 
     def set_concurrency(self, value: int) -> None:
         value = max(1, min(MAX_CONCURRENCY, int(value)))
+        self._initial_concurrency = value
         if self.pool is not None and value != self.pool.limit:
             self.pool.limit = value
         self._refresh_stats()
@@ -387,10 +422,11 @@ class ClaudeTUI(App[int]):
         self._refresh_stats()
 
     def _refresh_stats(self) -> None:
-        if self.metrics is None or self.pool is None:
+        if self.metrics is None:
             return
         snap = self.metrics.snapshot()
-        limit = self.pool.limit
+        self._collector.tick(busy=bool(snap.in_flight or snap.queued or self._pending_jobs))
+        limit = self.concurrency_limit
         marker = "◉ SIMULATOR" if self.backend.simulated else f"◉ {self.backend.label}"
         chat = self.active_chat if self._order else None
         bar = (
