@@ -125,6 +125,7 @@ class ClaudeTUI(App[int]):
         self.pool: RequestPool | None = None
         self.engine_ready = asyncio.Event()  # set once the pool exists (the SDK imports off the UI thread)
         self._pending_jobs: list[Job] = []
+        self.engine_gate: asyncio.Event | None = None
         self._closing = False
         self._collector = CollectorPolicy()
         self.metrics: Metrics | None = None
@@ -173,6 +174,8 @@ class ClaudeTUI(App[int]):
 
     async def _start_engine(self) -> None:
         await asyncio.to_thread(importlib.import_module, "anthropic")
+        if self.engine_gate is not None:  # tests hold the engine back to see prompts wait for it
+            await self.engine_gate.wait()
         if self._closing:
             return
         self.pool = RequestPool(

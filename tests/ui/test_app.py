@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from claude_tui.engine.job import Job
@@ -325,3 +327,19 @@ async def test_pool_closed_on_exit(make_sim):
         pool = app.pool
         assert pool is not None
     assert app.pool is None and pool._closed
+
+
+async def test_prompt_sent_before_the_engine_is_ready_waits_then_streams(make_sim):
+    sim = await make_sim()
+    app = make_app(sim)
+    app.engine_gate = asyncio.Event()  # hold the pool back, as a slow SDK import would
+    async with app.run_test(size=SIZE) as pilot:
+        chat = app.active_chat
+        await send(pilot, "typed at once")
+        await pilot.pause(0.2)
+        assert app.pool is None and len(app._pending_jobs) == 1
+        assert sim.stats.requests_total == 0
+        assert chat.turns[0].state == "queued"
+        app.engine_gate.set()
+        await wait_for(pilot, turn_state(chat, "done"), what="reply once the engine is up")
+        assert "typed at once" in chat.turns[0].text and sim.stats.requests_total == 1
