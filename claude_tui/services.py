@@ -38,7 +38,8 @@ class Services:
         teardown_logging()
 
 
-def open_services(settings: Any, *, stream_messages: bool, history: bool = True) -> Services:
+def open_services(settings: Any, *, stream_messages: bool, history: bool = True, with_recorder: bool = True) -> Services:
+    """Logging, the history store and (unless the caller records itself) its event recorder."""
     from .logs import RequestLogger, setup_logging
     from .store import HistoryRecorder, HistoryStore
     from .store.db import HistoryError
@@ -55,5 +56,6 @@ def open_services(settings: Any, *, stream_messages: bool, history: bool = True)
     if store.notice:
         services.notices.append(store.notice)
     services.store = store
-    services.recorder = HistoryRecorder(store, prices=settings.price_table(), stream_messages=stream_messages)
+    if with_recorder:
+        services.recorder = HistoryRecorder(store, prices=settings.price_table(), stream_messages=stream_messages)
     return services

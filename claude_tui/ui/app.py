@@ -15,7 +15,7 @@ import time
 from datetime import datetime
 from functools import partial
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable, Sequence
 
 from textual import on
 from textual.app import App, ComposeResult, SystemCommand
@@ -106,6 +106,7 @@ class ClaudeTUI(App[int]):
         show_stats: bool | None = None,
         user_theme_dir: Path | None = None,
         store: Any = None,
+        listeners: Sequence[Callable[[JobEvent], None]] = (),
         thinking_budget: int | None = None,
     ) -> None:
         super().__init__()
@@ -126,6 +127,7 @@ class ClaudeTUI(App[int]):
         self.engine_ready = asyncio.Event()  # set once the pool exists (the SDK imports off the UI thread)
         self._pending_jobs: list[Job] = []
         self.engine_gate: asyncio.Event | None = None
+        self._extra_listeners = tuple(listeners)  # e.g. the request log
         self._closing = False
         self._collector = CollectorPolicy()
         self.metrics: Metrics | None = None
@@ -192,6 +194,8 @@ class ClaudeTUI(App[int]):
         if self.history is not None:
             self.history.app = self
             self._unsubscribe.append(self.pool.add_listener(self.history.observe))
+        for listener in self._extra_listeners:
+            self._unsubscribe.append(self.pool.add_listener(listener))
         pending, self._pending_jobs = self._pending_jobs, []
         for job in pending:
             self.pool.submit(job, stream_events=False)
