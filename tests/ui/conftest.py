@@ -6,6 +6,7 @@ import asyncio
 import time
 from typing import Any, AsyncIterator, Awaitable, Callable
 
+import anthropic  # noqa: F401 - warm: the app imports the SDK in a thread at start; here that is instant
 import pytest
 from textual import events
 

@@ -57,6 +57,7 @@ async def test_three_tabs_with_limit_two_one_queued(make_sim):
     sim = await make_sim(tps=80, reply_tokens=100)
     app = make_app(sim, concurrency=2)
     async with app.run_test(size=SIZE) as pilot:
+        await app.engine_ready.wait()
         chats = [app.active_chat]
         for _ in range(2):
             await press(pilot, "ctrl+t")
@@ -193,6 +194,7 @@ async def test_stats_panel_matches_snapshot(make_sim):
     sim = await make_sim()
     app = make_app(sim)
     async with app.run_test(size=SIZE) as pilot:
+        await app.engine_ready.wait()
         chat = app.active_chat
         for n in range(3):
             await send(pilot, f"q{n}")
@@ -219,6 +221,7 @@ async def test_limit_change_while_running(make_sim):
     sim = await make_sim(tps=50, reply_tokens=100)
     app = make_app(sim, concurrency=1)
     async with app.run_test(size=SIZE) as pilot:
+        await app.engine_ready.wait()
         chats = [app.active_chat]
         await send(pilot, "a")
         for _ in range(2):
@@ -244,6 +247,7 @@ async def test_prompt_box_keys(make_sim):
     sim = await make_sim()
     app = make_app(sim)
     async with app.run_test(size=SIZE) as pilot:
+        await app.engine_ready.wait()
         chat = app.active_chat
         box = chat.prompt
         # empty and whitespace prompts do nothing

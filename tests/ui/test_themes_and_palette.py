@@ -84,6 +84,7 @@ async def test_palette_lists_app_commands(make_sim) -> None:
     sim = await make_sim()
     app = make_app(sim)
     async with app.run_test(size=SIZE) as pilot:
+        await app.engine_ready.wait()
         await press(pilot, "ctrl+p")
         await type_text(pilot, "concurrency")
         await wait_for(pilot, lambda: any("Concurrency" in text for text in options(app)), what="concurrency commands")
