@@ -45,9 +45,11 @@ SCALING_SIM: dict[str, Any] = dict(rpm=0, itpm=0, otpm=0, fixed_latency_ms=1000.
                                    fixed_length=True, jitter=0.0, seed=12)
 
 #: Rate limit: 60 requests/min and 3,000 output tokens/min, buckets of 10 s (10 requests and 500 output
-#: tokens at most in a burst, refilled continuously at 1 request/s and 50 tokens/s). Replies average
-#: ≈ 48 tokens, so the output-token limit allows ≈ 62 replies/min — it binds alongside the request
-#: limit — and the up-front max_tokens reservation (256 per request) makes it bite in bursts.
+#: tokens at most in a burst, refilled continuously at 1 request/s and 50 tokens/s). On actual usage
+#: (replies ≈ 48 tokens) the output-token limit would allow ≈ 62 replies/min, just above the request
+#: limit; but like the API the simulator reserves max_tokens (256 here) when a request is admitted and
+#: settles it at the end, so the 500-token bucket admits about one request at a time and the 429s name
+#: the output-token limit. Either way the rate is held near 1 request/s.
 RATE_SIM: dict[str, Any] = dict(rpm=60, itpm=0, otpm=3000, burst=10.0, ttft_ms=500.0, tps=70.0, reply_tokens=45,
                                 jitter=0.3, seed=13)
 RATE_MAX_TOKENS = 256
@@ -261,8 +263,9 @@ async def scenario_rate_limit(settings: Settings) -> ScenarioResult:
     notes = [
         f"Simulator: {rpm} requests/min and {config['otpm']} output tokens/min, continuously refilled token buckets "
         f"holding {burst:g} s of refill (a burst of {int(rpm * burst / 60)} requests at start); output tokens are "
-        f"reserved at max_tokens={RATE_MAX_TOKENS} when a request starts and settled when it ends; 429s carry an "
-        "exact retry-after (whole seconds, rounded up).",
+        f"reserved at max_tokens={RATE_MAX_TOKENS} when a request starts and settled when it ends, so the "
+        "output-token bucket admits about one request at a time; 429s carry an exact retry-after (whole seconds, "
+        "rounded up).",
         "Attempts and 429s are counted by each approach's own simulator, so the SDK's invisible retries count too.",
         f"Goodput fraction = completed requests per minute ÷ {rpm}; the initial burst of {int(rpm * burst / 60)} "
         f"lets it exceed 1 a little: the best possible for {n} prompts is about "
