@@ -73,6 +73,9 @@ class SimProcess:
     def start(self, timeout: float = 30.0) -> str:
         env = dict(os.environ)
         env.pop("ANTHROPIC_API_KEY", None)
+        # The child imports this package the way the parent did, installed or not.
+        package_root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
         proc = subprocess.Popen(
             [sys.executable, "-m", "claude_tui.bench.simproc", json.dumps(self.config)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1, env=env,
@@ -152,4 +155,7 @@ class SimProcess:
 
 
 if __name__ == "__main__":
-    _serve(json.loads(sys.argv[1]))
+    try:
+        _serve(json.loads(sys.argv[1]))
+    except KeyboardInterrupt:  # Ctrl-C reaches the whole process group; the parent reports it
+        pass
