@@ -15,7 +15,6 @@ from typing import Any, Awaitable, Callable
 
 from anthropic import AsyncAnthropic
 
-from ..engine.retry import RetryPolicy
 from .engine_run import PoolOutcome, make_pool, run_pool
 from .guide import Guide, GuideOutcome
 from .measure import RunResult, percentile, row, server_counts
