@@ -78,6 +78,7 @@ SPECS: tuple[Spec, ...] = (
     Spec("retry.max_attempts", "int", 5, "Attempts per request, the first included (1 = never retry).", "CLAUDE_TUI_MAX_ATTEMPTS", "--max-attempts", 1, 100),
     Spec("retry.base_seconds", "float", 0.5, "Backoff base: the n-th retry waits up to base * 2^(n-1) s (full jitter).", None, "--retry-base", 0, 3600),
     Spec("retry.cap_seconds", "float", 30.0, "Longest backoff between attempts; a server retry-after is honoured even above it.", None, "--retry-cap", 0, 3600),
+    Spec("retry.rate_limit_patience_seconds", "float", 600.0, "A 429 with retry-after does not use up an attempt; a request waits on such 429s this long in all.", None, "--rate-limit-patience", 0, 86400),
     Spec("stall_timeout", "float", 30.0, "Seconds without a byte before an attempt counts as stalled.", "CLAUDE_TUI_STALL_TIMEOUT", "--stall-timeout", 0.1, 3600),
     Spec("theme", "str", "claude-dark", "Colour theme of the terminal app.", "CLAUDE_TUI_THEME", "--theme"),
     Spec("show_stats", "bool", True, "Show the live stats panel when the app starts.", "CLAUDE_TUI_SHOW_STATS", "--stats"),
@@ -109,12 +110,18 @@ class RetrySettings:
     max_attempts: int = 5
     base_seconds: float = 0.5
     cap_seconds: float = 30.0
+    rate_limit_patience_seconds: float = 600.0
 
     def policy(self) -> Any:
         """The engine's ``RetryPolicy`` for these settings."""
         from .engine.retry import RetryPolicy
 
-        return RetryPolicy(max_attempts=self.max_attempts, base=self.base_seconds, cap=self.cap_seconds)
+        return RetryPolicy(
+            max_attempts=self.max_attempts,
+            base=self.base_seconds,
+            cap=self.cap_seconds,
+            rate_limit_patience=self.rate_limit_patience_seconds,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -562,7 +569,9 @@ def load_settings(
         max_tokens=val("max_tokens"),
         system=val("system"),
         concurrency=val("concurrency"),
-        retry=RetrySettings(val("retry.max_attempts"), val("retry.base_seconds"), val("retry.cap_seconds")),
+        retry=RetrySettings(
+            val("retry.max_attempts"), val("retry.base_seconds"), val("retry.cap_seconds"), val("retry.rate_limit_patience_seconds")
+        ),
         stall_timeout=val("stall_timeout"),
         theme=val("theme"),
         show_stats=val("show_stats"),

@@ -14,12 +14,16 @@ class RetryPolicy:
     """At most ``max_attempts`` attempts; exponential backoff with full jitter from ``base``, capped at ``cap``.
 
     A ``retry-after`` from the server replaces the backoff and is honoured exactly, even above the cap:
-    retrying sooner only earns another 429.
+    retrying sooner only earns another 429. A 429 that says when to come back is the server pacing
+    us, not the request failing: it does not use up one of the ``max_attempts``; instead a job waits
+    on such 429s for at most ``rate_limit_patience`` seconds in all. Under a tight limit with many
+    jobs in flight every job gets through eventually, instead of giving up after five paced 429s.
     """
 
     max_attempts: int = 5
     base: float = 0.5
     cap: float = 30.0
+    rate_limit_patience: float = 600.0
 
     def __post_init__(self) -> None:
         if self.max_attempts < 1:
@@ -36,6 +40,11 @@ class RetryPolicy:
 
     def uses_retry_after(self, exc: BaseException | None) -> bool:
         return isinstance(exc, AttemptError) and exc.retry_after is not None
+
+
+def is_paced(exc: BaseException | None) -> bool:
+    """A 429 with retry-after: the server pacing us (see RetryPolicy)."""
+    return isinstance(exc, AttemptError) and exc.kind == "rate_limit" and exc.retry_after is not None
 
 
 def _jittered(base: float, cap: float) -> wait_random_exponential:

@@ -106,9 +106,6 @@ async def test_pool_loses_nothing_where_the_guide_loses_to_mixed_faults(sims: li
     assert result.attempt_errors == {"server_error": 1, "overloaded": 1, "disconnect": 1}
 
 
-@pytest.mark.xfail(reason="engine: a 429 that carries retry-after uses up one of the 5 attempts, so under a "
-                          "tight limit with several jobs in flight a job gives up after ~4 s of honoured "
-                          "retry-afters (see BENCHMARKS.md, rate-limit scenario)", strict=False)
 async def test_pool_loses_nothing_under_a_tight_request_limit(sims: list[Simulator]) -> None:
     # 60 RPM enforced per second (a bucket of one request): six jobs in flight, one gets through a second.
     sim = await _sim(sims, rpm=60, burst=1.0)

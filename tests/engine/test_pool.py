@@ -207,3 +207,40 @@ async def test_a_faulty_listener_does_not_fail_the_request(make_sim, make_pool) 
     pool.add_listener(broken)
     outcome = await pool.submit(prompt(1)).result()
     assert isinstance(outcome, Done) and outcome.attempts == 1
+
+
+async def test_paced_429s_do_not_spend_the_attempt_budget(make_sim, make_pool) -> None:
+    sim = await make_sim()
+    sim.inject("rate_limit", count=2, retry_after=1)
+    pool = make_pool(sim, policy=RetryPolicy(max_attempts=1, base=0.01, cap=0.05))
+    events = [ev async for ev in pool.submit(prompt(1)).events()]
+    done = events[-1]
+    assert isinstance(done, Done) and done.attempts == 3  # two 429s with retry-after, then success
+    shown = [(ev.attempt, ev.max_attempts) for ev in events if isinstance(ev, BackingOff)]
+    assert shown == [(1, 2), (2, 3)]  # the budget grows with each paced 429
+
+
+async def test_rate_limit_patience_bounds_the_wait(make_sim, make_pool) -> None:
+    sim = await make_sim()
+    sim.inject("rate_limit", count=5, retry_after=1)
+    pool = make_pool(sim, policy=RetryPolicy(max_attempts=5, base=0.01, cap=0.05, rate_limit_patience=2.5))
+    outcome = await pool.submit(prompt(1)).result()
+    assert isinstance(outcome, Failed) and outcome.kind == "rate_limit"
+    assert outcome.attempts == 3  # waited 1 + 1 s; a third wait would pass the 2.5 s patience
+
+
+async def test_queued_jobs_wait_out_a_retry_after_instead_of_earning_429s(make_sim, make_pool) -> None:
+    sim = await make_sim(ttft_ms=20, tps=400, reply_tokens=40)
+    pool = make_pool(sim, limit=2)
+    events: list = []
+    pool.add_listener(events.append)
+    sim.inject("rate_limit", count=1, retry_after=1)
+    handles = [pool.submit(prompt(i)) for i in range(3)]
+    await asyncio.sleep(0.3)
+    assert pool.paused_for > 0.5 and pool.queued == 1  # the third waits in the queue, visibly
+    results = await asyncio.gather(*(h.result() for h in handles))
+    assert all(isinstance(r, Done) for r in results)
+    backoff = next(ev for ev in events if isinstance(ev, BackingOff))
+    third_start = next(ev for ev in events if isinstance(ev, Started) and ev.job_id == handles[2].id)
+    assert third_start.at >= backoff.deadline - 0.01
+    assert sim.stats.status_counts.get(429, 0) == 1
