@@ -129,8 +129,6 @@ class RequestPool:
         self._running: dict[str, _Entry] = {}
         self._listeners: list[Listener] = []
         self._closed = False
-        self._paused_until = 0.0  # monotonic: a 429 told us when the server takes requests again
-        self._resume_handle: asyncio.TimerHandle | None = None
 
     # -- observation -------------------------------------------------------------------------
     def add_listener(self, listener: Listener) -> Callable[[], None]:
@@ -164,11 +162,6 @@ class RequestPool:
     @property
     def queued(self) -> int:
         return len(self._waiting)
-
-    @property
-    def paused_for(self) -> float:
-        """Seconds until new requests start again after a 429's retry-after (0 when not paused)."""
-        return max(0.0, self._paused_until - time.monotonic())
 
     @property
     def client(self) -> "AsyncAnthropic":
@@ -209,8 +202,6 @@ class RequestPool:
     async def aclose(self) -> None:
         """Cancel everything still queued or running, wait for it to settle, close the client."""
         self._closed = True
-        if self._resume_handle is not None:
-            self._resume_handle.cancel()
         tasks = [e.task for e in self._running.values() if e.task]
         self.cancel_all()
         if tasks:
@@ -220,13 +211,6 @@ class RequestPool:
     # -- scheduling --------------------------------------------------------------------------
     def _pump(self) -> None:
         started = 0
-        delay = self._paused_until - time.monotonic()
-        if delay > 0 and self._waiting:
-            # The server said when it takes requests again: queued jobs wait for it in the queue,
-            # where the wait is visible, rather than each earning a 429 of its own.
-            if self._resume_handle is None:
-                self._resume_handle = asyncio.get_running_loop().call_later(delay, self._resume)
-            return
         while self._waiting and len(self._running) < self._limit:
             entry = self._waiting.popleft()
             self._running[entry.job.id] = entry
@@ -234,11 +218,6 @@ class RequestPool:
             started += 1
         if started:
             self._announce_positions(start=0)
-
-    def _resume(self) -> None:
-        self._resume_handle = None
-        if not self._closed:
-            self._pump()
 
     def _announce_positions(self, start: int) -> None:
         now = time.monotonic()
@@ -288,7 +267,6 @@ class RequestPool:
                         if is_paced(error):
                             assert error.retry_after is not None
                             entry.paced += 1
-                            self._pause_new_requests(error.retry_after)
                         self._emit(entry, self._attempt_failed(entry, error))
                         raise
         except AttemptError as error:
@@ -321,9 +299,6 @@ class RequestPool:
             timings,
             self.prices.cost(result.model, result.usage),
         )
-
-    def _pause_new_requests(self, seconds: float) -> None:
-        self._paused_until = max(self._paused_until, time.monotonic() + seconds)
 
     def _attempt_failed(self, entry: _Entry, error: AttemptError) -> AttemptFailed:
         state = entry.state

@@ -444,8 +444,7 @@ class ClaudeTUI(App[int]):
         panel = self.stats_panel
         if panel.display:
             tab_metrics = self.metrics.for_tag(chat.tab_id) if chat is not None else None
-            paused_for = self.pool.paused_for if self.pool is not None else 0.0
-            panel.show(snap, limit, tab_metrics.snapshot() if tab_metrics is not None else None, chat.title if chat else "", paused_for)
+            panel.show(snap, limit, tab_metrics.snapshot() if tab_metrics is not None else None, chat.title if chat else "")
 
     # -- clipboard & export ------------------------------------------------------------------
     def action_copy_reply(self) -> None:

@@ -227,20 +227,3 @@ async def test_rate_limit_patience_bounds_the_wait(make_sim, make_pool) -> None:
     outcome = await pool.submit(prompt(1)).result()
     assert isinstance(outcome, Failed) and outcome.kind == "rate_limit"
     assert outcome.attempts == 3  # waited 1 + 1 s; a third wait would pass the 2.5 s patience
-
-
-async def test_queued_jobs_wait_out_a_retry_after_instead_of_earning_429s(make_sim, make_pool) -> None:
-    sim = await make_sim(ttft_ms=20, tps=400, reply_tokens=40)
-    pool = make_pool(sim, limit=2)
-    events: list = []
-    pool.add_listener(events.append)
-    sim.inject("rate_limit", count=1, retry_after=1)
-    handles = [pool.submit(prompt(i)) for i in range(3)]
-    await asyncio.sleep(0.3)
-    assert pool.paused_for > 0.5 and pool.queued == 1  # the third waits in the queue, visibly
-    results = await asyncio.gather(*(h.result() for h in handles))
-    assert all(isinstance(r, Done) for r in results)
-    backoff = next(ev for ev in events if isinstance(ev, BackingOff))
-    third_start = next(ev for ev in events if isinstance(ev, Started) and ev.job_id == handles[2].id)
-    assert third_start.at >= backoff.deadline - 0.01
-    assert sim.stats.status_counts.get(429, 0) == 1

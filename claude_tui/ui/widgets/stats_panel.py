@@ -18,13 +18,11 @@ def _pct_row(name: str, p: Percentiles) -> str:
     return f"{name:<8}{fmt.ms(p.p50):>9}{fmt.ms(p.p95):>9}{fmt.ms(p.p99):>9}"
 
 
-def pool_lines(snap: MetricsSnapshot, limit: int, paused_for: float = 0.0) -> list[str]:
+def pool_lines(snap: MetricsSnapshot, limit: int) -> list[str]:
     success = "—" if snap.success_rate is None else f"{snap.success_rate * 100:.0f}%"
-    # After a 429 the pool starts nothing new until the server's retry-after has passed.
-    paused = f"   start in {paused_for:.1f} s (429)" if paused_for > 0 else ""
     return [
         f"in flight  {snap.in_flight} / {limit}",
-        f"queued     {snap.queued}{paused}",
+        f"queued     {snap.queued}",
         f"done       {snap.done}   failed {snap.failed}",
         f"retries    {snap.retries}   429s {snap.rate_limited}",
         f"success    {success}",
@@ -113,11 +111,11 @@ class StatsPanel(VerticalScroll):
         self._sections["tab"] = Static("", markup=False, classes="stats-body stats-tab")
         yield self._sections["tab"]
 
-    def show(self, snap: MetricsSnapshot, limit: int, tab: MetricsSnapshot | None, tab_title: str, paused_for: float = 0.0) -> None:
+    def show(self, snap: MetricsSnapshot, limit: int, tab: MetricsSnapshot | None, tab_title: str) -> None:
         self.last_snapshot = snap
         self.last_limit = limit
         s = self._sections
-        s["pool"].update(Text("\n".join(pool_lines(snap, limit, paused_for))))
+        s["pool"].update(Text("\n".join(pool_lines(snap, limit))))
         s["rates"].update(Text("\n".join(rate_lines(snap))))
         s["latency"].update(Text("\n".join(latency_lines(snap))))
         s["tokens"].update(Text("\n".join(token_lines(snap))))
