@@ -48,6 +48,7 @@ from textual.app import App, ComposeResult  # noqa: E402
 from textual.containers import VerticalScroll  # noqa: E402
 from textual.widgets import Input, Markdown, Static  # noqa: E402
 
+from claude_tui.ui.gc_policy import CollectorPolicy  # noqa: E402
 from claude_tui.ui.widgets.streaming_markdown import StreamingMarkdown  # noqa: E402
 
 DEBUG = False
@@ -256,6 +257,10 @@ async def bench_conversation(kind: str, n_replies: int, reply_tokens: int, keys:
             for widget in app.query(StreamingMarkdown):
                 await widget.finish()
         await pilot.pause()
+        # The app's garbage-collector policy (claude_tui.ui.gc_policy), for both widgets: finished
+        # replies are frozen out of full collections, and frozen again twice a second while busy.
+        collector = CollectorPolicy()
+        collector.freeze()
         t_setup = time.perf_counter()
         if kind == "ours":
             live = StreamingMarkdown()
@@ -275,10 +280,14 @@ async def bench_conversation(kind: str, n_replies: int, reply_tokens: int, keys:
         async def feed() -> None:
             interval = 1.0 / stream_rate
             start = time.perf_counter()
+            next_tick = start + 0.5
             for index, token in enumerate(live_tokens):
                 if stop.is_set():
                     return
                 writer(token)
+                if time.perf_counter() >= next_tick:
+                    collector.tick(busy=True)
+                    next_tick += 0.5
                 delay = start + (index + 1) * interval - time.perf_counter()
                 await asyncio.sleep(max(0.0, delay))
 
@@ -305,6 +314,7 @@ async def bench_conversation(kind: str, n_replies: int, reply_tokens: int, keys:
             if DEBUG: print(f"{delays[-1]*1000:.1f}", end=" ", flush=True)
             await asyncio.sleep(rng.uniform(0.02, 0.06))
         stop.set()
+        gc.unfreeze()
         feeder.cancel()
         try:
             await feeder

@@ -171,6 +171,8 @@ class ClaudeTUI(App[int]):
             restored = await self._restore_tabs()
         if not restored:
             await self.new_tab()
+        else:
+            self._collector.freeze()  # restored conversations are long-lived: out of full collections
         self._refresh_stats()
         self.set_interval(0.5, self._refresh_stats)
 
