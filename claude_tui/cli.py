@@ -10,6 +10,7 @@ import sys
 from typing import Any, Callable, Sequence
 
 from . import __version__
+from .argtypes import positive_int
 
 SUBCOMMANDS = ("chat", "simulate", "run", "bench", "history", "config")
 EXIT_USAGE = 2
@@ -23,21 +24,11 @@ class CliError(Exception):
         self.code = code
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
-    return value
-
-
 def _add_request_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", help="model id (default: from config, else claude-sonnet-4-6)")
-    parser.add_argument("--max-tokens", type=_positive_int, dest="max_tokens", help="max output tokens per reply")
+    parser.add_argument("--max-tokens", type=positive_int, dest="max_tokens", help="max output tokens per reply")
     parser.add_argument("--system", help="system prompt")
-    parser.add_argument("--concurrency", type=_positive_int, help="requests in flight at once (default 5)")
+    parser.add_argument("--concurrency", type=positive_int, help="requests in flight at once (default 5)")
     parser.add_argument("--simulate", action="store_true", help="use the built-in simulator even if ANTHROPIC_API_KEY is set")
 
 

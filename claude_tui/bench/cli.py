@@ -10,6 +10,8 @@ import argparse
 import os
 import sys
 
+from ..argtypes import positive_int
+
 SCENARIO_NAMES = ("table", "scaling", "rate-limit", "faults")
 
 
@@ -31,16 +33,6 @@ def _scenarios(text: str) -> list[str]:
     return names
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
-    return value
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.description = (
         "Benchmark the engine (the request pool the TUI uses) against the built-in simulator, each scenario "
@@ -52,7 +44,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="run against the simulator (the default and only target; accepted for symmetry)")
     parser.add_argument("--scenario", type=_scenarios, action="append", metavar="NAME",
                         help=f"scenario(s) to run, repeatable or comma-separated: {', '.join(SCENARIO_NAMES)} (default: all)")
-    parser.add_argument("--requests", type=_positive, metavar="N",
+    parser.add_argument("--requests", type=positive_int, metavar="N",
                         help="requests per run, overriding every scenario's default (e.g. --requests 200 for the "
                              "rate-limit scenario as the issue sets it up)")
     parser.add_argument("--concurrency", type=_concurrency_list, metavar="LIST",
