@@ -116,6 +116,8 @@ async def test_rate_limit_countdown_then_reply(make_sim):
         await wait_for(pilot, turn_state(chat, "done"), what="reply after the retry")
         assert app.metrics.snapshot().rate_limited == 1
         assert "2 attempts" in str(chat.turns[0].reply.footer.render())
+        # a 429 came before any text: nothing was interrupted, and the note says so
+        assert "failed before any text (rate limit)" in str(chat.turns[0].reply.note.render())
 
 
 async def test_stream_interrupted_retry_restarts_body(make_sim):

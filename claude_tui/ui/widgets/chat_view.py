@@ -249,7 +249,7 @@ class ChatView(Widget):
             return True
         if isinstance(event, Started):
             if event.attempt > 1:
-                reply.restart(event.attempt, turn.last_failure)
+                reply.restart(event.attempt, turn.last_failure, interrupted=bool(turn.meta.get("failed_with_text")))
             turn.state = "waiting"
             reply.status.show_waiting(event.at)
             return True
@@ -262,6 +262,7 @@ class ChatView(Widget):
             return False
         if isinstance(event, AttemptFailed):
             turn.last_failure = event.kind.replace("_", " ")
+            turn.meta["failed_with_text"] = bool(event.partial_text)
             return False
         if isinstance(event, BackingOff):
             turn.state = "backoff"

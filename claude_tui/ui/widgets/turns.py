@@ -178,14 +178,17 @@ class AssistantReply(Vertical):
     def thinking(self) -> str:
         return "".join(self._thinking_text)
 
-    def restart(self, attempt: int, reason: str | None) -> None:
-        """A retried attempt starts its text from scratch; say the previous one was interrupted."""
+    def restart(self, attempt: int, reason: str | None, *, interrupted: bool = True) -> None:
+        """A retried attempt starts its text from scratch; say why there is another attempt."""
         self.body.reset()
         self._thinking_text.clear()
         if self._thinking is not None:
             self._thinking.update("")
         why = f" ({reason})" if reason else ""
-        self.note.update(f"↺ attempt {attempt - 1} was interrupted{why}; attempt {attempt} restarts the reply")
+        if interrupted:  # the previous attempt had streamed text: this one starts the reply over
+            self.note.update(f"↺ attempt {attempt - 1} was interrupted{why}; attempt {attempt} restarts the reply")
+        else:
+            self.note.update(f"↺ attempt {attempt}: attempt {attempt - 1} failed before any text{why}")
         self.note.display = True
 
     def prepare_retry(self) -> None:
