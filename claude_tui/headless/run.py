@@ -151,7 +151,7 @@ async def run_batch(
     for table in summary_tables(snap, wall_time=wall, skipped=len(specs) - len(todo), interrupted=interrupted):
         console.print(table)
     for line in failure_lines(failures):
-        console.print(line, style="red", markup=False, highlight=False)
+        console.print(line, style="red", markup=False, highlight=False, soft_wrap=True)
     if out_path:
         console.print(f"results: {out_path}")
     code = EXIT_INTERRUPTED if interrupted else (EXIT_FAILURES if snap.failed else EXIT_OK)
