@@ -350,3 +350,21 @@ async def test_prompt_sent_before_the_engine_is_ready_waits_then_streams(make_si
         app.engine_gate.set()
         await wait_for(pilot, turn_state(chat, "done"), what="reply once the engine is up")
         assert "typed at once" in chat.turns[0].text and sim.stats.requests_total == 1
+
+
+async def test_thinking_blocks_shown_collapsed_and_dimmed(make_sim):
+    sim = await make_sim()
+    app = make_app(sim, thinking_budget=1024)
+    async with app.run_test(size=SIZE) as pilot:
+        chat = app.active_chat
+        await send(pilot, "think first")
+        await wait_for(pilot, turn_state(chat, "done"), what="reply with thinking")
+        reply = chat.turns[0].reply
+        assert reply.thinking  # the simulator streamed a thinking block first
+        box = reply._thinking_box
+        assert box is not None and box.collapsed and box.title == "thinking"
+        assert box.has_class("thinking")
+        assert reply.thinking not in reply.body.text  # thinking is kept apart from the answer
+        # dimmed: drawn in the theme's muted colour (and italic), not the answer's colour
+        assert reply._thinking.rich_style.color != reply.body.rich_style.color
+        assert reply._thinking.rich_style.italic
