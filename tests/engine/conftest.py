@@ -2,30 +2,13 @@
 
 from __future__ import annotations
 
-from typing import AsyncIterator, Awaitable, Callable
+from typing import AsyncIterator, Callable
 
 import pytest
 
 from claude_tui.engine.pool import RequestPool
 from claude_tui.engine.retry import RetryPolicy
-from claude_tui.simulator import Simulator, SimulatorConfig
-
-FAST = dict(ttft_ms=20, tps=2000, reply_tokens=60, fixed_length=True, jitter=0.0, seed=7, rpm=0, itpm=0, otpm=0)
-
-
-@pytest.fixture
-async def make_sim() -> AsyncIterator[Callable[..., Awaitable[Simulator]]]:
-    sims: list[Simulator] = []
-
-    async def factory(**overrides: object) -> Simulator:
-        sim = Simulator(SimulatorConfig(**{**FAST, **overrides}))
-        await sim.start()
-        sims.append(sim)
-        return sim
-
-    yield factory
-    for sim in sims:
-        await sim.stop()
+from claude_tui.simulator import Simulator
 
 
 @pytest.fixture

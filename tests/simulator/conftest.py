@@ -6,25 +6,14 @@ from typing import AsyncIterator, Awaitable, Callable
 
 import anthropic
 import pytest
-from sim_helpers import client_for, fast_config
+from sim_helpers import FAST, client_for
 
 from claude_tui.simulator import Simulator
 
 
 @pytest.fixture
-async def make_sim() -> AsyncIterator[Callable[..., Awaitable[Simulator]]]:
-    """``await make_sim(**config)`` → a started Simulator; all are stopped at teardown."""
-    started: list[Simulator] = []
-
-    async def make(**overrides: object) -> Simulator:
-        sim = Simulator(fast_config(**overrides))
-        await sim.start()
-        started.append(sim)
-        return sim
-
-    yield make
-    for sim in started:
-        await sim.stop()
+def sim_defaults() -> dict[str, object]:
+    return dict(FAST)
 
 
 @pytest.fixture

@@ -22,18 +22,8 @@ SIZE = (140, 42)
 
 
 @pytest.fixture
-async def make_sim() -> AsyncIterator[Callable[..., Awaitable[Simulator]]]:
-    sims: list[Simulator] = []
-
-    async def factory(**overrides: Any) -> Simulator:
-        sim = Simulator(SimulatorConfig(**{**FAST, **overrides}))
-        await sim.start()
-        sims.append(sim)
-        return sim
-
-    yield factory
-    for sim in sims:
-        await sim.stop()
+def sim_defaults() -> dict[str, Any]:
+    return dict(FAST)
 
 
 def make_app(sim: Simulator, *, api_key: str = SIMULATOR_KEY, **kwargs: Any) -> ClaudeTUI:
