@@ -142,7 +142,7 @@ def _run_batch(ns: argparse.Namespace) -> int:
     )
     console = Console(stderr=True)
     if backend.simulated:
-        console.print(f"[yellow]simulator[/] — no ANTHROPIC_API_KEY or --simulate: replies come from {backend.base_url}, not Claude")
+        console.print(f"[yellow]simulator[/] at {backend.base_url}: replies are not Claude's (--simulate, or no ANTHROPIC_API_KEY)")
     services = open_services(settings, stream_messages=False)
     for notice in services.notices:
         console.print(f"[yellow]{notice}[/]")

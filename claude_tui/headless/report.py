@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from ..engine.errors import hint_for
@@ -11,16 +11,17 @@ from ..engine.metrics import MetricsSnapshot, Percentiles
 
 
 def make_progress(console: Console) -> Progress:
+    """One line that fits 80 columns: bar, counts, rate, elapsed and ETA (retries appear when there are any)."""
     return Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
+        BarColumn(bar_width=12),
         MofNCompleteColumn(),
-        TextColumn("[green]{task.fields[done]} done[/] [red]{task.fields[failed]} failed[/] {task.fields[queued]} queued"),
-        TextColumn("{task.fields[in_flight]} in flight · {task.fields[rps]:.2f} req/s"),
-        TextColumn("{task.fields[backoff]}"),
-        TimeElapsedColumn(),
+        TextColumn(
+            "[green]{task.fields[done]} ok[/] [red]{task.fields[failed]} failed[/] "
+            "{task.fields[in_flight]} running {task.fields[queued]} queued"
+        ),
+        TextColumn("{task.fields[rps]:.2f}/s{task.fields[backoff]}"),
         TextColumn("ETA"),
-        TimeRemainingColumn(),
+        TimeRemainingColumn(compact=True),
         console=console,
         transient=False,
         refresh_per_second=5,
@@ -34,7 +35,7 @@ def progress_fields(snap: MetricsSnapshot) -> dict[str, object]:
         "queued": snap.queued,
         "in_flight": snap.in_flight,
         "rps": snap.requests_per_s,
-        "backoff": f"[yellow]{snap.retries} retries, {snap.rate_limited}×429[/]" if snap.retries else "",
+        "backoff": f" [yellow]{snap.retries} retried[/]" if snap.retries else "",
     }
 
 
