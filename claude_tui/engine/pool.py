@@ -101,7 +101,6 @@ class _Entry:
         self.paced_wait = 0.0  # seconds waited on those, bounded by the policy's patience
 
 
-
 class RequestPool:
     def __init__(
         self,
@@ -265,7 +264,6 @@ class RequestPool:
                     except AttemptError as error:
                         entry.last_failure = error
                         if is_paced(error):
-                            assert error.retry_after is not None
                             entry.paced += 1
                         self._emit(entry, self._attempt_failed(entry, error))
                         raise
