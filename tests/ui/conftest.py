@@ -68,6 +68,22 @@ async def press(pilot: Any, *keys: str) -> None:
         # key → app → screen → focused widget (→ an async action that mounts): a few hops
         for _ in range(1 if char else 4):
             await pilot.pause(0.01)
+        await _settle(app)
+
+
+async def _settle(app: Any, timeout: float = 2.0) -> None:
+    """Wait until the app, its screen and the focused widget have no messages left to handle.
+
+    A fixed pause is not enough on a loaded machine: the key may still sit in a queue when the test
+    looks. (Streaming replies keep other widgets busy; those are not waited for.)
+    """
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        pumps = [app, app.screen] + ([app.focused] if app.focused is not None else [])
+        if all(pump._message_queue.empty() for pump in pumps):
+            break
+        await asyncio.sleep(0.005)
+    await asyncio.sleep(0.005)
 
 
 async def type_text(pilot: Any, text: str) -> None:

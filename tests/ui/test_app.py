@@ -293,21 +293,25 @@ async def test_tab_keys(make_sim):
     async with app.run_test(size=SIZE) as pilot:
         for _ in range(3):
             await press(pilot, "ctrl+t")
+        await wait_for(pilot, lambda: len(app._order) == 4, what="four tabs")
         ids = list(app._order)
-        assert len(ids) == 4 and app.tabs.active == ids[3]
+        await wait_for(pilot, lambda: app.tabs.active == ids[3], what="the new tab active")
+        # Each key's effect is awaited (not assumed after a fixed pause): a loaded machine may be slow.
         await press(pilot, "ctrl+pagedown")
-        assert app.tabs.active == ids[0]
+        await wait_for(pilot, lambda: app.tabs.active == ids[0], what="next tab wraps to the first")
         await press(pilot, "ctrl+pageup")
-        assert app.tabs.active == ids[3]
+        await wait_for(pilot, lambda: app.tabs.active == ids[3], what="previous tab wraps to the last")
         await press(pilot, "alt+2")
-        assert app.tabs.active == ids[1]
-        assert app.focused is app.chats[ids[1]].prompt
+        await wait_for(pilot, lambda: app.tabs.active == ids[1], what="alt+2 jumps to tab 2")
+        await wait_for(pilot, lambda: app.focused is app.chats[ids[1]].prompt, what="its prompt focused")
         await press(pilot, "ctrl+w")
-        assert ids[1] not in app.chats and len(app._order) == 3
-        assert str(app.tabs.get_tab(app._order[1]).label).startswith("2 ")
+        await wait_for(pilot, lambda: ids[1] not in app.chats and len(app._order) == 3, what="tab 2 closed")
+        assert str(app.tabs.get_tab(app._order[1]).label).startswith("2 ")  # labels renumbered
         for _ in range(3):
             await press(pilot, "ctrl+w")
-        assert len(app._order) == 1  # closing the last tab opens a fresh one
+        await wait_for(pilot, lambda: len(app._order) == 1, what="closing the last tab opens a fresh one")
+        await pilot.pause(0.2)
+        assert len(app._order) == 1
 
 
 async def test_copy_and_export(make_sim, tmp_path, monkeypatch):
