@@ -212,13 +212,20 @@ class HistoryRecorder:
             ended_at=_wall(event.ended),
             ttft_ms=_ms(ttft),
             latency_ms=_ms(event.ended - event.started),
-            input_tokens=u.input_tokens,
-            output_tokens=u.output_tokens,
-            cache_write_tokens=u.cache_creation_input_tokens,
-            cache_read_tokens=u.cache_read_input_tokens,
+            **self._usage_values(u),
             cost=self._cost(model, u),
             request_id=event.request_id,
             retries=event.attempt - 1,
+        )
+
+    @staticmethod
+    def _usage_values(usage: Any) -> dict[str, int]:
+        """The attempt row's token columns from the API's usage."""
+        return dict(
+            input_tokens=usage.input_tokens,
+            output_tokens=usage.output_tokens,
+            cache_write_tokens=usage.cache_creation_input_tokens,
+            cache_read_tokens=usage.cache_read_input_tokens,
         )
 
     def _timing_values(self, timings: Timings) -> dict[str, Any]:
@@ -239,10 +246,7 @@ class HistoryRecorder:
             attempt=event.attempts,
             status="ok",
             model=event.model or self._model(state),
-            input_tokens=u.input_tokens,
-            output_tokens=u.output_tokens,
-            cache_write_tokens=u.cache_creation_input_tokens,
-            cache_read_tokens=u.cache_read_input_tokens,
+            **self._usage_values(u),
             cost=cost,
             request_id=event.request_id,
             retries=max(0, event.attempts - 1),
@@ -266,10 +270,7 @@ class HistoryRecorder:
                 error_kind=event.kind,
                 error_message=event.message,
                 status_code=event.status_code,
-                input_tokens=u.input_tokens,
-                output_tokens=u.output_tokens,
-                cache_write_tokens=u.cache_creation_input_tokens,
-                cache_read_tokens=u.cache_read_input_tokens,
+                **self._usage_values(u),
                 cost=self._cost(model, u),
                 request_id=event.request_id,
                 retries=max(0, event.attempts - 1),
