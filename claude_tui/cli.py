@@ -168,15 +168,7 @@ def _run_batch(ns: argparse.Namespace) -> int:
 def _run_options(settings: Any) -> Any:
     from .headless.run import RunOptions
 
-    return RunOptions(
-        model=settings.model,
-        max_tokens=settings.max_tokens,
-        system=settings.system,
-        concurrency=settings.concurrency,
-        policy=settings.retry_policy(),
-        stall_timeout=settings.stall_timeout,
-        prices=settings.price_table(),
-    )
+    return RunOptions(**settings.request_options())
 
 
 def _run_bench(ns: argparse.Namespace) -> int:

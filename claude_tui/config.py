@@ -218,6 +218,18 @@ class Settings:
     def retry_policy(self) -> Any:
         return self.retry.policy()
 
+    def request_options(self) -> dict[str, Any]:
+        """What every front end hands the engine: the request defaults and the pool's settings."""
+        return dict(
+            model=self.model,
+            max_tokens=self.max_tokens,
+            system=self.system,
+            concurrency=self.concurrency,
+            policy=self.retry_policy(),
+            stall_timeout=self.stall_timeout,
+            prices=self.price_table(),
+        )
+
     def as_dict(self, *, redact: bool = True) -> dict[str, Any]:
         """Plain nested data (the API key as ``"set"``/``None`` unless ``redact=False``)."""
         out: dict[str, Any] = {}

@@ -26,13 +26,7 @@ def launch(settings: Any, *, simulate: bool) -> int:
     try:
         return run_app(
             backend,
-            model=settings.model,
-            max_tokens=settings.max_tokens,
-            system=settings.system,
-            concurrency=settings.concurrency,
-            policy=settings.retry_policy(),
-            stall_timeout=settings.stall_timeout,
-            prices=settings.price_table(),
+            **settings.request_options(),
             theme=settings.theme,
             show_stats=None if settings.source("show_stats") == "default" else settings.show_stats,  # default: by width
             user_theme_dir=paths.config_dir() / "themes",
