@@ -507,4 +507,7 @@ def build_app(state: SimState) -> web.Application:
     app.router.add_post("/v1/messages/count_tokens", routes.count_tokens)
     app.router.add_get("/v1/models", routes.list_models)
     app.router.add_get("/v1/models/{model_id}", routes.get_model)
+    from .batches import register as register_batches  # here: batches.py imports this module
+
+    register_batches(app, routes)
     return app

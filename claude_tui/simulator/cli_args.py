@@ -65,9 +65,13 @@ def add_simulate_arguments(parser: argparse.ArgumentParser) -> None:
                    metavar="S", help="seed for replies, timing and faults (default 0)")
     g.add_argument("--fail", dest="sim_fail", type=_faults, default={}, metavar="KIND=RATE,...",
                    help="random faults per request, e.g. rate_limit=0.05,stall=0.01 (kinds: rate_limit, "
-                        "overloaded, api_error, stream_error, disconnect, stall, truncate)")
+                        "overloaded, api_error, stream_error, disconnect, stall, truncate; batch_errored, batch_expired "
+                        "for Message Batch requests)")
     g.add_argument("--stall-seconds", dest="sim_stall_seconds", type=_number(float, 0, "a number of seconds >= 0"),
                    default=d.stall_seconds, metavar="S", help=f"how long a stall lasts (default {d.stall_seconds:g})")
+    g.add_argument("--batch-seconds", dest="sim_batch_seconds", type=_number(float, 0, "a number of seconds >= 0"),
+                   default=d.batch_seconds, metavar="S",
+                   help=f"how long a Message Batch takes to process (default {d.batch_seconds:g})")
 
 
 def config_from_args(ns: argparse.Namespace) -> SimulatorConfig:
@@ -91,4 +95,5 @@ def config_from_args(ns: argparse.Namespace) -> SimulatorConfig:
         seed=get("seed", d.seed),
         faults=dict(get("fail", {}) or {}),
         stall_seconds=get("stall_seconds", d.stall_seconds),
+        batch_seconds=get("batch_seconds", d.batch_seconds),
     )  # type: ignore[arg-type]

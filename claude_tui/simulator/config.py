@@ -15,6 +15,8 @@ PRE_RESPONSE_FAULTS: tuple[str, ...] = ("rate_limit", "overloaded", "api_error")
 STREAM_FAULTS: tuple[str, ...] = ("stream_error", "disconnect", "stall", "truncate")
 #: Every fault kind `inject()` and `--fail` understand.
 FAULT_KINDS: tuple[str, ...] = PRE_RESPONSE_FAULTS + STREAM_FAULTS
+#: Per-request outcomes of a Message Batch (`--fail batch_errored=0.05`); kept out of FaultPlan.
+BATCH_FAULTS: tuple[str, ...] = ("batch_errored", "batch_expired")
 
 
 @dataclass(slots=True)
@@ -43,13 +45,17 @@ class SimulatorConfig:
     api_keys: frozenset[str] | set[str] = field(default_factory=frozenset)
     ping_seconds: float = 5.0  # interval of `ping` events while a stream waits
     fault_retry_after: float = 1.0  # retry-after (s) of a random or injected `rate_limit` fault
+    batch_seconds: float = 5.0  # how long a Message Batch takes to process (the API: minutes to 24 h)
+    batch_faults: dict[str, float] = field(default_factory=dict)  # BATCH_FAULTS kind → rate
 
     def __post_init__(self) -> None:
         self.faults = dict(self.faults)
         check_faults(self.faults)
+        self.batch_faults = {**self.batch_faults, **{k: self.faults.pop(k) for k in BATCH_FAULTS if k in self.faults}}
+        check_faults(self.batch_faults)
         if self.jitter < 0 or self.jitter >= 1:
             raise ValueError(f"jitter must be in [0, 1), got {self.jitter}")
-        for name in ("ttft_ms", "tps", "stall_seconds", "ping_seconds", "fault_retry_after"):
+        for name in ("ttft_ms", "tps", "stall_seconds", "ping_seconds", "fault_retry_after", "batch_seconds"):
             value = getattr(self, name)
             if not isinstance(value, (int, float)) or value < 0 or math.isnan(value):
                 raise ValueError(f"{name} must be a number >= 0, got {value!r}")
@@ -87,8 +93,8 @@ class SimulatorConfig:
 def check_faults(faults: dict[str, float]) -> None:
     """Raise ValueError (one line) if a kind is unknown, a rate is outside [0, 1] or they sum past 1."""
     for kind, rate in faults.items():
-        if kind not in FAULT_KINDS:
-            raise ValueError(f"unknown fault kind {kind!r} (expected one of {', '.join(FAULT_KINDS)})")
+        if kind not in FAULT_KINDS + BATCH_FAULTS:
+            raise ValueError(f"unknown fault kind {kind!r} (expected one of {', '.join(FAULT_KINDS + BATCH_FAULTS)})")
         if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0.0 <= rate <= 1.0:
             raise ValueError(f"fault rate for {kind} must be a number between 0 and 1, got {rate!r}")
     total = sum(faults.values())
