@@ -55,6 +55,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("file", help="prompts file, or - for stdin")
     run.add_argument("--out", help="results JSONL (appended; ids already succeeded there are skipped)")
     _add_request_options(run)
+    from .headless.modes import add_arguments as add_mode_arguments
+
+    add_mode_arguments(run)
     run.set_defaults(func=_run_batch)
 
     bench = sub.add_parser("bench", help="benchmark the engine against the simulator")
@@ -147,6 +150,11 @@ def _run_batch(ns: argparse.Namespace) -> int:
     for notice in services.notices:
         console.print(f"[yellow]{notice}[/]")
     try:
+        from .headless.modes import dispatch
+
+        code = dispatch(ns, specs, _run_options(settings), settings, backend, out_path, console)
+        if code is not None:  # --dry-run, --mode batch, or --mode auto choosing batch
+            return code
         outcome = asyncio.run(
             run_batch(
                 specs,

@@ -1,0 +1,165 @@
+"""`run --mode batch` / `--dry-run` against the simulator's Message Batches, kill -9 and resume included."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import os
+import signal
+import stat
+import sys
+from pathlib import Path
+from typing import Awaitable, Callable
+
+from rich.console import Console
+
+from claude_tui.engine.retry import RetryPolicy
+from claude_tui.headless.batch import BatchOptions, SideFile, chunks, custom_id_for, run_via_batches
+from claude_tui.headless.prompts import PromptSpec
+from claude_tui.headless.run import RunOptions, run_batch
+from claude_tui.simulator import Simulator
+
+OPTIONS = RunOptions(model="claude-haiku-4-5", max_tokens=200, system=None, concurrency=8,
+                     policy=RetryPolicy(base=0.01, cap=0.05), stall_timeout=5.0)
+FASTPOLL = BatchOptions(poll_first=0.1, poll_cap=0.5)
+
+
+def lines(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def specs(n: int) -> list[PromptSpec]:
+    return [PromptSpec(id=f"p{i}", prompt=f"question number {i} about queues") for i in range(n)]
+
+
+async def test_fifty_prompts_in_a_batch_cost_half_of_live(make_sim: Callable[..., Awaitable[Simulator]],
+                                                          tmp_path: Path) -> None:
+    sim = await make_sim(batch_seconds=1)
+    console = Console(file=io.StringIO(), width=120)
+    out = tmp_path / "batch.jsonl"
+    outcome = await run_via_batches(specs(50), OPTIONS, FASTPOLL, api_key="k", base_url=sim.base_url,
+                                    out_path=out, console=console)
+    assert outcome.exit_code == 0 and outcome.succeeded == 50
+    got = lines(out)
+    assert sorted(r["id"] for r in got) == sorted(f"p{i}" for i in range(50))
+    assert all(r["status"] == "succeeded" and r["text"] and r["mode"] == "batch" for r in got)
+    assert len(sim.state.batches.batches) == 1 and sim.stats.requests_total == 0
+    side = SideFile(out)
+    assert stat.S_IMODE(side.path.stat().st_mode) == 0o600
+    assert [e["batch_id"] for e in side.load() if "custom_ids" in e and "batch_id" in e] == list(sim.state.batches.batches)
+
+    live_out = tmp_path / "live.jsonl"
+    await run_batch(specs(50), OPTIONS, api_key="k", base_url=sim.base_url, out_path=live_out,
+                    console=Console(file=io.StringIO(), width=120))
+    live = sum(r["cost_usd"] for r in lines(live_out))
+    batch = sum(r["cost_usd"] for r in got)
+    assert live > 0 and abs(batch - live / 2) <= 50 * 1e-6  # each line is rounded to 6 decimals
+    text = console.file.getvalue()
+    assert "cost (batch, 50 %)" in text and f"${batch:,.4f}" in text and "since submit" in text
+
+    # the same command again: nothing to submit, nothing written twice
+    again = await run_via_batches(specs(50), OPTIONS, FASTPOLL, api_key="k", base_url=sim.base_url,
+                                  out_path=out, console=Console(file=io.StringIO(), width=120))
+    assert again.exit_code == 0 and again.skipped == 50
+    assert len(sim.state.batches.batches) == 1 and len(lines(out)) == 50
+
+
+async def test_errored_and_expired_items_are_rerun_live(make_sim: Callable[..., Awaitable[Simulator]],
+                                                        tmp_path: Path) -> None:
+    sim = await make_sim(batch_seconds=0.2, faults={"batch_errored": 0.25, "batch_expired": 0.25})
+    out = tmp_path / "o.jsonl"
+    outcome = await run_via_batches(specs(40), OPTIONS, FASTPOLL, api_key="k", base_url=sim.base_url,
+                                    out_path=out, console=Console(file=io.StringIO(), width=120))
+    assert outcome.exit_code == 0
+    got = lines(out)
+    assert sorted(r["id"] for r in got) == sorted(f"p{i}" for i in range(40))
+    modes = [r.get("mode") for r in got]
+    assert modes.count("batch") < 40 and 0 < sim.stats.requests_total == 40 - modes.count("batch")
+
+
+def test_custom_ids_and_chunks() -> None:
+    assert custom_id_for("line-3") == "line-3"
+    odd = custom_id_for("a/b c")
+    assert odd == custom_id_for("a/b c") and len(odd) <= 64 and odd != custom_id_for("a/b d")
+    items = [(f"c{i}", {"x": "y" * 100}) for i in range(10)]
+    assert [len(c) for c in chunks(items, 4, 10**9)] == [4, 4, 2]
+    assert all(len(c) <= 3 for c in chunks(items, 100, 450))
+
+
+def _env(sim: Simulator, tmp: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ANTHROPIC_", "CLAUDE_TUI_"))}
+    env.update({f"XDG_{n}_HOME": str(tmp / n.lower()) for n in ("CONFIG", "DATA", "STATE", "CACHE")})
+    env.update(ANTHROPIC_API_KEY="k", ANTHROPIC_BASE_URL=sim.base_url, PYTHONPATH=os.getcwd())
+    return env
+
+
+async def _cli(sim: Simulator, tmp: Path, *args: str) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "claude_tui.cli", "run", *args, env=_env(sim, tmp), stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+
+
+async def test_kill_9_while_polling_then_rerun_resumes_the_same_batch(
+        make_sim: Callable[..., Awaitable[Simulator]], tmp_path: Path) -> None:
+    sim = await make_sim(batch_seconds=3)
+    prompts = tmp_path / "p.txt"
+    prompts.write_text("".join(f"prompt {i}\n" for i in range(50)))
+    out = tmp_path / "o.jsonl"
+    side = SideFile(out).path
+    args = (str(prompts), "--out", str(out), "--mode", "batch", "--model", "claude-haiku-4-5")
+    proc = await _cli(sim, tmp_path, *args)
+    async with asyncio.timeout(60):  # a hang bound: wait for the stored batch id, not for a time
+        while not (side.exists() and '"batch_id"' in side.read_text()):
+            assert proc.returncode is None, (await proc.stderr.read()).decode()
+            await asyncio.sleep(0.02)
+    proc.kill()  # SIGKILL: no cleanup at all
+    await proc.wait()
+    assert sim.state.batches.batches and (not out.exists() or not out.read_text())  # killed before any result
+
+    proc = await _cli(sim, tmp_path, *args)
+    async with asyncio.timeout(120):
+        _stdout, stderr = await proc.communicate()
+    assert proc.returncode == 0, stderr.decode()
+    assert "resuming 1 stored batch" in stderr.decode()
+    assert len(sim.state.batches.batches) == 1  # the simulator's batch list shows one batch
+    got = lines(out)
+    assert len(got) == 50 and len({r["id"] for r in got}) == 50 and all(r["status"] == "succeeded" for r in got)
+
+
+async def test_ctrl_c_without_a_terminal_leaves_the_batch_running(
+        make_sim: Callable[..., Awaitable[Simulator]], tmp_path: Path) -> None:
+    sim = await make_sim(batch_seconds=600)
+    prompts = tmp_path / "p.txt"
+    prompts.write_text("one\ntwo\n")
+    out = tmp_path / "o.jsonl"
+    proc = await _cli(sim, tmp_path, str(prompts), "--out", str(out), "--mode", "batch")
+    async with asyncio.timeout(60):
+        while not (SideFile(out).path.exists() and '"batch_id"' in SideFile(out).path.read_text()):
+            assert proc.returncode is None
+            await asyncio.sleep(0.02)
+        proc.send_signal(signal.SIGINT)
+        _stdout, stderr = await proc.communicate()
+    assert proc.returncode == 130
+    assert "leaving 1 batch(es) running on the server" in stderr.decode()
+    (batch,) = sim.state.batches.batches.values()
+    assert batch.processing_status == "in_progress"
+
+
+async def test_dry_run_of_ten_thousand_prompts(make_sim: Callable[..., Awaitable[Simulator]], tmp_path: Path) -> None:
+    sim = await make_sim()
+    prompts = tmp_path / "p.txt"
+    prompts.write_text("".join(f"prompt number {i} asks about something\n" for i in range(10_000)))
+    proc = await _cli(sim, tmp_path, str(prompts), "--dry-run", "--model", "claude-sonnet-4-6", "--max-tokens", "500",
+                      "--limits", "50,30000,8000", "--deadline", "3h")
+    async with asyncio.timeout(60):
+        _stdout, stderr = await proc.communicate()
+    text = stderr.decode()
+    assert proc.returncode == 0, text
+    assert sim.stats.requests_total == 0  # not a single message sent
+    assert "prompts               10,000" in text and "count_tokens on 50 of 10,000, scaled" in text
+    assert "5,000,000  (Σ max_tokens)" in text
+    # 10,000 × 500 worst-case output at $15/M = $75 live, $37.50 batch; 10,000 / 50 RPM = 200 min
+    assert "cost batch            up to $3" in text and "(50 %)" in text
+    assert "625.0 min (bound by output tokens per minute)" in text  # 5,000,000 / 8,000 OTPM
+    assert "--mode auto would use batch" in text
