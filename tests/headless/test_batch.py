@@ -163,3 +163,52 @@ async def test_dry_run_of_ten_thousand_prompts(make_sim: Callable[..., Awaitable
     assert "cost batch            up to $3" in text and "(50 %)" in text
     assert "625.0 min (bound by output tokens per minute)" in text  # 5,000,000 / 8,000 OTPM
     assert "--mode auto would use batch" in text
+
+
+async def test_a_batch_accepted_but_never_recorded_is_adopted_not_resubmitted(
+        make_sim: Callable[..., Awaitable[Simulator]], tmp_path: Path) -> None:
+    """Killed between the server accepting a batch and its id reaching disk: only the intent is stored."""
+    import time
+
+    import anthropic
+
+    sim = await make_sim(batch_seconds=0.3)
+    out = tmp_path / "o.jsonl"
+    todo = specs(5)
+    SideFile(out).append({"intent": "x-1", "custom_ids": [custom_id_for(s.id) for s in todo], "at": time.time()})
+    async with anthropic.AsyncAnthropic(api_key="k", base_url=sim.base_url) as client:
+        await client.messages.batches.create(requests=[
+            {"custom_id": custom_id_for(s.id), "params": {"model": OPTIONS.model, "max_tokens": 200,
+                                                          "messages": [{"role": "user", "content": s.prompt}]}}
+            for s in todo])
+    outcome = await run_via_batches(todo, OPTIONS, FASTPOLL, api_key="k", base_url=sim.base_url, out_path=out,
+                                    console=Console(file=io.StringIO(), width=120))
+    assert outcome.exit_code == 0 and len(sim.state.batches.batches) == 1
+    assert sorted(r["id"] for r in lines(out)) == [s.id for s in todo]
+
+
+async def test_rerun_as_a_new_batch(make_sim: Callable[..., Awaitable[Simulator]], tmp_path: Path) -> None:
+    sim = await make_sim(batch_seconds=0.1, faults={"batch_expired": 0.3})
+    out = tmp_path / "o.jsonl"
+    outcome = await run_via_batches(specs(30), OPTIONS, BatchOptions(rerun="batch", poll_first=0.05, poll_cap=0.2),
+                                    api_key="k", base_url=sim.base_url, out_path=out,
+                                    console=Console(file=io.StringIO(), width=120))
+    assert outcome.exit_code == 0 and len(sim.state.batches.batches) >= 2
+    got = lines(out)
+    assert sorted(r["id"] for r in got) == sorted(s.id for s in specs(30)) and len(got) == 30
+
+
+def test_auto_says_why() -> None:
+    from claude_tui.engine.pricing import PriceTable
+    from claude_tui.headless.plan import Limits, choose_mode, make_plan
+
+    big = make_plan(specs(5000), model="claude-sonnet-4-6", max_tokens=100, system=None, prices=PriceTable(),
+                    limits=Limits(50, 30_000, 8_000), ratio=None)
+    assert big.binding == "requests" and big.live_minutes == 100  # 5,000 / 50 RPM
+    assert big.batch_cost == big.live_cost / 2
+    assert choose_mode(big, None)[0] == "live" and "no --deadline" in choose_mode(big, None)[1]
+    assert choose_mode(big, 0.5)[0] == "live"
+    assert choose_mode(big, 2)[0] == "batch"
+    small = make_plan(specs(3), model="claude-sonnet-4-6", max_tokens=100, system=None, prices=PriceTable(),
+                      limits=Limits(50, 30_000, 8_000), ratio=None)
+    assert choose_mode(small, 24)[0] == "live" and "small job" in choose_mode(small, 24)[1]
