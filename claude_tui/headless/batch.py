@@ -186,10 +186,11 @@ class BatchRunner:
     # -- poll and collect ------------------------------------------------------------------------
     def _progress(self, batch: Any, since: float) -> None:
         c = batch.request_counts
+        # One unwrapped line per poll (polls are seconds to minutes apart, so a log stays short).
         self.console.print(
-            f"{batch.id} {batch.processing_status}: {c.processing:,} processing · {c.succeeded:,} succeeded · "
-            f"{c.errored:,} errored · {c.canceled:,} canceled · {c.expired:,} expired · "
-            f"{time.time() - since:,.0f} s since submit", highlight=False)
+            f"{batch.id} {batch.processing_status}: {c.processing:,} processing, {c.succeeded:,} ok, "
+            f"{c.errored:,} errored, {c.canceled:,} canceled, {c.expired:,} expired; "
+            f"{time.time() - since:,.0f} s since submit", highlight=False, soft_wrap=True)
 
     async def _poll(self, pending: dict[str, dict[str, Any]], writer: ResultWriter) -> None:
         delay = self.bopts.poll_first

@@ -98,12 +98,12 @@ def dispatch(ns: argparse.Namespace, specs: list[PromptSpec], options: RunOption
     chosen, why = choose_mode(the_plan, getattr(ns, "deadline", None))
     if dry:
         for line in plan_lines(the_plan, chosen, why):
-            console.print(line, highlight=False, markup=False)
+            console.print(line, highlight=False, markup=False, soft_wrap=True)
         console.print(f"rate limits used: {limits_from} (rpm={limits.rpm}, itpm={limits.itpm}, otpm={limits.otpm})",
                       highlight=False, markup=False)
         return EXIT_OK
     if mode == "auto":
-        console.print(f"--mode auto chose {chosen}: {why}", highlight=False, markup=False)
+        console.print(f"--mode auto chose {chosen}: {why}", highlight=False, markup=False, soft_wrap=True)
         if chosen == "live":
             return None
     if out_path is None:
