@@ -151,7 +151,16 @@ class BatchRunner:
                          "submitted_at": intent["at"], "adopted": True}
                 self.side.append(entry)
                 batches[adopted] = entry
-        return {bid: e for bid, e in batches.items() if bid not in collected}
+        pending = {bid: e for bid, e in batches.items() if bid not in collected}
+        for bid in list(pending):
+            try:
+                await self.client.messages.batches.retrieve(bid)
+            except anthropic.NotFoundError:  # deleted, or another (embedded) simulator's: resubmit its prompts
+                self.console.print(f"stored batch {bid} no longer exists on the server; its unfinished prompts "
+                                   "are submitted again", style="yellow", highlight=False)
+                self.side.append({"collected": bid, "lost": True})
+                del pending[bid]
+        return pending
 
     async def _adopt(self, intent: dict[str, Any], known: set[str]) -> str | None:
         """The batch the server accepted for an intent whose id never reached disk, if one matches."""
@@ -159,7 +168,8 @@ class BatchRunner:
         async for batch in self.client.messages.batches.list(limit=100):
             if batch.created_at < since:
                 break
-            total = sum(batch.request_counts.to_dict().values())
+            c = batch.request_counts
+            total = c.processing + c.succeeded + c.errored + c.canceled + c.expired
             if batch.id not in known and total == len(intent["custom_ids"]):
                 return batch.id
         return None
@@ -175,7 +185,7 @@ class BatchRunner:
                       "custom_ids": ids, "at": time.time()}
             self.side.append(intent)  # before the POST: see the module docstring
             batch = await self.client.messages.batches.create(
-                requests=[{"custom_id": cid, "params": params} for cid, params in group])  # type: ignore[misc]
+                requests=[{"custom_id": cid, "params": params} for cid, params in group])  # type: ignore[typeddict-item]
             entry = {"batch_id": batch.id, "intent": intent["intent"], "custom_ids": ids, "submitted_at": intent["at"]}
             self.side.append(entry)  # before any polling: a kill from here on resumes this batch
             submitted[batch.id] = entry

@@ -73,6 +73,7 @@ def dispatch(ns: argparse.Namespace, specs: list[PromptSpec], options: RunOption
     """Handle --dry-run / --mode batch / --mode auto; None means: run live as before."""
     import asyncio
 
+    from ..engine.pricing import PriceTable
     from .batch import BatchOptions, run_via_batches
     from .plan import choose_mode, count_sample, make_plan, plan_lines
     from .run import EXIT_OK
@@ -92,7 +93,7 @@ def dispatch(ns: argparse.Namespace, specs: list[PromptSpec], options: RunOption
                                                 max_retries=1) as client:
                 ratio = await count_sample(client, specs, options.model, options.system)
         return make_plan(specs, model=options.model, max_tokens=options.max_tokens, system=options.system,
-                         prices=options.prices, limits=limits, ratio=ratio)
+                         prices=options.prices or PriceTable(), limits=limits, ratio=ratio)
 
     the_plan = asyncio.run(plan(count=dry))
     chosen, why = choose_mode(the_plan, getattr(ns, "deadline", None))

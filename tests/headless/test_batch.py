@@ -212,3 +212,18 @@ def test_auto_says_why() -> None:
     small = make_plan(specs(3), model="claude-sonnet-4-6", max_tokens=100, system=None, prices=PriceTable(),
                       limits=Limits(50, 30_000, 8_000), ratio=None)
     assert choose_mode(small, 24)[0] == "live" and "small job" in choose_mode(small, 24)[1]
+
+
+async def test_a_stored_batch_the_server_no_longer_has_is_resubmitted(
+        make_sim: Callable[..., Awaitable[Simulator]], tmp_path: Path) -> None:
+    """E.g. a batch from an embedded simulator that died with its process: nothing is lost."""
+    sim = await make_sim(batch_seconds=0.2)
+    out = tmp_path / "o.jsonl"
+    todo = specs(4)
+    SideFile(out).append({"batch_id": "msgbatch_gone", "custom_ids": [custom_id_for(s.id) for s in todo],
+                          "submitted_at": 0})
+    console = Console(file=io.StringIO(), width=120)
+    outcome = await run_via_batches(todo, OPTIONS, FASTPOLL, api_key="k", base_url=sim.base_url, out_path=out,
+                                    console=console)
+    assert outcome.exit_code == 0 and sorted(r["id"] for r in lines(out)) == [s.id for s in todo]
+    assert "msgbatch_gone no longer exists" in console.file.getvalue()
