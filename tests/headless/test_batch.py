@@ -227,3 +227,45 @@ async def test_a_stored_batch_the_server_no_longer_has_is_resubmitted(
                                     console=console)
     assert outcome.exit_code == 0 and sorted(r["id"] for r in lines(out)) == [s.id for s in todo]
     assert "msgbatch_gone no longer exists" in console.file.getvalue()
+
+
+async def test_ctrl_c_at_a_terminal_asks_and_cancels_on_the_server(
+        make_sim: Callable[..., Awaitable[Simulator]], tmp_path: Path) -> None:
+    import pty
+
+    sim = await make_sim(batch_seconds=600)
+    prompts = tmp_path / "p.txt"
+    prompts.write_text("one\ntwo\n")
+    out = tmp_path / "o.jsonl"
+    master, slave = pty.openpty()
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "claude_tui.cli", "run", str(prompts), "--out", str(out), "--mode", "batch",
+        env=_env(sim, tmp_path), stdin=slave, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    os.close(slave)
+    try:
+        async with asyncio.timeout(60):
+            while not (SideFile(out).path.exists() and '"batch_id"' in SideFile(out).path.read_text()):
+                assert proc.returncode is None
+                await asyncio.sleep(0.02)
+            proc.send_signal(signal.SIGINT)
+            asked = await proc.stdout.readuntil(b"[y/N] ")
+            assert b"Cancel 1 batch(es) on the server?" in asked
+            os.write(master, b"y\n")
+            _stdout, stderr = await proc.communicate()
+    finally:
+        os.close(master)
+    assert proc.returncode == 130 and "cancel requested" in stderr.decode()
+    (batch,) = sim.state.batches.batches.values()
+    assert batch.processing_status in ("canceling", "ended") and batch.cancel_initiated_at is not None
+
+
+async def test_a_job_over_the_limit_is_split_into_several_batches(
+        make_sim: Callable[..., Awaitable[Simulator]], tmp_path: Path) -> None:
+    sim = await make_sim(batch_seconds=0.2)
+    out = tmp_path / "o.jsonl"
+    outcome = await run_via_batches(specs(50), OPTIONS, BatchOptions(poll_first=0.05, poll_cap=0.2, max_requests=20),
+                                    api_key="k", base_url=sim.base_url, out_path=out,
+                                    console=Console(file=io.StringIO(), width=120))
+    assert outcome.exit_code == 0 and len(sim.state.batches.batches) == 3
+    assert sorted(r["id"] for r in lines(out)) == sorted(s.id for s in specs(50))
+    assert sorted(b.counts()["succeeded"] for b in sim.state.batches.batches.values()) == [10, 20, 20]
