@@ -152,7 +152,8 @@ def _run_batch(ns: argparse.Namespace) -> int:
     try:
         from .headless.modes import dispatch
 
-        code = dispatch(ns, specs, _run_options(settings), settings, backend, out_path, console)
+        code = dispatch(ns, specs, _run_options(settings), settings, backend, out_path, console,
+                        listeners=services.listeners(), track=services.track)
         if code is not None:  # --dry-run, --mode batch, or --mode auto choosing batch
             return code
         outcome = asyncio.run(

@@ -22,7 +22,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import anthropic
 from rich.console import Console
@@ -89,6 +89,16 @@ class SideFile:
             os.fsync(fd)
         finally:
             os.close(fd)
+
+
+def _end_torn_line(path: Path) -> None:
+    """A line torn by a kill mid-write must not swallow the next record appended after it."""
+    with path.open("a+b") as handle:
+        if handle.tell() == 0:
+            return
+        handle.seek(-1, os.SEEK_END)
+        if handle.read(1) != b"\n":
+            handle.write(b"\n")  # "a" mode: always at the end
 
 
 def chunks(items: list[tuple[str, dict[str, Any]]], max_requests: int, max_bytes: int) -> list[list[tuple[str, dict[str, Any]]]]:
@@ -281,6 +291,7 @@ class BatchRunner:
         fresh = [s for s in todo if custom_id_for(s.id) not in held]
         if fresh:
             pending.update(await self._submit(fresh))
+        _end_torn_line(self.out_path)
         with self.out_path.open("a", encoding="utf-8") as out:
             await self._poll(pending, ResultWriter(out))
         return pending  # what is still running (non-empty only when interrupted)
@@ -307,7 +318,9 @@ def _ask_cancel(console: Console, running: Sequence[str]) -> bool:
 
 
 async def run_via_batches(specs: list[PromptSpec], options: RunOptions, bopts: BatchOptions, *, api_key: str,
-                          base_url: str | None, out_path: Path, console: Console) -> RunOutcome:
+                          base_url: str | None, out_path: Path, console: Console,
+                          listeners: Sequence[Callable[[Any], None]] = (),
+                          track: Callable[[Any], None] | None = None) -> RunOutcome:
     """`run --mode batch`: everything the live runner promises, at half price and within 24 h."""
     from .run import run_batch  # the live runner, for errored / expired items
 
@@ -345,7 +358,7 @@ async def run_via_batches(specs: list[PromptSpec], options: RunOptions, bopts: B
     elif runner.retry_live:
         console.print(f"{len(runner.retry_live):,} errored / expired item(s): re-running live", highlight=False)
         live_outcome = await run_batch(runner.retry_live, options, api_key=api_key, base_url=base_url,
-                                       out_path=out_path, console=console)
+                                       out_path=out_path, console=console, listeners=listeners, track=track)
     await runner.client.close()
     t = runner.tally
     table = Table(title="claude-tui run --mode batch — " + ("interrupted" if running else "summary"), show_header=False)

@@ -269,3 +269,26 @@ async def test_a_job_over_the_limit_is_split_into_several_batches(
     assert outcome.exit_code == 0 and len(sim.state.batches.batches) == 3
     assert sorted(r["id"] for r in lines(out)) == sorted(s.id for s in specs(50))
     assert sorted(b.counts()["succeeded"] for b in sim.state.batches.batches.values()) == [10, 20, 20]
+
+
+async def test_killed_while_writing_results_resumes_without_duplicates(
+        make_sim: Callable[..., Awaitable[Simulator]], tmp_path: Path) -> None:
+    sim = await make_sim(batch_seconds=0.2)
+    out = tmp_path / "o.jsonl"
+    await run_via_batches(specs(30), OPTIONS, FASTPOLL, api_key="k", base_url=sim.base_url, out_path=out,
+                          console=Console(file=io.StringIO(), width=120))
+    # as if killed mid-collect: 12 lines written (the last one torn), the "collected" mark never written
+    kept = out.read_text().splitlines()[:12]
+    out.write_text("\n".join(kept) + "\n" + '{"id": "p2')
+    side = SideFile(out)
+    side.path.write_text("".join(json.dumps(e) + "\n" for e in side.load() if "collected" not in e))
+    outcome = await run_via_batches(specs(30), OPTIONS, FASTPOLL, api_key="k", base_url=sim.base_url, out_path=out,
+                                    console=Console(file=io.StringIO(), width=120))
+    assert outcome.exit_code == 0 and len(sim.state.batches.batches) == 1
+    good = []
+    for line in out.read_text().splitlines():
+        try:
+            good.append(json.loads(line))
+        except json.JSONDecodeError:
+            continue
+    assert sorted(r["id"] for r in good) == sorted(s.id for s in specs(30)) and len(good) == 30
