@@ -292,3 +292,18 @@ async def test_killed_while_writing_results_resumes_without_duplicates(
         except json.JSONDecodeError:
             continue
     assert sorted(r["id"] for r in good) == sorted(s.id for s in specs(30)) and len(good) == 30
+
+
+async def test_auto_without_a_deadline_runs_live_and_says_so(
+        make_sim: Callable[..., Awaitable[Simulator]], tmp_path: Path) -> None:
+    sim = await make_sim()
+    prompts = tmp_path / "p.txt"
+    prompts.write_text("one\ntwo\nthree\n")
+    out = tmp_path / "o.jsonl"
+    proc = await _cli(sim, tmp_path, str(prompts), "--out", str(out), "--mode", "auto")
+    async with asyncio.timeout(60):
+        _stdout, stderr = await proc.communicate()
+    assert proc.returncode == 0, stderr.decode()
+    assert "--mode auto chose live: no --deadline given" in stderr.decode()
+    assert sim.stats.requests_total == 3 and not sim.state.batches.batches
+    assert len(lines(out)) == 3
