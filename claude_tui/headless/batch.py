@@ -151,12 +151,14 @@ class BatchRunner:
         entries = self.side.load()
         batches = {e["batch_id"]: e for e in entries if "batch_id" in e and "custom_ids" in e}
         collected = {e["collected"] for e in entries if "collected" in e}
-        resolved = {e.get("intent") for e in batches.values()}
+        resolved = {e.get("intent") for e in batches.values()} | {e["abandoned"] for e in entries if "abandoned" in e}
         for intent in [e for e in entries if "intent" in e and "batch_id" not in e]:
             if intent["intent"] in resolved:
                 continue
             adopted = await self._adopt(intent, set(batches))
-            if adopted is not None:
+            if adopted is None:  # the submit never reached the server: its prompts are simply submitted again
+                self.side.append({"abandoned": intent["intent"]})  # and a later batch is never mistaken for it
+            else:
                 entry = {"batch_id": adopted, "intent": intent["intent"], "custom_ids": intent["custom_ids"],
                          "submitted_at": intent["at"], "adopted": True}
                 self.side.append(entry)

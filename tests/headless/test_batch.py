@@ -307,3 +307,19 @@ async def test_auto_without_a_deadline_runs_live_and_says_so(
     assert "--mode auto chose live: no --deadline given" in stderr.decode()
     assert sim.stats.requests_total == 3 and not sim.state.batches.batches
     assert len(lines(out)) == 3
+
+
+async def test_an_intent_the_server_never_saw_is_abandoned_once(
+        make_sim: Callable[..., Awaitable[Simulator]], tmp_path: Path) -> None:
+    import time
+
+    sim = await make_sim(batch_seconds=0.2)
+    out = tmp_path / "o.jsonl"
+    todo = specs(3)
+    SideFile(out).append({"intent": "lost-1", "custom_ids": [custom_id_for(s.id) for s in todo], "at": time.time()})
+    for _ in range(2):  # the second run must not adopt the first run's batch for the abandoned intent
+        outcome = await run_via_batches(todo, OPTIONS, FASTPOLL, api_key="k", base_url=sim.base_url, out_path=out,
+                                        console=Console(file=io.StringIO(), width=120))
+        assert outcome.exit_code == 0
+    assert len(sim.state.batches.batches) == 1 and len(lines(out)) == 3
+    assert [e for e in SideFile(out).load() if "abandoned" in e] == [{"abandoned": "lost-1"}]
