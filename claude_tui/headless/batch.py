@@ -192,6 +192,8 @@ class BatchRunner:
         items = [(custom_id_for(s.id), params_for(s, opts.model, opts.max_tokens, opts.system)) for s in specs]
         submitted: dict[str, dict[str, Any]] = {}
         for group in chunks(items, self.bopts.max_requests, self.bopts.max_bytes):
+            if self.interrupted.is_set():
+                break  # Ctrl-C: what was submitted is stored; the rest is submitted by the next run
             ids = [cid for cid, _ in group]
             intent = {"intent": hashlib.sha256("\n".join(ids).encode()).hexdigest()[:16] + f"-{time.time_ns()}",
                       "custom_ids": ids, "at": time.time()}
