@@ -94,10 +94,6 @@ class Reply:
         return len(self.text) + (len(self.thinking) if self.thinking else 0)
 
 
-#: The context window the simulator enforces (the API answers 400 "prompt is too long" past it).
-CONTEXT_WINDOW_TOKENS = 200_000
-
-
 def plan_reply(state: SimState, body: dict[str, Any], input_tokens: int, received: float) -> Reply:
     """Decide the reply's content (deterministic for seed + request) and its timing."""
     cfg = state.config
@@ -251,16 +247,16 @@ class Routes:
         reserved = 0
         try:
             try:
-                body, _info = await self._common(request, require_max_tokens=True)
+                body, info = await self._common(request, require_max_tokens=True)
             except RequestError as exc:
                 return self._fail(record, exc.status, exc.error_type, exc.message)
             record.model = body["model"]
             record.stream = bool(body.get("stream"))
             input_tokens = estimate_input_tokens(body)
             record.input_tokens = input_tokens
-            if input_tokens > CONTEXT_WINDOW_TOKENS:
+            if input_tokens > info.context_window:  # the API answers 400 "prompt is too long" past it
                 return self._fail(record, 400, "invalid_request_error",
-                                  f"prompt is too long: {input_tokens} tokens > {CONTEXT_WINDOW_TOKENS} maximum")
+                                  f"prompt is too long: {input_tokens} tokens > {info.context_window} maximum")
 
             fault = state.faults.next()
             if fault is not None:
