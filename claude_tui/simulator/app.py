@@ -228,9 +228,18 @@ class Routes:
     async def _common(self, request: web.Request, *, require_max_tokens: bool) -> tuple[dict[str, Any], models.ModelInfo]:
         check_auth(request.headers, self.state.config.api_keys)
         version = check_version(request.headers)
-        body = parse_json(await request.read())
+        body = parse_json(await self._read_body(request))
         info = validate_body(body, version, require_max_tokens=require_max_tokens)
         return body, info
+
+    async def _read_body(self, request: web.Request) -> bytes:
+        """The body, or 408 once ``body_timeout`` passes (a client trickling bytes holds nothing forever)."""
+        try:
+            async with asyncio.timeout(self.state.config.body_timeout):
+                return await request.read()
+        except TimeoutError:
+            raise RequestError(408, "timeout_error", "Request timed out: the request body was not "
+                               f"received within {self.state.config.body_timeout:g} s") from None
 
     # -- POST /v1/messages --------------------------------------------------------------------
     async def messages(self, request: web.Request) -> web.StreamResponse:
@@ -484,7 +493,10 @@ async def _json_errors(request: web.Request,
                        handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> web.StreamResponse:
     """Unknown paths and methods answer in the API's error shape, not aiohttp's text."""
     try:
-        return await handler(request)
+        response = await handler(request)
+        if response.status == 408 and not response.prepared:
+            response.force_close()  # the body never came: do not wait for the rest of it
+        return response
     except web.HTTPException as exc:
         if exc.status < 400:
             raise

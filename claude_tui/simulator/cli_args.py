@@ -40,7 +40,9 @@ def add_simulate_arguments(parser: argparse.ArgumentParser) -> None:
     d = SimulatorConfig()
     g = parser.add_argument_group("simulator")
     g.add_argument("--host", dest="sim_host", default=d.host, metavar="H",
-                   help=f"address to bind (default {d.host}; use 0.0.0.0 only on purpose)")
+                   help=f"address to bind (default {d.host}; any other than loopback needs --api-key)")
+    g.add_argument("--api-key", dest="sim_api_key", default=None, metavar="KEY",
+                   help="accept only this key (a wrong one gets the API's 401); required off loopback")
     g.add_argument("--port", dest="sim_port", type=_port, default=8765, metavar="P",
                    help="port to listen on (default 8765; 0 = any free port)")
     g.add_argument("--rpm", dest="sim_rpm", type=_number(int, 0, "a whole number >= 0"), default=d.rpm,
@@ -66,12 +68,22 @@ def add_simulate_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--fail", dest="sim_fail", type=_faults, default={}, metavar="KIND=RATE,...",
                    help="random faults per request, e.g. rate_limit=0.05,stall=0.01 (kinds: rate_limit, "
                         "overloaded, api_error, stream_error, disconnect, stall, truncate)")
+    g.add_argument("--header-timeout", dest="sim_header_timeout",
+                   type=_number(float, 0.001, "a number of seconds > 0"), default=d.header_timeout, metavar="S",
+                   help=f"close a connection that has not sent its request head within S (default {d.header_timeout:g})")
+    g.add_argument("--body-timeout", dest="sim_body_timeout",
+                   type=_number(float, 0.001, "a number of seconds > 0"), default=d.body_timeout, metavar="S",
+                   help=f"answer 408 to a request whose body takes longer than S (default {d.body_timeout:g})")
     g.add_argument("--stall-seconds", dest="sim_stall_seconds", type=_number(float, 0, "a number of seconds >= 0"),
                    default=d.stall_seconds, metavar="S", help=f"how long a stall lasts (default {d.stall_seconds:g})")
 
 
 def config_from_args(ns: argparse.Namespace) -> SimulatorConfig:
-    """Build the config from parsed flags (missing attributes fall back to the defaults)."""
+    """Build the config from parsed flags (missing attributes fall back to the defaults).
+
+    Raises ``ValueError`` (one line) for a combination no single flag can check, e.g. a
+    non-loopback ``--host`` without ``--api-key``.
+    """
     d = SimulatorConfig()
 
     def get(name: str, default: object) -> object:
@@ -91,4 +103,7 @@ def config_from_args(ns: argparse.Namespace) -> SimulatorConfig:
         seed=get("seed", d.seed),
         faults=dict(get("fail", {}) or {}),
         stall_seconds=get("stall_seconds", d.stall_seconds),
+        api_keys=frozenset({key}) if (key := get("api_key", None)) else frozenset(),
+        header_timeout=get("header_timeout", d.header_timeout),
+        body_timeout=get("body_timeout", d.body_timeout),
     )  # type: ignore[arg-type]

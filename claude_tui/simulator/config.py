@@ -6,6 +6,7 @@ without importing the server.
 
 from __future__ import annotations
 
+import ipaddress
 import math
 from dataclasses import dataclass, field
 
@@ -43,6 +44,11 @@ class SimulatorConfig:
     api_keys: frozenset[str] | set[str] = field(default_factory=frozenset)
     ping_seconds: float = 5.0  # interval of `ping` events while a stream waits
     fault_retry_after: float = 1.0  # retry-after (s) of a random or injected `rate_limit` fault
+    # A connection must finish its request head this soon after it opens (or after its last
+    # response); a request its body. Without them, 300 clients trickling a byte each held 300
+    # connections open for as long as they liked.
+    header_timeout: float = 15.0
+    body_timeout: float = 60.0
 
     def __post_init__(self) -> None:
         self.faults = dict(self.faults)
@@ -53,6 +59,14 @@ class SimulatorConfig:
             value = getattr(self, name)
             if not isinstance(value, (int, float)) or value < 0 or math.isnan(value):
                 raise ValueError(f"{name} must be a number >= 0, got {value!r}")
+        for name in ("header_timeout", "body_timeout"):
+            value = getattr(self, name)
+            if not isinstance(value, (int, float)) or not value > 0 or math.isinf(value):
+                raise ValueError(f"{name} must be a number of seconds > 0, got {value!r}")
+        self.api_keys = frozenset(self.api_keys)
+        if not self.api_keys and not is_loopback(self.host):
+            raise ValueError(f"host {self.host} is reachable from other machines: set api_keys "
+                             f"(claude-tui simulate --api-key KEY), or bind 127.0.0.1")
         if self.burst <= 0:
             raise ValueError(f"burst must be > 0 seconds, got {self.burst}")
         if self.reply_tokens < 1:
@@ -82,6 +96,16 @@ class SimulatorConfig:
         if self.faults:
             parts.append("faults=" + ",".join(f"{k}={v:g}" for k, v in self.faults.items()))
         return " ".join(parts)
+
+
+def is_loopback(host: str) -> bool:
+    """True for an address only this machine can reach (``127.0.0.0/8``, ``::1``, ``localhost``)."""
+    if host.lower() in ("localhost", "localhost."):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a host name: it may resolve to anything
 
 
 def check_faults(faults: dict[str, float]) -> None:
