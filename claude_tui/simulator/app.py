@@ -11,7 +11,9 @@ import asyncio
 import math
 import random
 import secrets
+import socket
 import string
+import struct
 import threading
 import time
 from dataclasses import dataclass
@@ -20,7 +22,7 @@ from typing import Any, Awaitable, Callable
 from aiohttp import web
 
 from . import models, replies, sse
-from .config import PRE_RESPONSE_FAULTS, SimulatorConfig
+from .config import PRE_RESPONSE_FAULTS, STATUS_FAULTS, STOP_FAULTS, SimulatorConfig
 from .faults import Fault, FaultPlan
 from .ratelimit import RateLimiter
 from .stats import RequestRecord, StatsRecorder
@@ -217,13 +219,11 @@ class Routes:
         return headers
 
     def _error(self, status: int, error_type: str, message: str, request_id: str,
-               extra: dict[str, str] | None = None) -> web.Response:
+               extra: dict[str, str] | None = None, details: dict[str, str] | None = None) -> web.Response:
         headers = self._headers(request_id)
         if extra:
             headers.update(extra)
-        body = {"type": "error", "error": {"type": error_type, "message": message}, "request_id": request_id}
-        reason = {529: "Overloaded"}.get(status)
-        return web.json_response(body, status=status, headers=headers, reason=reason)
+        return error_response(status, error_type, message, request_id, headers, details)
 
     async def _common(self, request: web.Request, *, require_max_tokens: bool) -> tuple[dict[str, Any], models.ModelInfo]:
         check_auth(request.headers, self.state.config.api_keys)
@@ -271,7 +271,7 @@ class Routes:
             if fault is not None:
                 record.fault = fault.kind
             if fault is not None and fault.kind in PRE_RESPONSE_FAULTS:
-                return self._pre_response_fault(record, fault)
+                return await self._pre_response_fault(record, fault)
 
             admission = state.limiter.admit(input_tokens, body["max_tokens"])
             if not admission.ok:
@@ -291,6 +291,8 @@ class Routes:
             if fault is not None and fault.after_tokens is None:
                 fault = Fault(fault.kind, fault.retry_after,
                               state.draw(1, max(1, reply.output_tokens // 2)), fault.injected)
+            if fault is not None and fault.kind in STOP_FAULTS:
+                fault = self._stop_early(reply, fault)
             if record.stream:
                 return await self._stream(request, record, reply, fault)
             return await self._whole(request, record, reply, fault)
@@ -312,23 +314,35 @@ class Routes:
         return f"{bucket.limit:,} {what} per minute" if bucket is not None else f"{what} per minute"
 
     def _fail(self, record: RequestRecord, status: int, error_type: str, message: str,
-              extra: dict[str, str] | None = None) -> web.Response:
+              extra: dict[str, str] | None = None, details: dict[str, str] | None = None) -> web.Response:
         record.status = status
         record.error_type = error_type
         record.outcome = "error"
-        return self._error(status, error_type, message, record.request_id, extra)
+        return self._error(status, error_type, message, record.request_id, extra, details)
 
-    def _pre_response_fault(self, record: RequestRecord, fault: Fault) -> web.Response:
+    async def _pre_response_fault(self, record: RequestRecord, fault: Fault) -> web.Response:
+        if fault.kind == "blackhole":  # accepted, then nothing, ever: only the client's timeout ends it
+            await asyncio.Event().wait()
+        status, error_type, message = STATUS_FAULTS[fault.kind]
+        extra: dict[str, str] = {}
+        details: dict[str, str] | None = None
         if fault.kind == "rate_limit":
             seconds = fault.retry_after if fault.retry_after is not None else self.state.config.fault_retry_after
-            retry_after = math.ceil(seconds)
-            record.retry_after = retry_after
-            return self._fail(record, 429, "rate_limit_error",
-                              "Number of request tokens has exceeded your per-minute rate limit "
-                              "(simulated fault)", {"retry-after": str(retry_after)})
-        if fault.kind == "overloaded":
-            return self._fail(record, 529, "overloaded_error", "Overloaded")
-        return self._fail(record, 500, "api_error", "Internal server error")
+            record.retry_after = math.ceil(seconds)
+            extra["retry-after"] = str(record.retry_after)
+        elif fault.kind == "spend_limit":
+            # the API's spend cap: the SDK maps it to EnforcedSpendLimitReachedError; waiting won't help
+            details = {"error_code": "enforced_spend_limit_reached"}
+            extra["x-should-retry"] = "false"
+        return self._fail(record, status, error_type, message, extra, details)
+
+    @staticmethod
+    def _stop_early(reply: Reply, fault: Fault) -> None:
+        """``refusal`` / ``pause_turn``: the reply ends after ``after_tokens`` tokens with that stop_reason."""
+        n_thinking = len(reply.thinking) if reply.thinking else 0
+        del reply.text[max(0, (fault.after_tokens or 0) - n_thinking):]
+        reply.stop_reason, reply.stop_sequence = fault.kind, None
+        return None
 
     # -- streaming -----------------------------------------------------------------------------
     async def _stream(self, request: web.Request, record: RequestRecord, reply: Reply,
@@ -401,8 +415,8 @@ class Routes:
             await resp.write_eof()
         elif kind == "truncate":
             await resp.write_eof()
-        else:  # disconnect: drop the connection mid-body, no terminating chunk
-            self._drop(request)
+        else:  # disconnect / reset: drop the connection mid-body, no terminating chunk
+            self._drop(request, reset=kind == "reset")
         return resp
 
     @staticmethod
@@ -414,10 +428,17 @@ class Routes:
         return md_index
 
     @staticmethod
-    def _drop(request: web.Request) -> None:
-        """Close the socket now; data already written is flushed first, then FIN."""
+    def _drop(request: web.Request, reset: bool = False) -> None:
+        """Close the socket now; data already written is flushed first, then FIN — or, with
+        ``reset``, an RST (SO_LINGER 0), which the client reads as "connection reset by peer"."""
         transport = request.transport
-        if transport is not None:
+        if transport is None:
+            return
+        sock = transport.get_extra_info("socket")
+        if reset and sock is not None:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            transport.abort()
+        else:
             transport.close()
 
     # -- non-streaming ---------------------------------------------------------------------------
@@ -426,11 +447,11 @@ class Routes:
         loop = asyncio.get_running_loop()
         n = reply.output_tokens
         kind = fault.kind if fault is not None else None
-        if kind in ("stream_error", "disconnect"):
+        if kind in ("stream_error", "disconnect", "reset"):
             await asyncio.sleep(max(0.0, reply.clock.due(fault.after_tokens or 1) - loop.time()))
-            if kind == "disconnect":
-                record.outcome = "disconnect"
-                self._drop(request)
+            if kind in ("disconnect", "reset"):
+                record.outcome = kind
+                self._drop(request, reset=kind == "reset")
                 return web.Response(status=200)
             return self._fail(record, 529, "overloaded_error", "Overloaded")
         await asyncio.sleep(max(0.0, reply.clock.due(max(n, 1)) - loop.time()))
@@ -488,10 +509,31 @@ class Routes:
         return web.json_response(info.as_dict(), headers={"request-id": request_id})
 
 
+def error_response(status: int, error_type: str, message: str, request_id: str,
+                   headers: dict[str, str] | None = None, details: dict[str, str] | None = None) -> web.Response:
+    """The API's error body (errors page: ``type``, ``error.type``/``message``, ``request_id``) with its
+    ``request-id`` header; ``details`` is ``error.details`` (e.g. a spend cap's ``error_code``)."""
+    error: dict[str, Any] = {"type": error_type, "message": message}
+    if details:
+        error["details"] = details
+    body = {"type": "error", "error": error, "request_id": request_id}
+    reason = {529: "Overloaded"}.get(status)
+    return web.json_response(body, status=status, headers={"request-id": request_id, **(headers or {})},
+                             reason=reason)
+
+
+#: error.type and message for what aiohttp raises before (or instead of) a route.
+_ROUTING_ERRORS = {
+    404: ("not_found_error", "Not found: {method} {path}"),
+    405: ("invalid_request_error", "Method Not Allowed: {method} {path}"),
+    413: ("request_too_large", "Request exceeds the maximum allowed number of bytes (32 MB)."),
+}
+
+
 @web.middleware
 async def _json_errors(request: web.Request,
                        handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> web.StreamResponse:
-    """Unknown paths and methods answer in the API's error shape, not aiohttp's text."""
+    """Unknown paths, methods and oversized bodies answer in the API's error shape, with a request-id."""
     try:
         response = await handler(request)
         if response.status == 408 and not response.prepared:
@@ -500,12 +542,13 @@ async def _json_errors(request: web.Request,
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
-        error_type = "not_found_error" if exc.status == 404 else "invalid_request_error"
-        message = (f"Not found: {request.method} {request.path}" if exc.status == 404
-                   else f"{exc.reason}: {request.method} {request.path}")
-        body = {"type": "error", "error": {"type": error_type, "message": message},
-                "request_id": _new_id("req_")}
-        return web.json_response(body, status=exc.status)
+        error_type, template = _ROUTING_ERRORS.get(
+            exc.status, ("invalid_request_error", f"{exc.reason}: {{method}} {{path}}"))
+        response = error_response(exc.status, error_type, template.format(method=request.method, path=request.path),
+                                  _new_id("req_"))
+        if exc.status == 413:
+            response.force_close()  # the rest of the body is not read
+        return response
 
 
 def build_app(state: SimState) -> web.Application:

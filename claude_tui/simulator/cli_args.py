@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Callable
 
-from .config import SimulatorConfig, parse_faults
+from .config import FAULT_KINDS, SimulatorConfig, parse_faults
 
 
 def _number(kind: type, minimum: float, what: str) -> Callable[[str], float]:
@@ -66,8 +66,8 @@ def add_simulate_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--seed", dest="sim_seed", type=_number(int, -(2**63), "an integer"), default=d.seed,
                    metavar="S", help="seed for replies, timing and faults (default 0)")
     g.add_argument("--fail", dest="sim_fail", type=_faults, default={}, metavar="KIND=RATE,...",
-                   help="random faults per request, e.g. rate_limit=0.05,stall=0.01 (kinds: rate_limit, "
-                        "overloaded, api_error, stream_error, disconnect, stall, truncate)")
+                   help="random faults per request, e.g. rate_limit=0.05,stall=0.01 (kinds: "
+                        + ", ".join(FAULT_KINDS) + ")")
     g.add_argument("--header-timeout", dest="sim_header_timeout",
                    type=_number(float, 0.001, "a number of seconds > 0"), default=d.header_timeout, metavar="S",
                    help=f"close a connection that has not sent its request head within S (default {d.header_timeout:g})")

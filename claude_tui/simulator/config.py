@@ -10,12 +10,31 @@ import ipaddress
 import math
 from dataclasses import dataclass, field
 
-#: Faults answered before any response bytes (an HTTP error status).
-PRE_RESPONSE_FAULTS: tuple[str, ...] = ("rate_limit", "overloaded", "api_error")
-#: Faults that strike a stream after some text has gone out.
-STREAM_FAULTS: tuple[str, ...] = ("stream_error", "disconnect", "stall", "truncate")
+#: Faults answered with an HTTP error status before any reply bytes: kind -> (status, error.type,
+#: message). Statuses and types from the API's errors page and the SDK's exception table.
+STATUS_FAULTS: dict[str, tuple[int, str, str]] = {
+    "rate_limit": (429, "rate_limit_error",
+                   "Number of request tokens has exceeded your per-minute rate limit (simulated fault)"),
+    "spend_limit": (429, "rate_limit_error", "You have reached your specified API usage limits. "
+                    "You will regain access on the first day of next month (simulated fault)"),
+    "overloaded": (529, "overloaded_error", "Overloaded"),
+    "api_error": (500, "api_error", "Internal server error"),
+    "billing": (402, "billing_error", "Your credit balance is too low to access the Anthropic API (simulated fault)"),
+    "permission": (403, "permission_error",
+                   "Your API key does not have permission to use the specified resource (simulated fault)"),
+    "timeout": (408, "timeout_error", "Request timed out (simulated fault)"),
+    "conflict": (409, "conflict_error", "Conflict: the request collided with another (simulated fault)"),
+    "unavailable": (503, "api_error", "Service unavailable (simulated fault)"),
+    "gateway_timeout": (504, "timeout_error", "Gateway timeout (simulated fault)"),
+}
+#: Faults decided before any response bytes: an error status, or ``blackhole`` (nothing ever).
+PRE_RESPONSE_FAULTS: tuple[str, ...] = (*STATUS_FAULTS, "blackhole")
+#: Faults that strike a stream after some text has gone out (``reset``: a TCP RST).
+STREAM_FAULTS: tuple[str, ...] = ("stream_error", "disconnect", "reset", "stall", "truncate")
+#: A reply that ends early with this ``stop_reason`` (the text so far kept).
+STOP_FAULTS: tuple[str, ...] = ("refusal", "pause_turn")
 #: Every fault kind `inject()` and `--fail` understand.
-FAULT_KINDS: tuple[str, ...] = PRE_RESPONSE_FAULTS + STREAM_FAULTS
+FAULT_KINDS: tuple[str, ...] = PRE_RESPONSE_FAULTS + STREAM_FAULTS + STOP_FAULTS
 
 
 @dataclass(slots=True)
