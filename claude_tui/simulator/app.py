@@ -24,7 +24,7 @@ from aiohttp import web
 from . import models, replies, sse
 from .config import PRE_RESPONSE_FAULTS, STATUS_FAULTS, STOP_FAULTS, SimulatorConfig
 from .faults import Fault, FaultPlan
-from .ratelimit import RateLimiter
+from .ratelimit import Admission, RateLimiter, itpm_cost
 from .stats import RequestRecord, StatsRecorder
 from .validation import (RequestError, check_auth, check_version, estimate_input_tokens, parse_json,
                          validate_body)
@@ -211,11 +211,17 @@ def stream_items(reply: Reply) -> tuple[list[tuple[int, bytes]], int]:
 class Routes:
     def __init__(self, state: SimState) -> None:
         self.state = state
+        # request-id -> model class while a request runs, so every response's headers (errors
+        # included) show that class's buckets without passing the model down every call
+        self._classes: dict[str, str] = {}
 
     # -- helpers ----------------------------------------------------------------------------
     def _headers(self, request_id: str) -> dict[str, str]:
+        """``request-id`` plus the rate-limit headers of the request's model class, once known."""
         headers = {"request-id": request_id}
-        headers.update(self.state.limiter.headers())
+        rate_class = self._classes.get(request_id)
+        if rate_class is not None:
+            headers.update(self.state.limiter.headers(rate_class))
         return headers
 
     def _error(self, status: int, error_type: str, message: str, request_id: str,
@@ -253,13 +259,14 @@ class Routes:
         task = asyncio.current_task()
         if task is not None:
             state.handlers.add(task)
-        reserved = 0
+        reserved: Admission | None = None
         try:
             try:
                 body, info = await self._common(request, require_max_tokens=True)
             except RequestError as exc:
                 return self._fail(record, exc.status, exc.error_type, exc.message)
             record.model = body["model"]
+            self._classes[request_id] = info.rate_class
             record.stream = bool(body.get("stream"))
             input_tokens = estimate_input_tokens(body)
             record.input_tokens = input_tokens
@@ -273,21 +280,22 @@ class Routes:
             if fault is not None and fault.kind in PRE_RESPONSE_FAULTS:
                 return await self._pre_response_fault(record, fault)
 
-            admission = state.limiter.admit(input_tokens, body["max_tokens"])
+            admission = state.limiter.admit(info.rate_class, itpm_cost(input_tokens), body["max_tokens"])
             if not admission.ok:
                 retry_after = max(1, math.ceil(admission.retry_after))
                 group = admission.limited_by or "requests"
                 message = (f"This request would exceed the rate limit for your organization of "
-                           f"{self._limit_text(group)}. For details, refer to: "
+                           f"{self._limit_text(info.rate_class, group)}. For details, refer to: "
                            f"https://docs.claude.com/en/api/rate-limits. You can see the response headers "
                            f"for current usage. Please reduce the prompt length or the maximum tokens "
                            f"requested, or try again later.")
                 record.retry_after = retry_after
                 return self._fail(record, 429, "rate_limit_error", message, {"retry-after": str(retry_after)})
-            reserved = admission.output_reserved
+            reserved = admission
 
             reply = plan_reply(state, body, input_tokens, asyncio.get_running_loop().time()
                                - (time.monotonic() - received))
+            self._expect_refund(admission, reply)
             if fault is not None and fault.after_tokens is None:
                 fault = Fault(fault.kind, fault.retry_after,
                               state.draw(1, max(1, reply.output_tokens // 2)), fault.injected)
@@ -302,16 +310,21 @@ class Routes:
         finally:
             state.handlers.discard(task)  # type: ignore[arg-type]
             record.finished_at = time.monotonic()
-            if reserved:
+            self._classes.pop(request_id, None)
+            if reserved is not None:
                 state.limiter.settle_output(reserved, record.output_tokens)
             state.stats.end(record)
 
-    def _limit_text(self, group: str) -> str:
-        limiter = self.state.limiter
-        bucket = {"requests": limiter.requests, "input-tokens": limiter.input,
-                  "output-tokens": limiter.output}.get(group)
+    def _limit_text(self, rate_class: str, group: str) -> str:
+        limit = self.state.limiter.limit_of(rate_class, group)
         what = group.replace("-", " ")
-        return f"{bucket.limit:,} {what} per minute" if bucket is not None else f"{what} per minute"
+        return f"{limit:,} {what} per minute" if limit is not None else f"{what} per minute"
+
+    def _expect_refund(self, admission: Admission, reply: Reply) -> None:
+        """Tell the limiter when this reply will end and how much of max_tokens it gives back, so a
+        429's retry-after counts that refund (the reply's clock is loop time; the limiter's monotonic)."""
+        finish = reply.clock.due(max(reply.output_tokens, 1)) - asyncio.get_running_loop().time() + time.monotonic()
+        self.state.limiter.expect(admission, reply.output_tokens, finish)
 
     def _fail(self, record: RequestRecord, status: int, error_type: str, message: str,
               extra: dict[str, str] | None = None, details: dict[str, str] | None = None) -> web.Response:
@@ -478,8 +491,8 @@ class Routes:
             body, _info = await self._common(request, require_max_tokens=False)
         except RequestError as exc:
             return self._error(exc.status, exc.error_type, exc.message, request_id)
-        return web.json_response({"input_tokens": estimate_input_tokens(body)},
-                                 headers={"request-id": request_id})
+        headers = {"request-id": request_id, **self.state.limiter.headers(_info.rate_class)}
+        return web.json_response({"input_tokens": estimate_input_tokens(body)}, headers=headers)
 
     async def list_models(self, request: web.Request) -> web.Response:
         request_id = _new_id("req_")

@@ -51,9 +51,9 @@ def add_simulate_arguments(parser: argparse.ArgumentParser) -> None:
                    metavar="N", help=f"input tokens per minute (default {d.itpm}; 0 = unlimited)")
     g.add_argument("--otpm", dest="sim_otpm", type=_number(int, 0, "a whole number >= 0"), default=d.otpm,
                    metavar="N", help=f"output tokens per minute (default {d.otpm}; 0 = unlimited)")
-    g.add_argument("--burst", dest="sim_burst", type=_number(float, 0.001, "a number of seconds > 0"),
+    g.add_argument("--burst-seconds", "--burst", dest="sim_burst", type=_number(float, 0.001, "a number of seconds > 0"),
                    default=d.burst, metavar="S",
-                   help="bucket size in seconds of refill (default 60 = a minute's limit at once; 1 = per second)")
+                   help=f"bucket size in seconds of refill (default {d.burst:g}; 1 = per second, 60 = a minute at once)")
     g.add_argument("--ttft-ms", dest="sim_ttft_ms", type=_number(float, 0, "a number of milliseconds >= 0"),
                    default=d.ttft_ms, metavar="MS", help=f"time to first token (default {d.ttft_ms:g})")
     g.add_argument("--tps", dest="sim_tps", type=_number(float, 0, "a rate >= 0"), default=d.tps, metavar="N",

@@ -41,8 +41,8 @@ FAULT_KINDS: tuple[str, ...] = PRE_RESPONSE_FAULTS + STREAM_FAULTS + STOP_FAULTS
 class SimulatorConfig:
     """How the simulator behaves. Limits of 0 or None mean unlimited; ``port=0`` picks a free port.
 
-    ``burst`` is the bucket capacity in *seconds of refill*: 60 (the default) lets a whole
-    minute's limit go at once; 1 enforces a per-minute limit per second, as the API may.
+    ``burst`` is the bucket capacity in *seconds of refill*: 5 (the default) lets five seconds'
+    worth go at once; 1 enforces a per-minute limit per second, as the API may; 60 a whole minute.
     """
 
     host: str = "127.0.0.1"
@@ -50,7 +50,7 @@ class SimulatorConfig:
     rpm: int | None = 50
     itpm: int | None = 100_000
     otpm: int | None = 20_000
-    burst: float = 60.0
+    burst: float = 5.0  # bucket capacity in seconds of refill (a few seconds' worth, as the API enforces)
     ttft_ms: float = 500.0
     tps: float = 70.0  # output tokens per second; 0 = as fast as possible
     reply_tokens: int = 300

@@ -196,9 +196,10 @@ async def test_same_seed_same_reply(make_sim) -> None:
 
 
 async def test_rate_limit_headers_are_plausible(make_sim) -> None:
-    sim = await make_sim(rpm=50, itpm=100_000, otpm=20_000)
+    sim = await make_sim(rpm=50, itpm=100_000, otpm=20_000, burst=60)
+    prompt = [{"role": "user", "content": "word " * 800}]  # ~1,000 input tokens: visible after rounding to thousands
     async with client_for(sim) as c:
-        async with c.messages.stream(model=MODEL, max_tokens=1000, messages=HELLO) as stream:
+        async with c.messages.stream(model=MODEL, max_tokens=1000, messages=prompt) as stream:
             headers = stream.response.headers
             await stream.get_final_message()
     now = time.time()
