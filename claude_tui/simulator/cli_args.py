@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-from typing import Callable
+from typing import Any, Callable
 
 from .config import FAULT_KINDS, SimulatorConfig, parse_faults
 
@@ -86,7 +86,7 @@ def config_from_args(ns: argparse.Namespace) -> SimulatorConfig:
     """
     d = SimulatorConfig()
 
-    def get(name: str, default: object) -> object:
+    def get(name: str, default: Any) -> Any:  # argparse values are untyped
         return getattr(ns, "sim_" + name, default)
 
     return SimulatorConfig(
@@ -106,4 +106,4 @@ def config_from_args(ns: argparse.Namespace) -> SimulatorConfig:
         api_keys=frozenset({key}) if (key := get("api_key", None)) else frozenset(),
         header_timeout=get("header_timeout", d.header_timeout),
         body_timeout=get("body_timeout", d.body_timeout),
-    )  # type: ignore[arg-type]
+    )
