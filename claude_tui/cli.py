@@ -111,7 +111,10 @@ def _run_simulate(ns: argparse.Namespace) -> int:
     from .simulator import serve_forever
     from .simulator.cli_args import config_from_args
 
-    config = config_from_args(ns)
+    try:
+        config = config_from_args(ns)
+    except ValueError as exc:
+        raise CliError(f"claude-tui simulate: {exc}") from None
     try:
         asyncio.run(serve_forever(config))
     except KeyboardInterrupt:

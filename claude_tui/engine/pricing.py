@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Mapping
 
 from .events import Usage
+from .models import MODELS
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,15 +29,9 @@ class Price:
         ) / 1_000_000
 
 
-#: List prices as of 2026-08 (see shared/reference/anthropic-api.md). An estimate, not a bill.
+#: List prices from the one model table (engine/models.py), under each id and alias. An estimate, not a bill.
 DEFAULT_PRICES: dict[str, Price] = {
-    "claude-opus-4-8": Price(5, 25),
-    "claude-opus-4-7": Price(5, 25),
-    "claude-opus-4-6": Price(5, 25),
-    "claude-opus-4-5": Price(5, 25),
-    "claude-sonnet-4-6": Price(3, 15),
-    "claude-sonnet-4-5": Price(3, 15),
-    "claude-haiku-4-5": Price(1, 5),
+    name: Price(spec.input_price, spec.output_price) for spec in MODELS for name in spec.names
 }
 
 

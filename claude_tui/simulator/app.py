@@ -11,7 +11,9 @@ import asyncio
 import math
 import random
 import secrets
+import socket
 import string
+import struct
 import threading
 import time
 from dataclasses import dataclass
@@ -20,9 +22,9 @@ from typing import Any, Awaitable, Callable
 from aiohttp import web
 
 from . import models, replies, sse
-from .config import PRE_RESPONSE_FAULTS, SimulatorConfig
+from .config import PRE_RESPONSE_FAULTS, STATUS_FAULTS, STOP_FAULTS, SimulatorConfig
 from .faults import Fault, FaultPlan
-from .ratelimit import RateLimiter
+from .ratelimit import Admission, RateLimiter, itpm_cost
 from .stats import RequestRecord, StatsRecorder
 from .validation import (RequestError, check_auth, check_version, estimate_input_tokens, parse_json,
                          validate_body)
@@ -92,10 +94,6 @@ class Reply:
     @property
     def output_tokens(self) -> int:
         return len(self.text) + (len(self.thinking) if self.thinking else 0)
-
-
-#: The context window the simulator enforces (the API answers 400 "prompt is too long" past it).
-CONTEXT_WINDOW_TOKENS = 200_000
 
 
 def plan_reply(state: SimState, body: dict[str, Any], input_tokens: int, received: float) -> Reply:
@@ -213,28 +211,41 @@ def stream_items(reply: Reply) -> tuple[list[tuple[int, bytes]], int]:
 class Routes:
     def __init__(self, state: SimState) -> None:
         self.state = state
+        # request-id -> model class while a request runs, so every response's headers (errors
+        # included) show that class's buckets without passing the model down every call
+        self._classes: dict[str, str] = {}
 
     # -- helpers ----------------------------------------------------------------------------
     def _headers(self, request_id: str) -> dict[str, str]:
+        """``request-id`` plus the rate-limit headers of the request's model class, once known."""
         headers = {"request-id": request_id}
-        headers.update(self.state.limiter.headers())
+        rate_class = self._classes.get(request_id)
+        if rate_class is not None:
+            headers.update(self.state.limiter.headers(rate_class))
         return headers
 
     def _error(self, status: int, error_type: str, message: str, request_id: str,
-               extra: dict[str, str] | None = None) -> web.Response:
+               extra: dict[str, str] | None = None, details: dict[str, str] | None = None) -> web.Response:
         headers = self._headers(request_id)
         if extra:
             headers.update(extra)
-        body = {"type": "error", "error": {"type": error_type, "message": message}, "request_id": request_id}
-        reason = {529: "Overloaded"}.get(status)
-        return web.json_response(body, status=status, headers=headers, reason=reason)
+        return error_response(status, error_type, message, request_id, headers, details)
 
     async def _common(self, request: web.Request, *, require_max_tokens: bool) -> tuple[dict[str, Any], models.ModelInfo]:
         check_auth(request.headers, self.state.config.api_keys)
         version = check_version(request.headers)
-        body = parse_json(await request.read())
+        body = parse_json(await self._read_body(request))
         info = validate_body(body, version, require_max_tokens=require_max_tokens)
         return body, info
+
+    async def _read_body(self, request: web.Request) -> bytes:
+        """The body, or 408 once ``body_timeout`` passes (a client trickling bytes holds nothing forever)."""
+        try:
+            async with asyncio.timeout(self.state.config.body_timeout):
+                return await request.read()
+        except TimeoutError:
+            raise RequestError(408, "timeout_error", "Request timed out: the request body was not "
+                               f"received within {self.state.config.body_timeout:g} s") from None
 
     # -- POST /v1/messages --------------------------------------------------------------------
     async def messages(self, request: web.Request) -> web.StreamResponse:
@@ -248,44 +259,48 @@ class Routes:
         task = asyncio.current_task()
         if task is not None:
             state.handlers.add(task)
-        reserved = 0
+        reserved: Admission | None = None
         try:
             try:
-                body, _info = await self._common(request, require_max_tokens=True)
+                body, info = await self._common(request, require_max_tokens=True)
             except RequestError as exc:
                 return self._fail(record, exc.status, exc.error_type, exc.message)
             record.model = body["model"]
+            self._classes[request_id] = info.rate_class
             record.stream = bool(body.get("stream"))
             input_tokens = estimate_input_tokens(body)
             record.input_tokens = input_tokens
-            if input_tokens > CONTEXT_WINDOW_TOKENS:
+            if input_tokens > info.context_window:  # the API answers 400 "prompt is too long" past it
                 return self._fail(record, 400, "invalid_request_error",
-                                  f"prompt is too long: {input_tokens} tokens > {CONTEXT_WINDOW_TOKENS} maximum")
+                                  f"prompt is too long: {input_tokens} tokens > {info.context_window} maximum")
 
             fault = state.faults.next()
             if fault is not None:
                 record.fault = fault.kind
             if fault is not None and fault.kind in PRE_RESPONSE_FAULTS:
-                return self._pre_response_fault(record, fault)
+                return await self._pre_response_fault(record, fault)
 
-            admission = state.limiter.admit(input_tokens, body["max_tokens"])
+            admission = state.limiter.admit(info.rate_class, itpm_cost(input_tokens), body["max_tokens"])
             if not admission.ok:
                 retry_after = max(1, math.ceil(admission.retry_after))
                 group = admission.limited_by or "requests"
                 message = (f"This request would exceed the rate limit for your organization of "
-                           f"{self._limit_text(group)}. For details, refer to: "
+                           f"{self._limit_text(info.rate_class, group)}. For details, refer to: "
                            f"https://docs.claude.com/en/api/rate-limits. You can see the response headers "
                            f"for current usage. Please reduce the prompt length or the maximum tokens "
                            f"requested, or try again later.")
                 record.retry_after = retry_after
                 return self._fail(record, 429, "rate_limit_error", message, {"retry-after": str(retry_after)})
-            reserved = admission.output_reserved
+            reserved = admission
 
             reply = plan_reply(state, body, input_tokens, asyncio.get_running_loop().time()
                                - (time.monotonic() - received))
+            self._expect_refund(admission, reply)
             if fault is not None and fault.after_tokens is None:
                 fault = Fault(fault.kind, fault.retry_after,
                               state.draw(1, max(1, reply.output_tokens // 2)), fault.injected)
+            if fault is not None and fault.kind in STOP_FAULTS:
+                fault = self._stop_early(reply, fault)
             if record.stream:
                 return await self._stream(request, record, reply, fault)
             return await self._whole(request, record, reply, fault)
@@ -295,35 +310,52 @@ class Routes:
         finally:
             state.handlers.discard(task)  # type: ignore[arg-type]
             record.finished_at = time.monotonic()
-            if reserved:
+            self._classes.pop(request_id, None)
+            if reserved is not None:
                 state.limiter.settle_output(reserved, record.output_tokens)
             state.stats.end(record)
 
-    def _limit_text(self, group: str) -> str:
-        limiter = self.state.limiter
-        bucket = {"requests": limiter.requests, "input-tokens": limiter.input,
-                  "output-tokens": limiter.output}.get(group)
+    def _limit_text(self, rate_class: str, group: str) -> str:
+        limit = self.state.limiter.limit_of(rate_class, group)
         what = group.replace("-", " ")
-        return f"{bucket.limit:,} {what} per minute" if bucket is not None else f"{what} per minute"
+        return f"{limit:,} {what} per minute" if limit is not None else f"{what} per minute"
+
+    def _expect_refund(self, admission: Admission, reply: Reply) -> None:
+        """Tell the limiter when this reply will end and how much of max_tokens it gives back, so a
+        429's retry-after counts that refund (the reply's clock is loop time; the limiter's monotonic)."""
+        finish = reply.clock.due(max(reply.output_tokens, 1)) - asyncio.get_running_loop().time() + time.monotonic()
+        self.state.limiter.expect(admission, reply.output_tokens, finish)
 
     def _fail(self, record: RequestRecord, status: int, error_type: str, message: str,
-              extra: dict[str, str] | None = None) -> web.Response:
+              extra: dict[str, str] | None = None, details: dict[str, str] | None = None) -> web.Response:
         record.status = status
         record.error_type = error_type
         record.outcome = "error"
-        return self._error(status, error_type, message, record.request_id, extra)
+        return self._error(status, error_type, message, record.request_id, extra, details)
 
-    def _pre_response_fault(self, record: RequestRecord, fault: Fault) -> web.Response:
+    async def _pre_response_fault(self, record: RequestRecord, fault: Fault) -> web.Response:
+        if fault.kind == "blackhole":  # accepted, then nothing, ever: only the client's timeout ends it
+            await asyncio.Event().wait()
+        status, error_type, message = STATUS_FAULTS[fault.kind]
+        extra: dict[str, str] = {}
+        details: dict[str, str] | None = None
         if fault.kind == "rate_limit":
             seconds = fault.retry_after if fault.retry_after is not None else self.state.config.fault_retry_after
-            retry_after = math.ceil(seconds)
-            record.retry_after = retry_after
-            return self._fail(record, 429, "rate_limit_error",
-                              "Number of request tokens has exceeded your per-minute rate limit "
-                              "(simulated fault)", {"retry-after": str(retry_after)})
-        if fault.kind == "overloaded":
-            return self._fail(record, 529, "overloaded_error", "Overloaded")
-        return self._fail(record, 500, "api_error", "Internal server error")
+            record.retry_after = math.ceil(seconds)
+            extra["retry-after"] = str(record.retry_after)
+        elif fault.kind == "spend_limit":
+            # the API's spend cap: the SDK maps it to EnforcedSpendLimitReachedError; waiting won't help
+            details = {"error_code": "enforced_spend_limit_reached"}
+            extra["x-should-retry"] = "false"
+        return self._fail(record, status, error_type, message, extra, details)
+
+    @staticmethod
+    def _stop_early(reply: Reply, fault: Fault) -> None:
+        """``refusal`` / ``pause_turn``: the reply ends after ``after_tokens`` tokens with that stop_reason."""
+        n_thinking = len(reply.thinking) if reply.thinking else 0
+        del reply.text[max(0, (fault.after_tokens or 0) - n_thinking):]
+        reply.stop_reason, reply.stop_sequence = fault.kind, None
+        return None
 
     # -- streaming -----------------------------------------------------------------------------
     async def _stream(self, request: web.Request, record: RequestRecord, reply: Reply,
@@ -396,8 +428,8 @@ class Routes:
             await resp.write_eof()
         elif kind == "truncate":
             await resp.write_eof()
-        else:  # disconnect: drop the connection mid-body, no terminating chunk
-            self._drop(request)
+        else:  # disconnect / reset: drop the connection mid-body, no terminating chunk
+            self._drop(request, reset=kind == "reset")
         return resp
 
     @staticmethod
@@ -409,10 +441,17 @@ class Routes:
         return md_index
 
     @staticmethod
-    def _drop(request: web.Request) -> None:
-        """Close the socket now; data already written is flushed first, then FIN."""
+    def _drop(request: web.Request, reset: bool = False) -> None:
+        """Close the socket now; data already written is flushed first, then FIN — or, with
+        ``reset``, an RST (SO_LINGER 0), which the client reads as "connection reset by peer"."""
         transport = request.transport
-        if transport is not None:
+        if transport is None:
+            return
+        sock = transport.get_extra_info("socket")
+        if reset and sock is not None:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            transport.abort()
+        else:
             transport.close()
 
     # -- non-streaming ---------------------------------------------------------------------------
@@ -421,11 +460,11 @@ class Routes:
         loop = asyncio.get_running_loop()
         n = reply.output_tokens
         kind = fault.kind if fault is not None else None
-        if kind in ("stream_error", "disconnect"):
+        if kind in ("stream_error", "disconnect", "reset"):
             await asyncio.sleep(max(0.0, reply.clock.due(fault.after_tokens or 1) - loop.time()))
-            if kind == "disconnect":
-                record.outcome = "disconnect"
-                self._drop(request)
+            if kind in ("disconnect", "reset"):
+                record.outcome = kind
+                self._drop(request, reset=kind == "reset")
                 return web.Response(status=200)
             return self._fail(record, 529, "overloaded_error", "Overloaded")
         await asyncio.sleep(max(0.0, reply.clock.due(max(n, 1)) - loop.time()))
@@ -452,8 +491,8 @@ class Routes:
             body, _info = await self._common(request, require_max_tokens=False)
         except RequestError as exc:
             return self._error(exc.status, exc.error_type, exc.message, request_id)
-        return web.json_response({"input_tokens": estimate_input_tokens(body)},
-                                 headers={"request-id": request_id})
+        headers = {"request-id": request_id, **self.state.limiter.headers(_info.rate_class)}
+        return web.json_response({"input_tokens": estimate_input_tokens(body)}, headers=headers)
 
     async def list_models(self, request: web.Request) -> web.Response:
         request_id = _new_id("req_")
@@ -483,21 +522,46 @@ class Routes:
         return web.json_response(info.as_dict(), headers={"request-id": request_id})
 
 
+def error_response(status: int, error_type: str, message: str, request_id: str,
+                   headers: dict[str, str] | None = None, details: dict[str, str] | None = None) -> web.Response:
+    """The API's error body (errors page: ``type``, ``error.type``/``message``, ``request_id``) with its
+    ``request-id`` header; ``details`` is ``error.details`` (e.g. a spend cap's ``error_code``)."""
+    error: dict[str, Any] = {"type": error_type, "message": message}
+    if details:
+        error["details"] = details
+    body = {"type": "error", "error": error, "request_id": request_id}
+    reason = {529: "Overloaded"}.get(status)
+    return web.json_response(body, status=status, headers={"request-id": request_id, **(headers or {})},
+                             reason=reason)
+
+
+#: error.type and message for what aiohttp raises before (or instead of) a route.
+_ROUTING_ERRORS = {
+    404: ("not_found_error", "Not found: {method} {path}"),
+    405: ("invalid_request_error", "Method Not Allowed: {method} {path}"),
+    413: ("request_too_large", "Request exceeds the maximum allowed number of bytes (32 MB)."),
+}
+
+
 @web.middleware
 async def _json_errors(request: web.Request,
                        handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> web.StreamResponse:
-    """Unknown paths and methods answer in the API's error shape, not aiohttp's text."""
+    """Unknown paths, methods and oversized bodies answer in the API's error shape, with a request-id."""
     try:
-        return await handler(request)
+        response = await handler(request)
+        if response.status == 408 and not response.prepared:
+            response.force_close()  # the body never came: do not wait for the rest of it
+        return response
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
-        error_type = "not_found_error" if exc.status == 404 else "invalid_request_error"
-        message = (f"Not found: {request.method} {request.path}" if exc.status == 404
-                   else f"{exc.reason}: {request.method} {request.path}")
-        body = {"type": "error", "error": {"type": error_type, "message": message},
-                "request_id": _new_id("req_")}
-        return web.json_response(body, status=exc.status)
+        error_type, template = _ROUTING_ERRORS.get(
+            exc.status, ("invalid_request_error", f"{exc.reason}: {{method}} {{path}}"))
+        response = error_response(exc.status, error_type, template.format(method=request.method, path=request.path),
+                                  _new_id("req_"))
+        if exc.status == 413:
+            response.force_close()  # the rest of the body is not read
+        return response
 
 
 def build_app(state: SimState) -> web.Application:

@@ -22,7 +22,7 @@ from typing import Any
 
 from aiohttp import web
 
-from .app import CONTEXT_WINDOW_TOKENS, Routes, SimState, _new_id, _usage, plan_reply
+from .app import Routes, SimState, _new_id, _usage, plan_reply
 from .validation import RequestError, bad, check_auth, check_version, estimate_input_tokens, parse_json, validate_body
 
 MAX_REQUESTS = 100_000
@@ -132,13 +132,13 @@ def _item(state: SimState, rng: random.Random, custom_id: str, due: float, param
           version: str) -> _Item:
     """One request: its validation error or configured fault now, or the params to plan at the end."""
     try:
-        validate_body(params, version, require_max_tokens=True)
+        info = validate_body(params, version, require_max_tokens=True)
     except RequestError as exc:
         return _Item(custom_id, due, _errored(exc.error_type, exc.message))
     input_tokens = estimate_input_tokens(params)
-    if input_tokens > CONTEXT_WINDOW_TOKENS:
+    if input_tokens > info.context_window:
         return _Item(custom_id, due, _errored(
-            "invalid_request_error", f"prompt is too long: {input_tokens} tokens > {CONTEXT_WINDOW_TOKENS} maximum"))
+            "invalid_request_error", f"prompt is too long: {input_tokens} tokens > {info.context_window} maximum"))
     u, edge = rng.random(), 0.0
     for kind, rate in state.config.batch_faults.items():
         edge += rate

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import argparse
-from typing import Callable
+from typing import Any, Callable
 
-from .config import SimulatorConfig, parse_faults
+from .config import FAULT_KINDS, SimulatorConfig, parse_faults
 
 
 def _number(kind: type, minimum: float, what: str) -> Callable[[str], float]:
@@ -40,7 +40,9 @@ def add_simulate_arguments(parser: argparse.ArgumentParser) -> None:
     d = SimulatorConfig()
     g = parser.add_argument_group("simulator")
     g.add_argument("--host", dest="sim_host", default=d.host, metavar="H",
-                   help=f"address to bind (default {d.host}; use 0.0.0.0 only on purpose)")
+                   help=f"address to bind (default {d.host}; any other than loopback needs --api-key)")
+    g.add_argument("--api-key", dest="sim_api_key", default=None, metavar="KEY",
+                   help="accept only this key (a wrong one gets the API's 401); required off loopback")
     g.add_argument("--port", dest="sim_port", type=_port, default=8765, metavar="P",
                    help="port to listen on (default 8765; 0 = any free port)")
     g.add_argument("--rpm", dest="sim_rpm", type=_number(int, 0, "a whole number >= 0"), default=d.rpm,
@@ -49,9 +51,9 @@ def add_simulate_arguments(parser: argparse.ArgumentParser) -> None:
                    metavar="N", help=f"input tokens per minute (default {d.itpm}; 0 = unlimited)")
     g.add_argument("--otpm", dest="sim_otpm", type=_number(int, 0, "a whole number >= 0"), default=d.otpm,
                    metavar="N", help=f"output tokens per minute (default {d.otpm}; 0 = unlimited)")
-    g.add_argument("--burst", dest="sim_burst", type=_number(float, 0.001, "a number of seconds > 0"),
+    g.add_argument("--burst-seconds", "--burst", dest="sim_burst", type=_number(float, 0.001, "a number of seconds > 0"),
                    default=d.burst, metavar="S",
-                   help="bucket size in seconds of refill (default 60 = a minute's limit at once; 1 = per second)")
+                   help=f"bucket size in seconds of refill (default {d.burst:g}; 1 = per second, 60 = a minute at once)")
     g.add_argument("--ttft-ms", dest="sim_ttft_ms", type=_number(float, 0, "a number of milliseconds >= 0"),
                    default=d.ttft_ms, metavar="MS", help=f"time to first token (default {d.ttft_ms:g})")
     g.add_argument("--tps", dest="sim_tps", type=_number(float, 0, "a rate >= 0"), default=d.tps, metavar="N",
@@ -64,9 +66,14 @@ def add_simulate_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--seed", dest="sim_seed", type=_number(int, -(2**63), "an integer"), default=d.seed,
                    metavar="S", help="seed for replies, timing and faults (default 0)")
     g.add_argument("--fail", dest="sim_fail", type=_faults, default={}, metavar="KIND=RATE,...",
-                   help="random faults per request, e.g. rate_limit=0.05,stall=0.01 (kinds: rate_limit, "
-                        "overloaded, api_error, stream_error, disconnect, stall, truncate; batch_errored, batch_expired "
-                        "for Message Batch requests)")
+                   help="random faults per request, e.g. rate_limit=0.05,stall=0.01 (kinds: "
+                        + ", ".join(FAULT_KINDS) + "; batch_errored, batch_expired for Message Batch requests)")
+    g.add_argument("--header-timeout", dest="sim_header_timeout",
+                   type=_number(float, 0.001, "a number of seconds > 0"), default=d.header_timeout, metavar="S",
+                   help=f"close a connection that has not sent its request head within S (default {d.header_timeout:g})")
+    g.add_argument("--body-timeout", dest="sim_body_timeout",
+                   type=_number(float, 0.001, "a number of seconds > 0"), default=d.body_timeout, metavar="S",
+                   help=f"answer 408 to a request whose body takes longer than S (default {d.body_timeout:g})")
     g.add_argument("--stall-seconds", dest="sim_stall_seconds", type=_number(float, 0, "a number of seconds >= 0"),
                    default=d.stall_seconds, metavar="S", help=f"how long a stall lasts (default {d.stall_seconds:g})")
     g.add_argument("--batch-seconds", dest="sim_batch_seconds", type=_number(float, 0, "a number of seconds >= 0"),
@@ -75,10 +82,14 @@ def add_simulate_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def config_from_args(ns: argparse.Namespace) -> SimulatorConfig:
-    """Build the config from parsed flags (missing attributes fall back to the defaults)."""
+    """Build the config from parsed flags (missing attributes fall back to the defaults).
+
+    Raises ``ValueError`` (one line) for a combination no single flag can check, e.g. a
+    non-loopback ``--host`` without ``--api-key``.
+    """
     d = SimulatorConfig()
 
-    def get(name: str, default: object) -> object:
+    def get(name: str, default: Any) -> Any:  # argparse values are untyped
         return getattr(ns, "sim_" + name, default)
 
     return SimulatorConfig(
@@ -95,5 +106,8 @@ def config_from_args(ns: argparse.Namespace) -> SimulatorConfig:
         seed=get("seed", d.seed),
         faults=dict(get("fail", {}) or {}),
         stall_seconds=get("stall_seconds", d.stall_seconds),
+        api_keys=frozenset({key}) if (key := get("api_key", None)) else frozenset(),
+        header_timeout=get("header_timeout", d.header_timeout),
+        body_timeout=get("body_timeout", d.body_timeout),
         batch_seconds=get("batch_seconds", d.batch_seconds),
-    )  # type: ignore[arg-type]
+    )

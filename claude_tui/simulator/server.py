@@ -10,7 +10,7 @@ from typing import Any, Callable
 from aiohttp import web
 
 from .app import SimState, build_app
-from .config import SimulatorConfig
+from .config import SimulatorConfig, is_loopback
 from .faults import FaultPlan
 from .ratelimit import RateLimiter
 from .stats import RequestRecord, StatsSnapshot
@@ -40,8 +40,11 @@ class Simulator:
         if self._runner is not None:
             return self.base_url
         cfg = self.state.config
+        # aiohttp arms keepalive_timeout when a connection opens and closes it if no whole request
+        # head has arrived by then ("no other protection against a dead connection"): that is the
+        # header timeout. Between requests it is the idle keep-alive limit as well.
         runner = web.AppRunner(build_app(self.state), handler_cancellation=True, access_log=None,
-                               shutdown_timeout=0.5)
+                               shutdown_timeout=0.5, keepalive_timeout=cfg.header_timeout)
         await runner.setup()
         site = web.TCPSite(runner, cfg.host, cfg.port, reuse_address=True)
         try:
@@ -227,7 +230,10 @@ async def serve_forever(config: SimulatorConfig, *, announce: Callable[[str], An
     await sim.start()
     try:
         announce(f"claude-tui simulator listening on {sim.base_url} ({config.summary()})")
-        key = min(config.api_keys) if config.api_keys else "sim-key"
+        if not is_loopback(config.host):
+            announce(f"warning: {config.host} is reachable from other machines; only the --api-key "
+                     f"key is accepted, and the replies are made up")
+        key = "<your --api-key>" if config.api_keys else "sim-key"  # never echo the user's key
         announce(f"export ANTHROPIC_BASE_URL={sim.base_url} ANTHROPIC_API_KEY={key}")
         await asyncio.Event().wait()
     finally:

@@ -12,8 +12,8 @@ class RequestRecord:
 
     ``status`` is the HTTP status sent (200 for a stream, even one that later failed);
     ``outcome`` says how it ended: ``ok``, ``error`` (an HTTP error status),
-    ``stream_error``, ``disconnect``, ``truncate``, ``stall`` (stalled, then completed)
-    or ``client_closed`` (the client went away first).
+    ``stream_error``, ``disconnect``, ``reset`` (a TCP RST), ``truncate``, ``stall`` (stalled,
+    then completed) or ``client_closed`` (the client went away first, e.g. after a ``blackhole``).
     """
 
     request_id: str

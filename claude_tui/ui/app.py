@@ -29,7 +29,8 @@ from claude_tui.engine.events import Cancelled, JobEvent, Queued, Timings, is_te
 from claude_tui.engine.job import Job
 from claude_tui.engine.metrics import Metrics
 from claude_tui.engine.pool import RequestPool
-from claude_tui.engine.pricing import DEFAULT_PRICES, PriceTable
+from claude_tui.engine.models import model_ids
+from claude_tui.engine.pricing import PriceTable
 from claude_tui.engine.retry import RetryPolicy
 
 from . import fmt
@@ -499,7 +500,7 @@ class ClaudeTUI(App[int]):
 
     # -- settings from the palette -----------------------------------------------------------
     def model_choices(self) -> list[str]:
-        models = list(DEFAULT_PRICES)
+        models = model_ids()
         if self.model not in models:
             models.insert(0, self.model)
         return models

@@ -80,7 +80,10 @@ def test_cli_run_simulated_stdin_free(tmp_path: Path) -> None:
     out = tmp_path / "out.jsonl"
     # Fast simulator settings through the config file, as a user would set them.
     (tmp_path / "cfg" / "claude-tui").mkdir(parents=True)
-    (tmp_path / "cfg" / "claude-tui" / "config.toml").write_text("[simulator]\nttft_ms = 10\ntps = 2000\nreply_tokens = 30\n")
+    # No limits: with the simulator's seconds-sized buckets, 6 prompts in 0.1 s would draw 429s at 50 RPM,
+    # and this test counts exactly one request per prompt.
+    (tmp_path / "cfg" / "claude-tui" / "config.toml").write_text(
+        "[simulator]\nttft_ms = 10\ntps = 2000\nreply_tokens = 30\nrpm = 0\nitpm = 0\notpm = 0\n")
     proc = _cli("run", str(prompts), "--simulate", "--concurrency", "3", "--out", str(out), tmp=tmp_path)
     stdout, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 0, stderr

@@ -63,6 +63,14 @@ def test_cli_flags_build_a_config() -> None:
     assert default.host == "127.0.0.1" and default.port == 8765 and default.faults == {}
 
 
+def test_cli_limit_and_exposure_flags() -> None:
+    cfg = config_from_args(_parse("--burst-seconds", "2", "--header-timeout", "3", "--body-timeout", "4",
+                                  "--api-key", "k1", "--host", "0.0.0.0", "--fail", "reset=0.1,refusal=0.1"))
+    assert (cfg.burst, cfg.header_timeout, cfg.body_timeout, cfg.api_keys) == (2, 3, 4, frozenset({"k1"}))
+    assert config_from_args(_parse("--burst", "7")).burst == 7  # the old spelling still works
+    assert config_from_args(_parse()).burst == 5 and config_from_args(_parse()).api_keys == frozenset()
+
+
 @pytest.mark.parametrize("argv", [
     ("--port", "70000"), ("--rpm", "-1"), ("--tps", "fast"), ("--reply-tokens", "0"),
     ("--fail", "gremlins=0.1"), ("--fail", "stall=2"),

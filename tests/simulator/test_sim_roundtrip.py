@@ -62,8 +62,8 @@ async def test_count_tokens(client: anthropic.AsyncAnthropic) -> None:
 
 async def test_models_list_and_retrieve(client: anthropic.AsyncAnthropic) -> None:
     ids = [m.id async for m in client.models.list()]
-    assert set(ids) == {"claude-opus-4-8", "claude-opus-4-7", "claude-opus-4-6", "claude-opus-4-5",
-                        "claude-sonnet-4-6", "claude-sonnet-4-5", "claude-haiku-4-5"}
+    assert {"claude-opus-4-8", "claude-opus-4-7", "claude-opus-4-6", "claude-opus-4-5-20251101",
+            "claude-sonnet-4-6", "claude-sonnet-4-5-20250929", "claude-haiku-4-5-20251001"} <= set(ids)
     page = await client.models.list(limit=3)
     assert len(page.data) == 3 and page.has_more and page.last_id == page.data[-1].id
     rest = [m.id async for m in client.models.list(limit=3, after_id=page.last_id)]
@@ -196,9 +196,10 @@ async def test_same_seed_same_reply(make_sim) -> None:
 
 
 async def test_rate_limit_headers_are_plausible(make_sim) -> None:
-    sim = await make_sim(rpm=50, itpm=100_000, otpm=20_000)
+    sim = await make_sim(rpm=50, itpm=100_000, otpm=20_000, burst=60)
+    prompt = [{"role": "user", "content": "word " * 800}]  # ~1,000 input tokens: visible after rounding to thousands
     async with client_for(sim) as c:
-        async with c.messages.stream(model=MODEL, max_tokens=1000, messages=HELLO) as stream:
+        async with c.messages.stream(model=MODEL, max_tokens=1000, messages=prompt) as stream:
             headers = stream.response.headers
             await stream.get_final_message()
     now = time.time()

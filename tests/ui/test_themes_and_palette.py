@@ -108,7 +108,7 @@ async def test_palette_lists_app_commands(make_sim) -> None:
         # the model picker
         app.action_pick_model()
         await wait_for(pilot, lambda: len(app.screen_stack) == 2)
-        await type_text(pilot, "haiku")
+        await type_text(pilot, "haiku-4-5")  # the table now has Haiku 5.5 too
         await pilot.pause(0.3)
         await press(pilot, "enter")
         await wait_for(pilot, lambda: app.model == "claude-haiku-4-5", what="model picked")
