@@ -21,7 +21,7 @@ import math
 import time
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import AsyncIterator, Callable, Coroutine, Mapping, Protocol
+from typing import Any, AsyncIterator, Callable, Coroutine, Mapping, Protocol
 
 from .errors import AttemptError
 from .events import JobEvent, RateLimits, RateLimitSnapshot, Throttled, UsageUpdate
@@ -228,6 +228,15 @@ class BudgetSnapshot:
         if self.mode == "redis":
             return f"limiter: redis ({self.peers} process{'es' if self.peers != 1 else ''})"
         return f"limiter: local — {self.reason}" if self.reason else "limiter: local"
+
+    def summary_line(self) -> str:
+        """The `run` summary's line: the mode, and how much waiting the budget planned."""
+        line = self.mode_text
+        if self.throttled:
+            line += f" · {self.throttled} budget wait{'s' if self.throttled != 1 else ''}, {self.throttled_seconds:.1f} s in all"
+        if self.cap < self.user_limit:
+            line += f" · concurrency cap {self.cap} of {self.user_limit}"
+        return line
 
 
 # ---------------------------------------------------------------------------------------------
@@ -468,6 +477,24 @@ class Budget:
         for task in list(self._tasks):
             task.cancel()
         await self.store.aclose()
+
+
+async def open_budget(limits: Any, *, api_key: str, user_limit: int) -> Budget | None:
+    """The budget a front end's settings ask for (``config.LimitSettings``); None when ``limiter = off``.
+
+    With a Redis URL the budget is shared; without the ``redis`` package it paces locally and says why.
+    """
+    if limits is None or limits.limiter == "off":
+        return None
+    store: Store | None = None
+    if limits.redis_url:
+        try:
+            from .budget_redis import open_redis_store
+        except ImportError:
+            store = LocalStore(mode="local-fallback", reason="redis-py not installed (pip install 'claude-tui[redis]')")
+        else:
+            store = await open_redis_store(limits.redis_url, api_key)
+    return Budget(store, burst_seconds=limits.burst_seconds, caps=limits.caps, user_limit=user_limit)
 
 
 def _triple_of(values: Mapping[str, int] | None) -> list[int | None]:
