@@ -24,13 +24,12 @@ from .budget import DIMENSIONS, HOLD, Grant, LocalStore, Triple
 
 _log = logging.getLogger("claude_tui.engine.budget")
 
-#: KEYS[1]: the class's hash. ARGV: op, burst s, limits r i o (per minute, 0 = none), amounts r i o, ttl ms.
+#: KEYS[1]: the class's hash. ARGV: op, burst s r i o, limits r i o (per minute, 0 = none), amounts r i o, ttl ms.
 #: Returns {wait ms, binding (0 none, 1-3 a dimension, 4 a hold), level r, level i, level o} (levels as strings).
 SCRIPT = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local op = ARGV[1]
-local burst = tonumber(ARGV[2])
 local names = {'r', 'i', 'o'}
 local saved = redis.call('HMGET', KEYS[1], 'r', 'i', 'o', 't', 'h')
 local last = tonumber(saved[4]) or now
@@ -38,9 +37,9 @@ local hold = tonumber(saved[5]) or 0
 local elapsed = math.max(0, now - last) / 1000
 local level, cap, limit = {}, {}, {}
 for k = 1, 3 do
-  limit[k] = tonumber(ARGV[2 + k])
+  limit[k] = tonumber(ARGV[4 + k])
   if limit[k] > 0 then
-    cap[k] = limit[k] * burst / 60
+    cap[k] = limit[k] * tonumber(ARGV[1 + k]) / 60
     local cur = tonumber(saved[k])
     if cur == nil then level[k] = cap[k] else level[k] = math.min(cap[k], cur + elapsed * limit[k] / 60) end
   end
@@ -52,7 +51,7 @@ if op == 'acquire' then
   else
     for k = 1, 3 do
       if level[k] ~= nil then
-        local need = math.min(tonumber(ARGV[5 + k]), cap[k])
+        local need = math.min(tonumber(ARGV[7 + k]), cap[k])
         if level[k] < need then
           local w = (need - level[k]) * 60000 / limit[k]
           if w > wait then wait, binding = w, k end
@@ -60,18 +59,18 @@ if op == 'acquire' then
       end
     end
     if wait == 0 then
-      for k = 1, 3 do if level[k] ~= nil then level[k] = level[k] - tonumber(ARGV[5 + k]) end end
+      for k = 1, 3 do if level[k] ~= nil then level[k] = level[k] - tonumber(ARGV[7 + k]) end end
     end
   end
 elseif op == 'settle' then
-  for k = 1, 3 do if level[k] ~= nil then level[k] = math.min(cap[k], level[k] + tonumber(ARGV[5 + k])) end end
+  for k = 1, 3 do if level[k] ~= nil then level[k] = math.min(cap[k], level[k] + tonumber(ARGV[7 + k])) end end
 elseif op == 'observe' then
   for k = 1, 3 do
-    local remaining = tonumber(ARGV[5 + k])
+    local remaining = tonumber(ARGV[7 + k])
     if level[k] ~= nil and remaining >= 0 then level[k] = math.min(level[k], remaining) end
   end
 elseif op == 'hold' then
-  hold = math.max(hold, now + tonumber(ARGV[6]))
+  hold = math.max(hold, now + tonumber(ARGV[8]))
 end
 local out = {math.ceil(wait), binding}
 for k = 1, 3 do
@@ -84,7 +83,7 @@ for k = 1, 3 do
   end
 end
 redis.call('HSET', KEYS[1], 't', now, 'h', hold)
-redis.call('PEXPIRE', KEYS[1], ARGV[9])
+redis.call('PEXPIRE', KEYS[1], ARGV[11])
 return out
 """
 
@@ -141,7 +140,7 @@ class RedisStore:
         return self
 
     # -- the store API ---------------------------------------------------------------------
-    async def acquire(self, cls: str, cost: Triple, limits: Triple, burst: float) -> Grant:
+    async def acquire(self, cls: str, cost: Triple, limits: Triple, burst: Triple) -> Grant:
         reply = await self._call("acquire", cls, cost, limits, burst)
         if reply is None:
             return await self._fallback.acquire(cls, cost, self._share(limits), burst)
@@ -149,15 +148,15 @@ class RedisStore:
         dim = None if binding == 0 else (HOLD if binding == 4 else DIMENSIONS[binding - 1])
         return Grant(wait_ms / 1000, dim, self._levels[cls])
 
-    async def settle(self, cls: str, refund: Triple, limits: Triple, burst: float) -> None:
+    async def settle(self, cls: str, refund: Triple, limits: Triple, burst: Triple) -> None:
         if await self._call("settle", cls, refund, limits, burst) is None:
             await self._fallback.settle(cls, refund, self._share(limits), burst)
 
-    async def observe(self, cls: str, remaining: Triple, limits: Triple, burst: float) -> None:
+    async def observe(self, cls: str, remaining: Triple, limits: Triple, burst: Triple) -> None:
         if await self._call("observe", cls, remaining, limits, burst) is None:
             await self._fallback.observe(cls, remaining, self._share(limits), burst)
 
-    async def hold(self, cls: str, seconds: float, limits: Triple, burst: float) -> None:
+    async def hold(self, cls: str, seconds: float, limits: Triple, burst: Triple) -> None:
         if await self._call("hold", cls, (seconds * 1000, 0.0, 0.0), limits, burst) is None:
             await self._fallback.hold(cls, seconds, self._share(limits), burst)
 
@@ -182,11 +181,11 @@ class RedisStore:
         n = max(1, self.peers)
         return (limits[0] / n, limits[1] / n, limits[2] / n)
 
-    async def _call(self, op: str, cls: str, amounts: Triple, limits: Triple, burst: float) -> list[Any] | None:
+    async def _call(self, op: str, cls: str, amounts: Triple, limits: Triple, burst: Triple) -> list[Any] | None:
         if self.mode != "redis":
             return None
-        ttl_ms = int(max(60_000, 4 * burst * 1000))
-        args = [op, burst, *(round(x, 6) for x in limits), *(round(x, 6) for x in amounts), ttl_ms]
+        ttl_ms = int(max(60_000, 4 * max(burst) * 1000))  # idle keys vanish after a few bucket-lengths
+        args = [op, *burst, *(round(x, 6) for x in limits), *(round(x, 6) for x in amounts), ttl_ms]
         try:
             reply = await asyncio.wait_for(self._script(keys=[self._bucket_prefix + cls], args=args), _OPS_TIMEOUT * 2)
         except Exception as exc:  # noqa: BLE001 - any Redis failure: fail open, reconnect in the background

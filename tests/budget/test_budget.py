@@ -67,7 +67,7 @@ async def test_cancel_refunds_the_reserved_output_tokens(make_sim, make_pool) ->
     # 600 OTPM and 1 s of burst: a 1000-token reservation leaves the bucket ~970 in debt, which
     # would hold the next attempt back ~97 s — unless the cancelled attempt refunds it.
     sim = await make_sim(tps=5, reply_tokens=200)
-    budget = Budget(limits={"output_tokens": 600}, burst_seconds=1.0, slow_start=False)
+    budget = Budget(limits={"output_tokens": 600}, token_burst_seconds=1.0, slow_start=False)
     pool = make_pool(sim, limit=2, budget=budget)
     rec = Recorder(pool)
     first = pool.submit(Job.from_prompt("slow", max_tokens=1000))
@@ -85,7 +85,7 @@ async def test_cancel_refunds_the_reserved_output_tokens(make_sim, make_pool) ->
 
 async def test_reply_refunds_max_tokens_minus_output(make_sim, make_pool) -> None:
     sim = await make_sim(reply_tokens=20)
-    budget = Budget(limits={"output_tokens": 6000}, burst_seconds=1.0, slow_start=False)  # capacity 100
+    budget = Budget(limits={"output_tokens": 6000}, token_burst_seconds=1.0, slow_start=False)  # capacity 100
     pool = make_pool(sim, limit=1, budget=budget)
     done = await pool.submit(Job.from_prompt("hi", max_tokens=90)).result()
     assert isinstance(done, Done) and done.usage.output_tokens == 20
@@ -159,7 +159,7 @@ async def test_a_429_holds_every_job_of_that_model_class(make_sim, make_pool) ->
 
 async def test_a_cost_above_capacity_is_admitted_once_and_leaves_debt(make_sim, make_pool) -> None:
     sim = await make_sim(tps=20, reply_tokens=40)
-    budget = Budget(limits={"output_tokens": 1200}, burst_seconds=1.0, slow_start=False)  # capacity 20
+    budget = Budget(limits={"output_tokens": 1200}, token_burst_seconds=1.0, slow_start=False)  # capacity 20
     pool = make_pool(sim, limit=2, budget=budget)
     rec = Recorder(pool)
     levels: list[float] = []
