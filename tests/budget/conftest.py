@@ -34,14 +34,34 @@ def _free_port() -> int:
 @dataclass
 class RedisServer:
     port: int
-    process: subprocess.Popen[bytes]
+    process: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
         return f"redis://127.0.0.1:{self.port}/0"
 
+    def start(self) -> None:
+        """Start (or restart, on the same port) and return once it answers PING."""
+        self.process = subprocess.Popen(
+            [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 20  # bounded: a server that never listens fails the test, not hangs it
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as conn:
+                    conn.sendall(b"PING\r\n")
+                    if conn.recv(16).startswith(b"+PONG"):
+                        return
+            except OSError:
+                pass
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.kill()
+                pytest.fail("redis-server did not start")
+            time.sleep(0.05)  # polling a readiness condition, bounded above
+
     def kill(self) -> None:
-        if self.process.poll() is None:
+        if self.process is not None and self.process.poll() is None:
             self.process.kill()
             self.process.wait(10)
 
@@ -50,24 +70,7 @@ class RedisServer:
 def redis_server() -> Iterator[RedisServer]:
     if not shutil.which(REDIS_SERVER):
         pytest.skip("redis-server not found: apt-get install redis-server")
-    port = _free_port()
-    process = subprocess.Popen(
-        [REDIS_SERVER, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    server = RedisServer(port, process)
-    deadline = time.monotonic() + 20  # bounded: a server that never listens fails the test, not hangs it
-    while True:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5) as conn:
-                conn.sendall(b"PING\r\n")
-                if conn.recv(16).startswith(b"+PONG"):
-                    break
-        except OSError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            server.kill()
-            pytest.fail("redis-server did not start")
-        time.sleep(0.05)  # polling a readiness condition, bounded above
+    server = RedisServer(_free_port())
+    server.start()
     yield server
     server.kill()

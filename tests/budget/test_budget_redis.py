@@ -139,3 +139,21 @@ async def test_the_api_key_is_never_written_to_redis(make_sim, redis_server) -> 
     await client.aclose()
     await pool.aclose()
     await budget.aclose()
+
+
+async def test_the_budget_reconnects_when_redis_comes_back(make_sim, redis_server) -> None:
+    sim = await make_sim(rpm=1200)
+    pool, budget = await _paced_pool(sim, redis_server.url)
+    redis_server.kill()
+    assert isinstance(await pool.submit(Job.from_prompt("while gone", max_tokens=20)).result(), Done)
+    assert budget.snapshot().mode == "local-fallback"
+    redis_server.start()
+
+    async def back() -> None:
+        while budget.snapshot().mode != "redis":
+            await asyncio.sleep(0.05)  # polling a condition the background task sets, bounded below
+
+    await asyncio.wait_for(back(), 30)
+    assert isinstance(await pool.submit(Job.from_prompt("shared again", max_tokens=20)).result(), Done)
+    await pool.aclose()
+    await budget.aclose()
