@@ -250,6 +250,7 @@ class _Class:
     name: str
     learned: list[int | None] = field(default_factory=lambda: [None, None, None])
     probing: bool = False  # limits unknown: one attempt at a time until a response teaches them
+    unpaced: bool = False  # a response came without any limit headers: send freely
     ramp: float = 1.0
     ramp_from: float = 0.0  # monotonic start of the current clean interval
     binding: str | None = None
@@ -376,7 +377,10 @@ class Budget:
             self.in_flight -= 1
             if probe:
                 state.probing = False
-            await self._settle(state, job, cost, seen, error)
+                if "headers" in seen and not self._known(state):
+                    state.unpaced = True  # the server sends no limits (a proxy?): nothing to pace by
+            # Shielded: a second cancel while a shared store answers must not lose the refund.
+            await asyncio.shield(self._settle(state, job, cost, seen, error))
 
     async def _acquire(self, state: _Class, job: Job, cost: Triple, emit: Emit) -> bool:
         """Wait until the budget has room; True if this attempt is the probe that learns the limits."""
@@ -384,6 +388,8 @@ class Budget:
         state.waiting += 1
         try:
             while True:
+                if state.unpaced and not self._known(state):
+                    return False
                 if not self._known(state):
                     if not state.probing:
                         state.probing = True

@@ -185,7 +185,7 @@ class RedisStore:
         if self.mode != "redis":
             return None
         ttl_ms = int(max(60_000, 4 * max(burst) * 1000))  # idle keys vanish after a few bucket-lengths
-        args = [op, *burst, *(round(x, 6) for x in limits), *(round(x, 6) for x in amounts), ttl_ms]
+        args: list[str | float] = [op, *burst, *(round(x, 6) for x in limits), *(round(x, 6) for x in amounts), ttl_ms]
         try:
             reply = await asyncio.wait_for(self._script(keys=[self._bucket_prefix + cls], args=args), _OPS_TIMEOUT * 2)
         except Exception as exc:  # noqa: BLE001 - any Redis failure: fail open, reconnect in the background

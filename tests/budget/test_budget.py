@@ -194,3 +194,17 @@ async def test_without_a_budget_the_same_run_draws_429s(make_sim, make_pool) -> 
     outcomes = [await h.result() for h in handles]
     assert all(isinstance(o, Done) for o in outcomes)
     assert sim.stats.status_counts.get(429, 0) > 5
+
+
+async def test_a_server_without_limit_headers_is_not_paced(make_sim, make_pool) -> None:
+    sim = await make_sim()  # unlimited: the simulator sends no anthropic-ratelimit-* headers
+    budget = Budget()
+    pool = make_pool(sim, limit=4, budget=budget)
+    rec = Recorder(pool)
+    handles = [pool.submit(Job.from_prompt(f"p{i}", max_tokens=20)) for i in range(8)]
+    assert all(isinstance(o, Done) for o in await asyncio.gather(*(h.result() for h in handles)))
+    # only the jobs that queued behind the first probe waited; after it, nothing is paced
+    late = [pool.submit(Job.from_prompt(f"late{i}", max_tokens=20)) for i in range(4)]
+    await asyncio.gather(*(h.result() for h in late))
+    assert not any(rec.of(Throttled, h.id) for h in late)
+    assert sim.stats.peak_in_flight >= 2
