@@ -88,6 +88,7 @@ SPECS: tuple[Spec, ...] = (
     Spec("limits.limiter", "str", "on", 'Pace requests ahead of the rate limits ("on") or only react to 429s ("off").', "CLAUDE_TUI_LIMITER", "--limiter"),
     Spec("limits.redis_url", "str", None, "Share one rate-limit budget through this Redis (redis://host:6379/0); unset: this process only.", "CLAUDE_TUI_REDIS_URL", "--redis", optional=True),
     Spec("limits.burst_seconds", "float", 1.0, "Rate-limit buckets hold this many seconds of refill (the API may enforce 60 RPM as 1 a second).", None, None, 0.1, 60),
+    Spec("limits.slow_start", "bool", True, "Ramp a cold budget from a quarter of the limits, doubling each clean minute (the API punishes sharp increases).", None, None),
     Spec("limits.rpm", "int", None, "Requests per minute to pace at (unset: learned from the API's headers; set: a cap).", None, None, 1, 10**9, optional=True),
     Spec("limits.itpm", "int", None, "Input tokens per minute to pace at (unset: learned; set: a cap).", None, None, 1, 10**12, optional=True),
     Spec("limits.otpm", "int", None, "Output tokens per minute to pace at (unset: learned; set: a cap).", None, None, 1, 10**12, optional=True),
@@ -137,6 +138,7 @@ class LimitSettings:
     limiter: str = "on"
     redis_url: str | None = None
     burst_seconds: float = 1.0
+    slow_start: bool = True
     rpm: int | None = None
     itpm: int | None = None
     otpm: int | None = None

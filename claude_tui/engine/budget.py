@@ -505,7 +505,7 @@ async def open_budget(limits: Any, *, api_key: str, user_limit: int) -> Budget |
             store = LocalStore(mode="local-fallback", reason="redis-py not installed (pip install 'claude-tui[redis]')")
         else:
             store = await open_redis_store(limits.redis_url, api_key)
-    return Budget(store, burst_seconds=limits.burst_seconds, caps=limits.caps, user_limit=user_limit)
+    return Budget(store, burst_seconds=limits.burst_seconds, caps=limits.caps, slow_start=limits.slow_start, user_limit=user_limit)
 
 
 def _triple_of(values: Mapping[str, int] | None) -> list[int | None]:
