@@ -30,6 +30,8 @@ def _add_request_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--system", help="system prompt")
     parser.add_argument("--concurrency", type=positive_int, help="requests in flight at once (default 5)")
     parser.add_argument("--simulate", action="store_true", help="use the built-in simulator even if ANTHROPIC_API_KEY is set")
+    parser.add_argument("--redis", metavar="URL", help="share one rate-limit budget with every process on this Redis")
+    parser.add_argument("--limiter", choices=("on", "off"), help="pace ahead of the rate limits (on, the default) or only react to 429s")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -95,6 +97,7 @@ def _settings(ns: argparse.Namespace) -> Any:
     from .config import load_settings
 
     overrides = {key: getattr(ns, key, None) for key in ("model", "max_tokens", "system", "concurrency")}
+    overrides |= {"limits.redis_url": getattr(ns, "redis", None), "limits.limiter": getattr(ns, "limiter", None)}
     return load_settings({k: v for k, v in overrides.items() if v is not None})
 
 
@@ -180,7 +183,7 @@ def _run_batch(ns: argparse.Namespace) -> int:
 def _run_options(settings: Any) -> Any:
     from .headless.run import RunOptions
 
-    return RunOptions(**settings.request_options())
+    return RunOptions(**settings.request_options(), limits=settings.limits)
 
 
 def _run_bench(ns: argparse.Namespace) -> int:

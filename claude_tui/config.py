@@ -85,6 +85,13 @@ SPECS: tuple[Spec, ...] = (
     Spec("log_prompts", "bool", False, "Also write prompt and reply text to the log file (off: only ids, timings, errors).", "CLAUDE_TUI_LOG_PROMPTS", "--log-prompts"),
     Spec("api_key", "str", None, "Anthropic API key; better set ANTHROPIC_API_KEY than write it here.", "ANTHROPIC_API_KEY", None, optional=True, secret=True),
     Spec("base_url", "str", None, "API base URL (unset: https://api.anthropic.com).", "ANTHROPIC_BASE_URL", "--base-url", optional=True),
+    Spec("limits.limiter", "str", "on", 'Pace requests ahead of the rate limits ("on") or only react to 429s ("off").', "CLAUDE_TUI_LIMITER", "--limiter"),
+    Spec("limits.redis_url", "str", None, "Share one rate-limit budget through this Redis (redis://host:6379/0); unset: this process only.", "CLAUDE_TUI_REDIS_URL", "--redis", optional=True),
+    Spec("limits.burst_seconds", "float", 1.0, "Rate-limit buckets hold this many seconds of refill (the API may enforce 60 RPM as 1 a second).", None, None, 0.1, 60),
+    Spec("limits.slow_start", "bool", True, "Ramp a cold budget from a quarter of the limits, doubling each clean minute (the API punishes sharp increases).", None, None),
+    Spec("limits.rpm", "int", None, "Requests per minute to pace at (unset: learned from the API's headers; set: a cap).", None, None, 1, 10**9, optional=True),
+    Spec("limits.itpm", "int", None, "Input tokens per minute to pace at (unset: learned; set: a cap).", None, None, 1, 10**12, optional=True),
+    Spec("limits.otpm", "int", None, "Output tokens per minute to pace at (unset: learned; set: a cap).", None, None, 1, 10**12, optional=True),
     Spec("simulator.rpm", "int", 50, "Simulator: requests per minute (0 = unlimited).", None, "--sim-rpm", 0, 10_000_000),
     Spec("simulator.itpm", "int", 100_000, "Simulator: input tokens per minute (0 = unlimited).", None, "--sim-itpm", 0, 10**10),
     Spec("simulator.otpm", "int", 20_000, "Simulator: output tokens per minute (0 = unlimited).", None, "--sim-otpm", 0, 10**10),
@@ -96,7 +103,7 @@ SPECS: tuple[Spec, ...] = (
 )
 
 SPEC_BY_KEY: Mapping[str, Spec] = MappingProxyType({spec.key: spec for spec in SPECS})
-TABLES = ("retry", "simulator")
+TABLES = ("retry", "limits", "simulator")
 PRICES_HELP = "Price overrides, USD per million tokens: [prices.\"MODEL\"] input, output, optional cache_write, cache_read."
 _PRICE_FIELDS = ("input", "output", "cache_write", "cache_read")
 
@@ -122,6 +129,24 @@ class RetrySettings:
             cap=self.cap_seconds,
             rate_limit_patience=self.rate_limit_patience_seconds,
         )
+
+
+@dataclass(frozen=True, slots=True)
+class LimitSettings:
+    """The rate-limit budget (engine/budget.py): on or off, shared through Redis or not, caps."""
+
+    limiter: str = "on"
+    redis_url: str | None = None
+    burst_seconds: float = 1.0
+    slow_start: bool = True
+    rpm: int | None = None
+    itpm: int | None = None
+    otpm: int | None = None
+
+    @property
+    def caps(self) -> dict[str, int]:
+        pairs = (("requests", self.rpm), ("input_tokens", self.itpm), ("output_tokens", self.otpm))
+        return {dim: value for dim, value in pairs if value}
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,6 +201,7 @@ class Settings:
     api_key: str | None = field(default=None, repr=False)
     base_url: str | None = None
     simulator: SimulatorSettings = field(default_factory=SimulatorSettings)
+    limits: LimitSettings = field(default_factory=LimitSettings)
     prices: Mapping[str, PriceSetting] = field(default_factory=lambda: MappingProxyType({}))
     #: The config file that was (or would have been) read.
     path: Path | None = None
@@ -326,6 +352,13 @@ def _check_str(spec: Spec, value: str) -> str | None:
         return value.rstrip("/")
     if spec.key == "system" and value == "":
         return None
+    if spec.key == "limits.limiter" and value not in ("on", "off"):
+        raise _Invalid(f"limits.limiter must be on or off, got {_show(value)}")
+    if spec.key == "limits.redis_url":
+        if not value:
+            return None
+        if not re.match(r"^(redis|rediss|unix)://\S+$", value):
+            raise _Invalid("limits.redis_url must start with redis://, rediss:// or unix://")  # the URL may hold a password: not shown
     if spec.key == "simulator.faults" and value.strip():
         from .simulator.config import parse_faults  # aiohttp-free, imported only when there are faults
 
@@ -591,6 +624,7 @@ def load_settings(
         api_key=val("api_key"),
         base_url=val("base_url"),
         simulator=SimulatorSettings(**{spec.key.split(".", 1)[1]: val(spec.key) for spec in SPECS if spec.key.startswith("simulator.")}),
+        limits=LimitSettings(**{spec.key.split(".", 1)[1]: val(spec.key) for spec in SPECS if spec.key.startswith("limits.")}),
         prices=MappingProxyType(dict(val("prices"))),
         path=file_path,
         _sources=MappingProxyType(sources),

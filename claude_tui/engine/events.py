@@ -177,6 +177,20 @@ class BackingOff(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class Throttled(Event):
+    """The budget holds the next attempt back (planned pacing, not a failure: see BackingOff for those).
+
+    ``dimension`` is what binds: ``requests``, ``input_tokens``, ``output_tokens`` or ``retry_after``
+    (a 429 holds the whole model class); ``deadline`` is the monotonic moment it expects room.
+    """
+
+    dimension: str
+    delay: float
+    deadline: float
+    model_class: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Done(Event):
     text: str
     thinking: str
@@ -222,6 +236,7 @@ JobEvent: TypeAlias = (
     | RateLimits
     | AttemptFailed
     | BackingOff
+    | Throttled
     | Done
     | Failed
     | Cancelled

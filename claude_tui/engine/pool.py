@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, AsyncIterator, Callable
 
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception
 
-from .attempt import AttemptState, run_attempt
+from .attempt import AttemptResult, AttemptState, run_attempt
 from .errors import AttemptError
 from .events import (
     AttemptFailed,
@@ -34,6 +34,8 @@ from .retry import RetryPolicy, is_paced
 
 if TYPE_CHECKING:
     from anthropic import AsyncAnthropic
+
+    from .budget import Budget
 
 _log = logging.getLogger("claude_tui.engine")
 
@@ -112,6 +114,7 @@ class RequestPool:
         policy: RetryPolicy | None = None,
         stall_timeout: float | None = 30.0,
         prices: PriceTable | None = None,
+        budget: "Budget | None" = None,
     ) -> None:
         if client is None:
             from anthropic import AsyncAnthropic  # imported on first use: it is the slowest import we have
@@ -124,6 +127,7 @@ class RequestPool:
         self.policy = policy or RetryPolicy()
         self.stall_timeout = stall_timeout
         self.prices = prices or PriceTable()
+        self.budget = budget  # None: no pacing, only the reactive retries (`--limiter off`)
         self._waiting: deque[_Entry] = deque()
         self._running: dict[str, _Entry] = {}
         self._listeners: list[Listener] = []
@@ -210,7 +214,7 @@ class RequestPool:
     # -- scheduling --------------------------------------------------------------------------
     def _pump(self) -> None:
         started = 0
-        while self._waiting and len(self._running) < self._limit:
+        while self._waiting and len(self._running) < self._slots():
             entry = self._waiting.popleft()
             self._running[entry.job.id] = entry
             entry.task = asyncio.get_running_loop().create_task(self._run(entry), name=f"claude-tui {entry.job.id}")
@@ -258,9 +262,7 @@ class RequestPool:
                     entry.attempts += 1
                     entry.state = AttemptState(entry.attempts, time.monotonic())
                     try:
-                        result = await run_attempt(
-                            self._client, job, entry.state, lambda ev: self._emit(entry, ev), stall_timeout=self.stall_timeout
-                        )
+                        result = await self._send(entry)
                     except AttemptError as error:
                         entry.last_failure = error
                         if is_paced(error):
@@ -297,6 +299,19 @@ class RequestPool:
             timings,
             self.prices.cost(result.model, result.usage),
         )
+
+    def _slots(self) -> int:
+        return self.budget.slots(self._limit) if self.budget is not None else self._limit
+
+    async def _send(self, entry: _Entry) -> AttemptResult:
+        """One attempt; with a budget it first waits for room, and settles what it used after."""
+        assert entry.state is not None
+        emit: Callable[[JobEvent], None] = lambda ev: self._emit(entry, ev)
+        if self.budget is None:
+            return await run_attempt(self._client, entry.job, entry.state, emit, stall_timeout=self.stall_timeout)
+        async with self.budget.attempt(entry.job, emit) as watched:
+            entry.state.started = time.monotonic()  # the request goes now: budget waits are not latency
+            return await run_attempt(self._client, entry.job, entry.state, watched, stall_timeout=self.stall_timeout)
 
     def _attempt_failed(self, entry: _Entry, error: AttemptError) -> AttemptFailed:
         state = entry.state

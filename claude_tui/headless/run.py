@@ -9,10 +9,11 @@ import time
 from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Callable, Sequence
+from typing import IO, Any, Callable, Sequence
 
 from rich.console import Console
 
+from ..engine.budget import open_budget
 from ..engine.events import Cancelled, Done, Failed, JobEvent, Started
 from ..engine.job import Job
 from ..engine.metrics import Metrics
@@ -35,6 +36,7 @@ class RunOptions:
     policy: RetryPolicy
     stall_timeout: float | None
     prices: PriceTable | None = None
+    limits: Any = None  # config.LimitSettings: the rate-limit budget (None: no pacing)
 
 
 @dataclass
@@ -71,7 +73,8 @@ async def run_batch(
     """Run every spec not already succeeded in ``out_path``; write a line per finished prompt."""
     skip = completed_ids(out_path) if out_path else set()
     todo = [spec for spec in specs if spec.id not in skip]
-    pool = RequestPool(api_key=api_key, base_url=base_url, limit=options.concurrency, policy=options.policy, stall_timeout=options.stall_timeout, prices=options.prices)
+    budget = await open_budget(options.limits, api_key=api_key, user_limit=options.concurrency)
+    pool = RequestPool(api_key=api_key, base_url=base_url, limit=options.concurrency, policy=options.policy, stall_timeout=options.stall_timeout, prices=options.prices, budget=budget)
     metrics = Metrics(prices=pool.prices, per_tag=False)
     pool.add_listener(metrics.observe)
     for listener in listeners:
@@ -146,10 +149,13 @@ async def run_batch(
                 loop.remove_signal_handler(signal.SIGINT)
                 loop.remove_signal_handler(signal.SIGTERM)
             await pool.aclose()
+            if budget is not None:
+                await budget.aclose()
     wall = time.monotonic() - started_at
     snap = metrics.snapshot()
     for table in summary_tables(snap, wall_time=wall, skipped=len(specs) - len(todo), interrupted=interrupted):
         console.print(table)
+    console.print(budget.snapshot().summary_line() if budget is not None else "limiter: off", markup=False, highlight=False)
     for line in failure_lines(failures):
         console.print(line, style="red", markup=False, highlight=False, soft_wrap=True)
     if out_path:

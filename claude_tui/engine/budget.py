@@ -1,0 +1,541 @@
+"""The rate-limit budget: pace attempts ahead of the API's limits instead of reacting to its 429s.
+
+Per model class there are three continuously refilled buckets (requests, input tokens, output
+tokens); the request bucket holds ``burst_seconds`` of refill — seconds, not a minute, because the
+API may enforce 60 RPM as one request per second — and the token buckets a minute (see Budget). An attempt acquires 1 request, its estimated input tokens and its
+``max_tokens`` before it is sent (the API itself charges OTPM at ``max_tokens`` on admission), and
+refunds what the reply did not use when it ends, in a ``finally``: cancelled and failed attempts
+refund too. Limits are learned from the ``anthropic-ratelimit-*-limit`` headers; ``*-remaining``
+clamps a bucket down when someone else on the key spent what we did not; a 429 holds the whole
+model class. On top, an AIMD cap (Netflix concurrency-limits' AIMDLimit) trims concurrency after
+429/529s, never above the user's limit.
+
+The buckets live in a *store*: ``LocalStore`` here (one process) or ``RedisStore``
+(``budget_redis``: every process on one Redis shares one budget per API key and model class).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any, AsyncIterator, Callable, Coroutine, Mapping, Protocol
+
+from .models import find_model
+from .errors import AttemptError
+from .events import JobEvent, RateLimits, RateLimitSnapshot, Throttled, UsageUpdate
+from .job import Job
+from .ratelimits import parse_rate_limits
+
+#: The three dimensions, in the order every store keeps them.
+DIMENSIONS: tuple[str, str, str] = ("requests", "input_tokens", "output_tokens")
+#: A budget held by a 429 reports this as its binding dimension.
+HOLD = "retry_after"
+#: Failures that mean "too much, too fast": they shrink the AIMD cap.
+_CONGESTION = frozenset({"rate_limit", "overloaded"})
+
+Emit = Callable[[JobEvent], None]
+Triple = tuple[float, float, float]
+
+
+def model_class(model: str) -> str:
+    """The class a model's limits belong to (the API limits per class), from the shared model table.
+
+    An id the table does not know falls back to its family name (opus / sonnet / haiku), else itself.
+    """
+    spec = find_model(model)
+    if spec is not None:
+        return spec.rate_class
+    lowered = model.lower()
+    for family in ("opus", "sonnet", "haiku"):
+        if family in lowered:
+            return family
+    return lowered
+
+
+def estimate_input_tokens(job: Job) -> int:
+    """A cheap local estimate (≈ 4 characters a token, plus framing), corrected when usage arrives."""
+    chars = len(job.system or "")
+    for message in job.messages:
+        content = message.get("content")
+        if isinstance(content, str):
+            chars += len(content)
+        elif isinstance(content, list):
+            chars += sum(len(str(block.get("text", ""))) for block in content if isinstance(block, dict))
+    return 3 + 4 * len(job.messages) + math.ceil(chars / 4)
+
+
+@dataclass(frozen=True, slots=True)
+class Grant:
+    """A store's answer to acquire: 0 wait = taken; else how long, and which dimension binds."""
+
+    wait: float
+    dimension: str | None = None
+    levels: tuple[float | None, float | None, float | None] = (None, None, None)
+
+
+class Store(Protocol):
+    """Where buckets live. All amounts are ordered as DIMENSIONS; a limit of 0 = not limited."""
+
+    mode: str  # "local" | "redis" | "local-fallback"
+    reason: str  # why the mode is what it is ("" when it is what was asked for)
+    peers: int  # live processes sharing the budget (1 when local)
+
+    async def acquire(self, cls: str, cost: Triple, limits: Triple, burst: Triple) -> Grant: ...
+    async def settle(self, cls: str, refund: Triple, limits: Triple, burst: Triple) -> None: ...
+    async def observe(self, cls: str, remaining: Triple, limits: Triple, burst: Triple) -> None: ...
+    async def hold(self, cls: str, seconds: float, limits: Triple, burst: Triple) -> None: ...
+    async def aclose(self) -> None: ...
+
+
+class _Buckets:
+    """One model class's buckets in this process: the same arithmetic as the Redis script."""
+
+    def __init__(self, clock: Callable[[], float]) -> None:
+        self.clock = clock
+        self.levels: list[float | None] = [None, None, None]
+        self.stamp = clock()
+        self.hold_until = 0.0
+
+    def refill(self, limits: Triple, burst: Triple) -> float:
+        now = self.clock()
+        elapsed = max(0.0, now - self.stamp)
+        self.stamp = now
+        for k, limit in enumerate(limits):
+            if limit <= 0:
+                self.levels[k] = None
+                continue
+            cap = limit * burst[k] / 60
+            cur = self.levels[k]
+            self.levels[k] = cap if cur is None else min(cap, cur + elapsed * limit / 60)
+        return now
+
+    def acquire(self, cost: Triple, limits: Triple, burst: Triple) -> Grant:
+        now = self.refill(limits, burst)
+        if self.hold_until > now:
+            return Grant(self.hold_until - now, HOLD, tuple(self.levels))  # type: ignore[arg-type]
+        wait, binding = 0.0, None
+        for k, limit in enumerate(limits):
+            level = self.levels[k]
+            if level is None:
+                continue
+            need = min(cost[k], limit * burst[k] / 60)  # a cost above capacity goes when the bucket is full
+            if level < need:
+                w = (need - level) / (limit / 60)
+                if w > wait:
+                    wait, binding = w, DIMENSIONS[k]
+        if wait > 0:
+            return Grant(wait, binding, tuple(self.levels))  # type: ignore[arg-type]
+        for k in range(3):
+            if self.levels[k] is not None:
+                self.levels[k] -= cost[k]  # type: ignore[operator]  # may go into debt
+        return Grant(0.0, None, tuple(self.levels))  # type: ignore[arg-type]
+
+    def settle(self, refund: Triple, limits: Triple, burst: Triple) -> None:
+        self.refill(limits, burst)
+        for k, limit in enumerate(limits):
+            if self.levels[k] is not None:
+                self.levels[k] = min(limit * burst[k] / 60, self.levels[k] + refund[k])  # type: ignore[operator]
+
+    def observe(self, remaining: Triple, limits: Triple, burst: Triple) -> None:
+        self.refill(limits, burst)
+        for k in range(3):
+            level = self.levels[k]
+            if level is not None and remaining[k] >= 0:
+                self.levels[k] = min(level, remaining[k])
+
+    def hold(self, seconds: float) -> None:
+        self.hold_until = max(self.hold_until, self.clock() + seconds)
+
+
+class LocalStore:
+    """The buckets in this process only."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic, *, mode: str = "local", reason: str = "") -> None:
+        self.clock = clock
+        self.mode = mode
+        self.reason = reason
+        self.peers = 1
+        self._classes: dict[str, _Buckets] = {}
+
+    def _for(self, cls: str) -> _Buckets:
+        buckets = self._classes.get(cls)
+        if buckets is None:
+            buckets = self._classes[cls] = _Buckets(self.clock)
+        return buckets
+
+    async def acquire(self, cls: str, cost: Triple, limits: Triple, burst: Triple) -> Grant:
+        return self._for(cls).acquire(cost, limits, burst)
+
+    async def settle(self, cls: str, refund: Triple, limits: Triple, burst: Triple) -> None:
+        self._for(cls).settle(refund, limits, burst)
+
+    async def observe(self, cls: str, remaining: Triple, limits: Triple, burst: Triple) -> None:
+        self._for(cls).observe(remaining, limits, burst)
+
+    async def hold(self, cls: str, seconds: float, limits: Triple, burst: Triple) -> None:
+        self._for(cls).hold(seconds)
+
+    def levels(self, cls: str) -> tuple[float | None, ...]:
+        return tuple(self._classes[cls].levels) if cls in self._classes else (None, None, None)
+
+    async def aclose(self) -> None:
+        return None
+
+
+# ---------------------------------------------------------------------------------------------
+# What the UI and the bench read
+
+
+@dataclass(frozen=True, slots=True)
+class DimensionState:
+    limit: int | None  # per minute, as the budget applies it now (slow start included); None = unlimited
+    learned: int | None  # the server's figure (or the configured one), before slow start and caps
+    level: float | None  # tokens in the bucket (negative = debt)
+    capacity: float | None
+
+    @property
+    def used(self) -> float:
+        """Fraction of the bucket in use (0 = full bucket, 1 = empty or in debt)."""
+        if self.capacity is None or self.level is None or self.capacity <= 0:
+            return 0.0
+        return min(1.0, max(0.0, 1 - self.level / self.capacity))
+
+
+@dataclass(frozen=True, slots=True)
+class ClassState:
+    model_class: str
+    dimensions: Mapping[str, DimensionState]
+    binding: str | None  # the dimension the last wait was for
+    slow_start: float  # the fraction of the learned limits in force (1.0 = ramp done)
+    held_until: float | None  # monotonic end of a 429 hold
+    waiting: int  # attempts waiting on this budget now
+
+
+@dataclass(frozen=True, slots=True)
+class BudgetSnapshot:
+    classes: Mapping[str, ClassState]
+    cap: int  # the AIMD concurrency cap
+    user_limit: int  # the user's concurrency limit (the ceiling of the cap)
+    in_flight: int
+    mode: str  # "local" | "redis" | "local-fallback"
+    reason: str  # e.g. "Redis unreachable"
+    peers: int
+    throttled: int  # Throttled events so far
+    throttled_seconds: float  # time attempts spent waiting on the budget, summed
+
+    @property
+    def mode_text(self) -> str:
+        """``limiter: local``, ``limiter: redis (3 processes)``, ``limiter: local — Redis unreachable``."""
+        if self.mode == "redis":
+            return f"limiter: redis ({self.peers} process{'es' if self.peers != 1 else ''})"
+        return f"limiter: local — {self.reason}" if self.reason else "limiter: local"
+
+    def summary_line(self) -> str:
+        """The `run` summary's line: the mode, and how much waiting the budget planned."""
+        line = self.mode_text
+        if self.throttled:
+            line += f" · {self.throttled} budget wait{'s' if self.throttled != 1 else ''}, {self.throttled_seconds:.1f} s in all"
+        if self.cap < self.user_limit:
+            line += f" · concurrency cap {self.cap} of {self.user_limit}"
+        return line
+
+
+# ---------------------------------------------------------------------------------------------
+# The budget
+
+
+@dataclass(slots=True)
+class _Class:
+    """What this process knows about one model class."""
+
+    name: str
+    learned: list[int | None] = field(default_factory=lambda: [None, None, None])
+    probing: bool = False  # limits unknown: one attempt at a time until a response teaches them
+    unpaced: bool = False  # a response came without any limit headers: send freely
+    ramp: float = 1.0
+    ramp_from: float = 0.0  # monotonic start of the current clean interval
+    binding: str | None = None
+    held_until: float | None = None
+    waiting: int = 0
+    changed: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+class Budget:
+    """Pace attempts per model class; one per pool (pass ``budget=`` to RequestPool).
+
+    ``limits`` sets limits up front (per minute, by dimension name); ``caps`` caps the learned ones
+    lower. ``slow_start`` ramps a cold budget from a quarter of the limit, doubling every
+    ``ramp_seconds`` without a 429 (the API's acceleration limits punish sharp increases).
+    """
+
+    def __init__(
+        self,
+        store: Store | None = None,
+        *,
+        burst_seconds: float = 1.0,
+        token_burst_seconds: float = 60.0,
+        limits: Mapping[str, int] | None = None,
+        caps: Mapping[str, int] | None = None,
+        slow_start: bool = True,
+        ramp_seconds: float = 60.0,
+        user_limit: int = 5,
+        poll_seconds: float = 0.5,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if burst_seconds <= 0 or token_burst_seconds <= 0:
+            raise ValueError("burst seconds must be > 0")
+        self.store: Store = store or LocalStore(clock)
+        # Requests: seconds of burst (the API may enforce 60 RPM as 1 a second). Tokens: a minute, as the
+        # API's own `remaining` shows at rest; a few seconds' worth would hold fewer than one max_tokens
+        # reservation, so each attempt waited for the previous one's refund (measured: 54 of 60 RPM with
+        # max_tokens 256 under 3,000 OTPM). The `remaining` clamp corrects it where the server holds less.
+        self.burst: Triple = (burst_seconds, token_burst_seconds, token_burst_seconds)
+        self.preset = _triple_of(limits)
+        self.caps = _triple_of(caps)
+        self.slow_start = slow_start
+        self.ramp_seconds = ramp_seconds
+        self.user_limit = user_limit
+        self.cap = user_limit
+        self.in_flight = 0
+        self.poll = poll_seconds  # how often a waiter re-asks a shared store (refunds elsewhere wake no one here)
+        self.clock = clock
+        self.throttled = 0
+        self.throttled_seconds = 0.0
+        self._classes: dict[str, _Class] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._cap_started = False
+
+    # -- concurrency -----------------------------------------------------------------------
+    def slots(self, user_limit: int) -> int:
+        """How many jobs the pool may run: the AIMD cap, never above the user's limit."""
+        if not self._cap_started:  # the cap starts at the pool's limit and only AIMD moves it down
+            self._cap_started, self.cap = True, user_limit
+        self.user_limit = user_limit
+        self.cap = max(1, min(self.cap, user_limit))
+        return self.cap
+
+    def _congested(self) -> None:
+        self.cap = max(1, min(self.cap - 1, math.floor(self.cap * 0.9)))
+
+    def _completed(self) -> None:
+        if self.in_flight * 2 >= self.cap:
+            self.cap = min(self.user_limit, self.cap + 1)
+
+    # -- limits ----------------------------------------------------------------------------
+    def _class(self, name: str) -> _Class:
+        state = self._classes.get(name)
+        if state is None:
+            state = self._classes[name] = _Class(name, list(self.preset), ramp=0.25 if self.slow_start else 1.0, ramp_from=self.clock())
+        return state
+
+    def _known(self, state: _Class) -> bool:
+        return any(v is not None for v in state.learned)
+
+    def _limits(self, state: _Class) -> Triple:
+        """Per-minute limits in force now: learned (or preset), capped, times the slow-start ramp."""
+        if state.ramp < 1.0 and self.clock() - state.ramp_from >= self.ramp_seconds:
+            state.ramp = min(1.0, state.ramp * 2)
+            state.ramp_from = self.clock()
+        out = []
+        for k in range(3):
+            learned, cap = state.learned[k], self.caps[k]
+            limit = learned if cap is None else (cap if learned is None else min(learned, cap))
+            out.append(0.0 if limit is None else max(1e-3, limit * state.ramp))
+        return out[0], out[1], out[2]
+
+    def _learn(self, state: _Class, snap: RateLimitSnapshot) -> None:
+        for k, value in enumerate((snap.requests_limit, snap.input_tokens_limit, snap.output_tokens_limit)):
+            if value is not None and value > 0 and self.preset[k] is None:
+                state.learned[k] = value
+
+    # -- attempts --------------------------------------------------------------------------
+    @asynccontextmanager
+    async def attempt(self, job: Job, emit: Emit) -> AsyncIterator[Emit]:
+        """Acquire before the attempt, settle after it; yields the emit to give ``run_attempt``."""
+        state = self._class(model_class(job.model))
+        estimate = estimate_input_tokens(job)
+        cost = (1.0, float(estimate), float(job.max_tokens))
+        probe = await self._acquire(state, job, cost, emit)
+        seen: dict[str, object] = {}
+
+        def watch(event: JobEvent) -> None:
+            if isinstance(event, RateLimits):
+                seen["headers"] = event.snapshot
+                self._learn(state, event.snapshot)
+                self._spawn(self._observe(state, event.snapshot))
+            elif isinstance(event, UsageUpdate):
+                seen["usage"] = event.usage
+            emit(event)
+
+        self.in_flight += 1
+        error: BaseException | None = None
+        try:
+            yield watch
+        except BaseException as exc:
+            error = exc
+            raise
+        finally:
+            self.in_flight -= 1
+            if probe:
+                state.probing = False
+                if "headers" in seen and not self._known(state):
+                    state.unpaced = True  # the server sends no limits (a proxy?): nothing to pace by
+            # Shielded: a second cancel while a shared store answers must not lose the refund.
+            await asyncio.shield(self._settle(state, job, cost, seen, error))
+
+    async def _acquire(self, state: _Class, job: Job, cost: Triple, emit: Emit) -> bool:
+        """Wait until the budget has room; True if this attempt is the probe that learns the limits."""
+        announced: float | None = None
+        state.waiting += 1
+        try:
+            while True:
+                if state.unpaced and not self._known(state):
+                    return False
+                if not self._known(state):
+                    if not state.probing:
+                        state.probing = True
+                        return True
+                    grant = Grant(self.poll, HOLD if state.held_until else "requests")
+                else:
+                    limits = self._limits(state)
+                    grant = await self.store.acquire(state.name, cost, limits, self.burst)
+                if grant.wait <= 0:
+                    return False
+                now = self.clock()
+                deadline = now + grant.wait
+                state.binding = grant.dimension
+                if announced is None or abs(deadline - announced) > 0.25:
+                    announced = deadline
+                    self.throttled += 1
+                    emit(Throttled(job.id, now, grant.dimension or "requests", grant.wait, deadline, state.name))
+                state.changed.clear()
+                pause = grant.wait if self.store.mode != "redis" else min(grant.wait, self.poll)
+                try:
+                    await asyncio.wait_for(state.changed.wait(), timeout=pause)
+                except TimeoutError:
+                    pass
+                self.throttled_seconds += self.clock() - now
+        finally:
+            state.waiting -= 1
+
+    async def _settle(self, state: _Class, job: Job, cost: Triple, seen: dict[str, object], error: BaseException | None) -> None:
+        usage = seen.get("usage")
+        answered = "headers" in seen
+        if isinstance(error, AttemptError) and not answered:
+            # Rejected before a stream began (429, 529, refused connection): the server charged nothing.
+            refund: Triple = cost
+        else:
+            inp = getattr(usage, "input_tokens", None)
+            out = getattr(usage, "output_tokens", 0) or 0
+            counted_in = cost[1] if inp is None else inp + getattr(usage, "cache_creation_input_tokens", 0)
+            refund = (0.0, cost[1] - counted_in, max(0.0, cost[2] - out))
+        if isinstance(error, AttemptError) and error.kind in _CONGESTION:
+            self._congested()
+            wait = error.retry_after if error.kind == "rate_limit" else None
+            headers = _headers_of(error)
+            if headers is not None:
+                snap = parse_rate_limits(headers)
+                self._learn(state, snap)
+                if wait is None:
+                    wait = _latest_exhausted_reset(snap)
+            if error.kind == "rate_limit" and state.ramp < 1.0:
+                state.ramp_from = self.clock()  # not a clean interval: the ramp waits another one
+            if wait:
+                state.held_until = self.clock() + wait
+                await self.store.hold(state.name, wait, self._limits(state), self.burst)
+        elif error is None:
+            self._completed()
+        if self._known(state) and any(refund):
+            await self.store.settle(state.name, refund, self._limits(state), self.burst)
+        state.changed.set()
+
+    async def _observe(self, state: _Class, snap: RateLimitSnapshot) -> None:
+        # What the server says remains, in absolute units: the buckets never hold more than that
+        # (someone else on the key spent what we did not see). Clamping only lowers a level.
+        remaining = tuple(-1.0 if r is None else float(r) for r in
+                          (snap.requests_remaining, snap.input_tokens_remaining, snap.output_tokens_remaining))
+        if self._known(state):
+            await self.store.observe(state.name, remaining, self._limits(state), self.burst)  # type: ignore[arg-type]
+
+    def _spawn(self, coro: Coroutine[object, object, None]) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # -- reading ---------------------------------------------------------------------------
+    def snapshot(self) -> BudgetSnapshot:
+        """Everything the stats panel and the bench show, read without awaiting."""
+        classes = {}
+        for name, state in self._classes.items():
+            limits = self._limits(state)
+            levels = self.store.levels(name) if hasattr(self.store, "levels") else (None, None, None)  # type: ignore[attr-defined]
+            dims = {}
+            for k, dim in enumerate(DIMENSIONS):
+                limit = limits[k]
+                dims[dim] = DimensionState(
+                    limit=round(limit) if limit else None,
+                    learned=state.learned[k] if self.caps[k] is None else min(x for x in (state.learned[k], self.caps[k]) if x is not None),
+                    level=levels[k],
+                    capacity=limit * self.burst[k] / 60 if limit else None,
+                )
+            held = state.held_until if state.held_until and state.held_until > self.clock() else None
+            classes[name] = ClassState(name, dims, state.binding, state.ramp, held, state.waiting)
+        return BudgetSnapshot(
+            classes, self.cap, self.user_limit, self.in_flight, self.store.mode, self.store.reason, self.store.peers,
+            self.throttled, self.throttled_seconds,
+        )
+
+    async def aclose(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await self.store.aclose()
+
+
+async def open_budget(limits: Any, *, api_key: str, user_limit: int) -> Budget | None:
+    """The budget a front end's settings ask for (``config.LimitSettings``); None when ``limiter = off``.
+
+    With a Redis URL the budget is shared; without the ``redis`` package it paces locally and says why.
+    """
+    if limits is None or limits.limiter == "off":
+        return None
+    store: Store | None = None
+    if limits.redis_url:
+        try:
+            from .budget_redis import open_redis_store
+        except ImportError:
+            store = LocalStore(mode="local-fallback", reason="redis-py not installed (pip install 'claude-tui[redis]')")
+        else:
+            store = await open_redis_store(limits.redis_url, api_key)
+    return Budget(store, burst_seconds=limits.burst_seconds, caps=limits.caps, slow_start=limits.slow_start, user_limit=user_limit)
+
+
+def _triple_of(values: Mapping[str, int] | None) -> list[int | None]:
+    values = values or {}
+    unknown = set(values) - set(DIMENSIONS)
+    if unknown:
+        raise ValueError(f"unknown budget dimension(s): {', '.join(sorted(unknown))}")
+    return [values.get(dim) or None for dim in DIMENSIONS]
+
+
+def _headers_of(error: AttemptError) -> Mapping[str, str] | None:
+    response = getattr(error.__cause__, "response", None)
+    return getattr(response, "headers", None)
+
+
+def _latest_exhausted_reset(snap: RateLimitSnapshot) -> float | None:
+    """Seconds until the latest ``*-reset`` among the dimensions with nothing remaining."""
+    resets = [
+        reset
+        for remaining, reset in (
+            (snap.requests_remaining, snap.requests_reset),
+            (snap.input_tokens_remaining, snap.input_tokens_reset),
+            (snap.output_tokens_remaining, snap.output_tokens_reset),
+        )
+        if remaining == 0 and reset is not None
+    ]
+    if not resets:
+        return None
+    return max(0.0, max(resets) - time.time())
