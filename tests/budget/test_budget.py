@@ -56,9 +56,10 @@ class Recorder:
         await asyncio.wait_for(loop(), timeout)
 
 
-def test_model_class_by_family() -> None:
-    assert model_class("claude-opus-4-1") == "opus"
-    assert model_class("claude-sonnet-4-6") == "sonnet"
+def test_model_class_from_the_model_table_else_by_family() -> None:
+    assert model_class("claude-sonnet-4-6") == "sonnet-4"  # the table's rate class
+    assert model_class("claude-haiku-4-5-20251001") == model_class("claude-haiku-4-5") == "haiku-4"
+    assert model_class("claude-opus-4-1") == "opus"  # not in the table: its family
     assert model_class("claude-3-5-haiku-latest") == "haiku"
     assert model_class("other-model") == "other-model"
 
@@ -79,7 +80,7 @@ async def test_cancel_refunds_the_reserved_output_tokens(make_sim, make_pool) ->
     first.cancel()
     outcome = await asyncio.wait_for(second.result(), 20)  # well before the 97 s the debt would take
     assert isinstance(outcome, Done)
-    level = budget.snapshot().classes["sonnet"].dimensions["output_tokens"].level
+    level = budget.snapshot().classes["sonnet-4"].dimensions["output_tokens"].level
     assert level is not None and level > -50  # both settled: nothing stays reserved
 
 
@@ -89,7 +90,7 @@ async def test_reply_refunds_max_tokens_minus_output(make_sim, make_pool) -> Non
     pool = make_pool(sim, limit=1, budget=budget)
     done = await pool.submit(Job.from_prompt("hi", max_tokens=90)).result()
     assert isinstance(done, Done) and done.usage.output_tokens == 20
-    level = budget.snapshot().classes["sonnet"].dimensions["output_tokens"].level
+    level = budget.snapshot().classes["sonnet-4"].dimensions["output_tokens"].level
     # 100 − 90 reserved + 70 refunded (+ refill): the 20 used are all that is gone
     assert level is not None and level >= 80
 
@@ -101,7 +102,7 @@ async def test_limits_are_learned_from_the_first_response(make_sim, make_pool) -
     handles = [pool.submit(Job.from_prompt(f"p{i}", max_tokens=50)) for i in range(3)]
     for handle in handles:
         assert isinstance(await handle.result(), Done)
-    dims = budget.snapshot().classes["sonnet"].dimensions
+    dims = budget.snapshot().classes["sonnet-4"].dimensions
     assert (dims["requests"].learned, dims["input_tokens"].learned, dims["output_tokens"].learned) == (120, 50_000, 9000)
     # the first attempt probed alone: the others were sent only after it had taught the limits
     log = sim.request_log
@@ -113,7 +114,7 @@ async def test_slow_start_begins_at_a_quarter(make_sim, make_pool) -> None:
     budget = Budget()
     pool = make_pool(sim, limit=1, budget=budget)
     await pool.submit(Job.from_prompt("x", max_tokens=10)).result()
-    state = budget.snapshot().classes["sonnet"]
+    state = budget.snapshot().classes["sonnet-4"]
     assert state.slow_start == 0.25 and state.dimensions["requests"].limit == 150
 
 
@@ -149,7 +150,7 @@ async def test_a_429_holds_every_job_of_that_model_class(make_sim, make_pool) ->
         assert isinstance(await handle.result(), Done)
     for handle in others:
         held = rec.of(Throttled, handle.id)
-        assert held and held[0].dimension == "retry_after" and held[0].model_class == "sonnet"
+        assert held and held[0].dimension == "retry_after" and held[0].model_class == "sonnet-4"
     assert not rec.of(Throttled, haiku.id)
     sonnet_times = [r.received_at for r in sim.request_log[1:] if r.model and "sonnet" in r.model]
     assert failed_at is not None and min(sonnet_times) >= failed_at + 1.9
@@ -163,7 +164,7 @@ async def test_a_cost_above_capacity_is_admitted_once_and_leaves_debt(make_sim, 
     pool = make_pool(sim, limit=2, budget=budget)
     rec = Recorder(pool)
     levels: list[float] = []
-    pool.add_listener(lambda ev: levels.append(budget.snapshot().classes["sonnet"].dimensions["output_tokens"].level or 0.0)
+    pool.add_listener(lambda ev: levels.append(budget.snapshot().classes["sonnet-4"].dimensions["output_tokens"].level or 0.0)
                       if isinstance(ev, FirstToken) else None)
     big = pool.submit(Job.from_prompt("big", max_tokens=500))
     small = pool.submit(Job.from_prompt("small", max_tokens=10))
