@@ -80,6 +80,9 @@ def check_tools(body: dict[str, Any]) -> None:
             raise bad("tool_choice.tool.name: Field required")
         if not any(isinstance(t, dict) and t.get("name") == name for t in tools or ()):
             raise bad(f"tool_choice.tool.name: Tool '{name}' not found in provided tools")
+    thinking = body.get("thinking")
+    if choice["type"] in ("any", "tool") and isinstance(thinking, dict) and thinking.get("type") != "disabled":
+        raise bad("Thinking may not be enabled when tool_choice forces tool use.")
     extra = choice.get("disable_parallel_tool_use")
     if extra is not None and not isinstance(extra, bool):
         raise bad(f"tool_choice.{choice['type']}.disable_parallel_tool_use: Input should be a valid boolean")
@@ -179,9 +182,9 @@ def value_for(rng: random.Random, schema: Any, depth: int = 0) -> Any:
     if kind == "null":
         return None
     text = " ".join(rng.choice(_WORDS) for _ in range(rng.randint(1, 3)))
-    lo, hi = int(schema.get("minLength", 0)), schema.get("maxLength")
-    text = text.ljust(lo, "x")
-    return text[:hi] if isinstance(hi, int) else text
+    min_len, max_len = int(schema.get("minLength", 0)), schema.get("maxLength")
+    text = text.ljust(min_len, "x")
+    return text[:max_len] if isinstance(max_len, int) else text
 
 
 def tool_id(rng: random.Random) -> str:

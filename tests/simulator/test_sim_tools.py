@@ -113,3 +113,23 @@ async def test_malformed_tools_are_400_naming_the_field(client: anthropic.AsyncA
         await client.messages.create(model=MODEL, max_tokens=64, messages=ASK, tools=tools, **extra)
     assert exc.value.body["error"]["type"] == "invalid_request_error"  # type: ignore[index]
     assert field in str(exc.value)
+
+
+async def test_forced_tool_with_thinking_is_400(client: anthropic.AsyncAnthropic) -> None:
+    with pytest.raises(anthropic.BadRequestError) as exc:
+        await client.messages.create(model=MODEL, max_tokens=4096, messages=ASK, tools=[WEATHER],
+                                     tool_choice={"type": "any"},
+                                     thinking={"type": "enabled", "budget_tokens": 2048})
+    assert "tool_choice" in str(exc.value)
+
+
+async def test_thinking_then_text_then_call_streamed(client: anthropic.AsyncAnthropic) -> None:
+    for messages in _prompts(8):
+        async with client.messages.stream(model=MODEL, max_tokens=4096, messages=messages, tools=[WEATHER],
+                                          thinking={"type": "enabled", "budget_tokens": 2048}) as stream:
+            msg = await stream.get_final_message()
+        if msg.stop_reason == "tool_use":
+            assert [b.type for b in msg.content] == ["thinking", "text", "tool_use"]
+            jsonschema.validate(msg.content[-1].input, WEATHER["input_schema"])
+            return
+    raise AssertionError("auto never called the tool in 8 prompts")
