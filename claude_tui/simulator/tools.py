@@ -89,12 +89,17 @@ def check_tools(body: dict[str, Any]) -> None:
 
 
 def check_tool_results(messages: list[dict[str, Any]]) -> None:
-    """Every ``tool_result`` must answer a ``tool_use`` id of the message just before it (else 400)."""
+    """``tool_use`` and ``tool_result`` must pair across neighbouring messages (else 400, as the API says).
+
+    Every ``tool_result`` answers a ``tool_use`` id of the message just before it, and every
+    ``tool_use`` of an assistant message that is followed by another message gets its result there.
+    """
     previous_ids: set[str] = set()
     for i, msg in enumerate(messages):
         content = msg.get("content")
         blocks = content if isinstance(content, list) else []
         ids = set()
+        results = set()
         for j, block in enumerate(blocks):
             if not isinstance(block, dict):
                 continue
@@ -102,9 +107,9 @@ def check_tool_results(messages: list[dict[str, Any]]) -> None:
             if kind == "tool_use":
                 if msg.get("role") != "assistant":
                     raise bad(f"messages.{i}.content.{j}: `tool_use` blocks can only be in `assistant` messages")
-                for field in ("id", "name"):
-                    if not isinstance(block.get(field), str):
-                        raise bad(f"messages.{i}.content.{j}.tool_use.{field}: Field required")
+                for name in ("id", "name"):
+                    if not isinstance(block.get(name), str):
+                        raise bad(f"messages.{i}.content.{j}.tool_use.{name}: Field required")
                 if not isinstance(block.get("input"), dict):
                     raise bad(f"messages.{i}.content.{j}.tool_use.input: Input should be a valid dictionary")
                 ids.add(block["id"])
@@ -116,6 +121,12 @@ def check_tool_results(messages: list[dict[str, Any]]) -> None:
                     raise bad(f"messages.{i}.content.{j}: unexpected `tool_use_id` found in `tool_result` "
                               f"blocks: {tool_use_id}. Each `tool_result` block must have a corresponding "
                               f"`tool_use` block in the previous message.")
+                results.add(tool_use_id)
+        missing = previous_ids - results
+        if missing:
+            raise bad(f"messages.{i - 1}: `tool_use` ids were found without `tool_result` blocks immediately "
+                      f"after: {', '.join(sorted(missing))}. Each `tool_use` block must have a corresponding "
+                      f"`tool_result` block in the next message.")
         previous_ids = ids
 
 

@@ -114,3 +114,27 @@ def test_price_charges_cache_writes_by_ttl_and_reads() -> None:
     # 1M input at 3, 1M 5m writes at 3.75, 1M 1h writes at 6, 1M reads at 0.3
     assert price.cost(usage, cache_1h_tokens=1_000_000) == pytest.approx(3 + 3.75 + 6 + 0.3)
     assert price.cost(usage) == pytest.approx(3 + 7.5 + 0.3)
+
+
+def test_entries_expire_after_their_ttl_and_a_read_restarts_it() -> None:
+    from claude_tui.simulator.cache import PromptCache
+
+    now = [1000.0]
+    cache = PromptCache(clock=lambda: now[0])
+    body = {"model": MODEL, "max_tokens": 64, "system": _system(BIG), "messages": _ask("Hi")}
+    first = cache.plan(body, 10_000)
+    assert first.created_5m > 5000 and first.read == 0
+    cache.commit(first)
+    now[0] += 299
+    hit = cache.plan(body, 10_000)
+    assert hit.read == first.created_5m
+    cache.commit(hit)  # a read restarts the 5 minutes
+    now[0] += 299
+    assert cache.plan(body, 10_000).read == first.created_5m
+    now[0] += 301
+    gone = cache.plan(body, 10_000)
+    assert gone.read == 0 and gone.created_5m == first.created_5m
+    hour = {**body, "system": _system(BIG, ttl="1h")}
+    cache.commit(cache.plan(hour, 10_000))
+    now[0] += 3000
+    assert cache.plan(hour, 10_000).read > 5000

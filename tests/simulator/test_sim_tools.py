@@ -133,3 +133,13 @@ async def test_thinking_then_text_then_call_streamed(client: anthropic.AsyncAnth
             jsonschema.validate(msg.content[-1].input, WEATHER["input_schema"])
             return
     raise AssertionError("auto never called the tool in 8 prompts")
+
+
+async def test_tool_use_without_its_result_is_400(client: anthropic.AsyncAnthropic) -> None:
+    call = await client.messages.create(model=MODEL, max_tokens=512, messages=ASK, tools=[WEATHER],
+                                        tool_choice={"type": "any"})
+    history = ASK + [{"role": "assistant", "content": [b.model_dump() for b in call.content]}]
+    with pytest.raises(anthropic.BadRequestError) as exc:
+        await client.messages.create(model=MODEL, max_tokens=512, tools=[WEATHER],
+                                     messages=history + [{"role": "user", "content": "never mind"}])
+    assert call.content[-1].id in str(exc.value) and "tool_result" in str(exc.value)

@@ -186,3 +186,18 @@ async def test_error_bodies_and_mid_stream_error(sim: Simulator, http: httpx.Asy
     assert names[0] == "message_start" and names[-1] == "error"
     assert "message_stop" not in names and "message_delta" not in names
     assert events[-1][1]["error"]["type"] == "overloaded_error"
+
+
+async def test_whole_reply_shape(http: httpx.AsyncClient) -> None:
+    resp = await http.post("/v1/messages", json={"model": MODEL, "max_tokens": 256, "messages": ASK,
+                                                 "tools": [TOOL], "tool_choice": {"type": "any"}})
+    assert resp.status_code == 200 and resp.headers["content-type"].startswith("application/json")
+    body = resp.json()
+    assert set(body) == {"id", "type", "role", "model", "content", "stop_reason", "stop_sequence", "usage"}
+    assert body["type"] == "message" and body["role"] == "assistant" and body["stop_reason"] == "tool_use"
+    for key in USAGE_FIELDS:
+        assert isinstance(body["usage"][key], int), key
+    assert set(body["usage"]["cache_creation"]) == {"ephemeral_5m_input_tokens", "ephemeral_1h_input_tokens"}
+    block = body["content"][-1]
+    assert set(block) == {"type", "id", "name", "input"} and block["type"] == "tool_use"
+    jsonschema.validate(block["input"], TOOL["input_schema"])
