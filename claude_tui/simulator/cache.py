@@ -93,8 +93,20 @@ def _blocks(body: dict[str, Any]) -> list[tuple[Any, str]]:
     return out
 
 
+def _has_marks(body: dict[str, Any]) -> bool:
+    """A cheap scan first: most requests carry no cache_control, and this runs on every request."""
+    if "cache_control" in body:
+        return True
+    groups: list[Any] = [body.get("tools") or (), body.get("system") if isinstance(body.get("system"), list) else ()]
+    groups.extend(m.get("content") for m in body.get("messages") or () if isinstance(m, dict))
+    return any(isinstance(group, list) and any(isinstance(b, dict) and "cache_control" in b for b in group)
+               for group in groups)
+
+
 def breakpoints(body: dict[str, Any]) -> list[tuple[int, str]]:
     """(block index, ttl) of each breakpoint; 400 for a malformed one or more than four."""
+    if not _has_marks(body):
+        return []
     blocks = _blocks(body)
     found: list[tuple[int, str]] = []
     for i, (block, where) in enumerate(blocks):
