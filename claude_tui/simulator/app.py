@@ -16,12 +16,13 @@ import string
 import struct
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable
 
 from aiohttp import web
 
-from . import models, replies, sse
+from . import models, replies, sse, tools
+from .cache import CacheUsage, PromptCache
 from .config import PRE_RESPONSE_FAULTS, STATUS_FAULTS, STOP_FAULTS, SimulatorConfig
 from .faults import Fault, FaultPlan
 from .ratelimit import Admission, RateLimiter, itpm_cost
@@ -45,6 +46,7 @@ class SimState:
         self.limiter = RateLimiter(config.rpm, config.itpm, config.otpm, config.burst)
         self.faults = FaultPlan(config.faults, config.seed)
         self.stats = StatsRecorder()
+        self.cache = PromptCache()
         self._timing_lock = threading.Lock()
         self._timing_rng = random.Random(f"timing:{config.seed}")
         self.handlers: set[asyncio.Task[Any]] = set()  # running /v1/messages handlers, cancelled on stop
@@ -90,18 +92,31 @@ class Reply:
     clock: Clock
     chunk_seed: int = 0  # how the tokens are grouped into deltas, fixed by the request
     stop_sequence: str | None = None
+    tool_call: tools.ToolCall | None = None  # a tool_use block after the text (stop_reason tool_use)
+    cache: CacheUsage = field(default_factory=CacheUsage)
+    service_tier: str = "standard"
 
     @property
     def output_tokens(self) -> int:
-        return len(self.text) + (len(self.thinking) if self.thinking else 0)
+        return (len(self.text) + (len(self.thinking) if self.thinking else 0)
+                + (len(self.tool_call.json_tokens) if self.tool_call else 0))
 
 
-def plan_reply(state: SimState, body: dict[str, Any], input_tokens: int, received: float) -> Reply:
-    """Decide the reply's content (deterministic for seed + request) and its timing."""
+def plan_reply(state: SimState, body: dict[str, Any], input_tokens: int, received: float,
+               cache: CacheUsage | None = None) -> Reply:
+    """Decide the reply's content (deterministic for seed + request) and its timing.
+
+    ``input_tokens`` is the uncached rest of the prompt; ``cache`` what was read and written.
+    """
     cfg = state.config
     rng = replies.request_rng(cfg.seed, body)
     max_tokens: int = body["max_tokens"]
     n_text = replies.draw_length(rng, cfg.reply_tokens, cfg.fixed_length)
+    tool, forced = tools.choose(rng, body)
+    call = tools.make_call(rng, tool) if tool is not None else None
+    if call is not None:
+        # forced (any / tool): the API prefills the call, so no text comes before it
+        n_text = 0 if forced else min(n_text, rng.randint(8, 20))
     thinking_cfg = body.get("thinking") or {}
     thinking: list[str] | None = None
     sig = ""
@@ -111,6 +126,10 @@ def plan_reply(state: SimState, body: dict[str, Any], input_tokens: int, receive
         thinking = replies.thinking_tokens(rng, max(1, n_think))
         sig = replies.signature(rng)
     room = max_tokens - (len(thinking) if thinking else 0)
+    if call is not None and not forced and n_text + len(call.json_tokens) > room:
+        call = None  # no room for the call: answer in text (a forced call is sent whole regardless)
+    if call is not None:
+        room -= len(call.json_tokens)
     stop_reason = "end_turn"
     if n_text >= room:
         stop_reason = "max_tokens" if n_text > room else "end_turn"
@@ -121,8 +140,11 @@ def plan_reply(state: SimState, body: dict[str, Any], input_tokens: int, receive
         stop_sequence = _apply_stop_sequences(text, body["stop_sequences"])
         if stop_sequence is not None:
             stop_reason = "stop_sequence"
+            call = None  # generation stopped in the text, before the call
+    if call is not None:
+        stop_reason = "tool_use"
 
-    n = len(text) + (len(thinking) if thinking else 0)
+    n = len(text) + (len(thinking) if thinking else 0) + (len(call.json_tokens) if call else 0)
     if cfg.fixed_latency_ms is not None:
         total = cfg.fixed_latency_ms / 1000
         ttft = min(cfg.ttft_ms / 1000, total) if n > 1 else total
@@ -132,7 +154,8 @@ def plan_reply(state: SimState, body: dict[str, Any], input_tokens: int, receive
         ttft = cfg.ttft_ms / 1000 * f_ttft
         interval = 1.0 / (cfg.tps * f_tps) if cfg.tps > 0 else 0.0
     return Reply(_new_id("msg_"), body["model"], input_tokens, thinking, sig, text, stop_reason,
-                 Clock(received + ttft, interval), rng.getrandbits(32), stop_sequence)
+                 Clock(received + ttft, interval), rng.getrandbits(32), stop_sequence, call,
+                 cache or CacheUsage(), "standard")
 
 
 def _apply_stop_sequences(tokens: list[str], stops: list[str]) -> str | None:
@@ -153,9 +176,34 @@ def _apply_stop_sequences(tokens: list[str], stops: list[str]) -> str | None:
     return seq
 
 
-def _usage(input_tokens: int, output_tokens: int) -> dict[str, int]:
-    return {"input_tokens": input_tokens, "output_tokens": output_tokens,
-            "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0}
+def whole_message(reply: Reply, output_tokens: int) -> dict[str, Any]:
+    """The non-streamed reply body (a /v1/messages answer, or a Message Batch item's message)."""
+    content: list[dict[str, Any]] = []
+    if reply.thinking:
+        content.append({"type": "thinking", "thinking": "".join(reply.thinking), "signature": reply.signature})
+    if reply.text or reply.tool_call is None:
+        content.append({"type": "text", "text": "".join(reply.text)})
+    if reply.tool_call is not None:
+        call = reply.tool_call
+        content.append({"type": "tool_use", "id": call.id, "name": call.name, "input": call.input})
+    return {"id": reply.message_id, "type": "message", "role": "assistant", "model": reply.model,
+            "content": content, "stop_reason": reply.stop_reason, "stop_sequence": reply.stop_sequence,
+            "usage": _usage(reply, output_tokens)}
+
+
+def _usage(reply: Reply, output_tokens: int, *, full: bool = True) -> dict[str, Any]:
+    """Usage as the API reports it; ``full`` (message_start, the whole reply) adds the 5m/1h split and tier.
+
+    ``input_tokens`` is only the uncached rest; the cache counts are their own fields.
+    """
+    cache = reply.cache
+    usage: dict[str, Any] = {"input_tokens": reply.input_tokens, "cache_creation_input_tokens": cache.created,
+                             "cache_read_input_tokens": cache.read, "output_tokens": output_tokens}
+    if full:
+        usage["cache_creation"] = {"ephemeral_5m_input_tokens": cache.created_5m,
+                                   "ephemeral_1h_input_tokens": cache.created_1h}
+        usage["service_tier"] = reply.service_tier
+    return usage
 
 
 def _chunks(tokens: list[str], rng: random.Random) -> list[tuple[str, int]]:
@@ -194,15 +242,28 @@ def stream_items(reply: Reply) -> tuple[list[tuple[int, bytes]], int]:
         items.append((k, sse.signature_delta(0, reply.signature)))
         items.append((k, sse.block_stop(0)))
         index = 1
-    items.append((max(k, 1), sse.block_start(index, {"type": "text", "text": ""})))
-    if not reply.thinking:
-        items.append((1, sse.PING))
-    for text, size in _chunks(reply.text, rng):
-        k += size
-        items.append((k, sse.text_delta(index, text)))
-    items.append((max(k, 1), sse.block_stop(index)))
+    call = reply.tool_call
+    if reply.text or call is None:
+        items.append((max(k, 1), sse.block_start(index, {"type": "text", "text": ""})))
+        if not reply.thinking:
+            items.append((1, sse.PING))
+        for text, size in _chunks(reply.text, rng):
+            k += size
+            items.append((k, sse.text_delta(index, text)))
+        items.append((max(k, 1), sse.block_stop(index)))
+        index += 1
+    if call is not None:
+        items.append((max(k, 1), sse.block_start(index, {"type": "tool_use", "id": call.id, "name": call.name,
+                                                         "input": {}})))
+        if not reply.thinking and not reply.text:
+            items.append((1, sse.PING))
+        items.append((max(k, 1), sse.input_json_delta(index, "")))  # the API's first delta is often empty
+        for part, size in _chunks(call.json_tokens, rng):
+            k += size
+            items.append((k, sse.input_json_delta(index, part)))
+        items.append((max(k, 1), sse.block_stop(index)))
     md_index = len(items)
-    items.append((max(k, 1), sse.message_delta(reply.stop_reason, _usage(reply.input_tokens, k),
+    items.append((max(k, 1), sse.message_delta(reply.stop_reason, _usage(reply, k, full=False),
                                                          reply.stop_sequence)))
     items.append((max(k, 1), sse.MESSAGE_STOP))
     return items, md_index
@@ -273,6 +334,8 @@ class Routes:
             if input_tokens > info.context_window:  # the API answers 400 "prompt is too long" past it
                 return self._fail(record, 400, "invalid_request_error",
                                   f"prompt is too long: {input_tokens} tokens > {info.context_window} maximum")
+            cache = state.cache.plan(body, input_tokens)
+            uncached = input_tokens - cache.read - cache.created
 
             fault = state.faults.next()
             if fault is not None:
@@ -280,7 +343,8 @@ class Routes:
             if fault is not None and fault.kind in PRE_RESPONSE_FAULTS:
                 return await self._pre_response_fault(record, fault)
 
-            admission = state.limiter.admit(info.rate_class, itpm_cost(input_tokens), body["max_tokens"])
+            # ITPM counts uncached input + cache writes, not cache reads (rate-limits page)
+            admission = state.limiter.admit(info.rate_class, itpm_cost(uncached, cache.created), body["max_tokens"])
             if not admission.ok:
                 retry_after = max(1, math.ceil(admission.retry_after))
                 group = admission.limited_by or "requests"
@@ -292,9 +356,11 @@ class Routes:
                 record.retry_after = retry_after
                 return self._fail(record, 429, "rate_limit_error", message, {"retry-after": str(retry_after)})
             reserved = admission
+            state.cache.commit(cache)
 
-            reply = plan_reply(state, body, input_tokens, asyncio.get_running_loop().time()
-                               - (time.monotonic() - received))
+            reply = plan_reply(state, body, uncached, asyncio.get_running_loop().time()
+                               - (time.monotonic() - received), cache)
+            reply.service_tier = "standard"  # `auto` and `standard_only` both run on standard here
             self._expect_refund(admission, reply)
             if fault is not None and fault.after_tokens is None:
                 fault = Fault(fault.kind, fault.retry_after,
@@ -371,7 +437,7 @@ class Routes:
         await resp.prepare(request)
         message = {"id": reply.message_id, "type": "message", "role": "assistant", "content": [],
                    "model": reply.model, "stop_reason": None, "stop_sequence": None,
-                   "usage": _usage(reply.input_tokens, 1)}
+                   "usage": _usage(reply, 1)}
         await resp.write(sse.message_start(message))
         items, md_index = stream_items(reply)
         stop = md_index + 2 if fault is None else self._fault_index(items, md_index, fault)
@@ -470,15 +536,7 @@ class Routes:
         await asyncio.sleep(max(0.0, reply.clock.due(max(n, 1)) - loop.time()))
         if kind == "stall":
             await asyncio.sleep(self.state.config.stall_seconds)
-        content: list[dict[str, Any]] = []
-        if reply.thinking:
-            content.append({"type": "thinking", "thinking": "".join(reply.thinking), "signature": reply.signature})
-        content.append({"type": "text", "text": "".join(reply.text)})
-        usage: dict[str, Any] = _usage(reply.input_tokens, n)
-        usage["service_tier"] = "standard"
-        body = {"id": reply.message_id, "type": "message", "role": "assistant", "model": reply.model,
-                "content": content, "stop_reason": reply.stop_reason, "stop_sequence": reply.stop_sequence,
-                "usage": usage}
+        body = whole_message(reply, n)
         record.status = 200
         record.output_tokens = n
         record.outcome = kind or "ok"

@@ -22,7 +22,7 @@ from typing import Any
 
 from aiohttp import web
 
-from .app import Routes, SimState, _new_id, _usage, plan_reply
+from .app import Routes, SimState, _new_id, plan_reply, whole_message
 from .validation import RequestError, bad, check_auth, check_version, estimate_input_tokens, parse_json, validate_body
 
 MAX_REQUESTS = 100_000
@@ -151,14 +151,8 @@ def _item(state: SimState, rng: random.Random, custom_id: str, due: float, param
 def _succeeded(state: SimState, params: dict[str, Any], input_tokens: int) -> dict[str, Any]:
     """The message a non-streaming /v1/messages call with these params would get."""
     reply = plan_reply(state, params, input_tokens, 0.0)
-    content: list[dict[str, Any]] = []
-    if reply.thinking:
-        content.append({"type": "thinking", "thinking": "".join(reply.thinking), "signature": reply.signature})
-    content.append({"type": "text", "text": "".join(reply.text)})
-    usage: dict[str, Any] = {**_usage(input_tokens, reply.output_tokens), "service_tier": "batch"}
-    return {"type": "succeeded", "message": {
-        "id": reply.message_id, "type": "message", "role": "assistant", "model": reply.model, "content": content,
-        "stop_reason": reply.stop_reason, "stop_sequence": reply.stop_sequence, "usage": usage}}
+    reply.service_tier = "batch"
+    return {"type": "succeeded", "message": whole_message(reply, reply.output_tokens)}
 
 
 class BatchRoutes:

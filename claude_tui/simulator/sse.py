@@ -35,6 +35,13 @@ def thinking_delta(index: int, text: str) -> bytes:
     return _DELTA_HEAD + str(index).encode() + _THINK_MID + _json_str(text).encode() + _TAIL
 
 
+_JSON_MID = b',"delta":{"type":"input_json_delta","partial_json":'
+
+
+def input_json_delta(index: int, part: str) -> bytes:
+    return _DELTA_HEAD + str(index).encode() + _JSON_MID + _json_str(part).encode() + _TAIL
+
+
 def signature_delta(index: int, sig: str) -> bytes:
     return event("content_block_delta", {"type": "content_block_delta", "index": index,
                                          "delta": {"type": "signature_delta", "signature": sig}})

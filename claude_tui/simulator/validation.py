@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import math
 from typing import Any, Mapping
@@ -68,6 +70,57 @@ def _is_int(v: Any) -> bool:
 
 EMPTY_TEXT = "messages: text content blocks must be non-empty"
 
+#: Top-level fields of a Messages request (API reference, "Create a Message", body parameters).
+KNOWN_FIELDS = frozenset((
+    "model", "messages", "max_tokens", "system", "metadata", "stop_sequences", "stream", "temperature",
+    "top_p", "top_k", "thinking", "tools", "tool_choice", "service_tier", "cache_control", "container",
+    "mcp_servers", "context_management", "output_config", "output_format", "inference_geo",
+))
+SERVICE_TIERS = ("auto", "standard_only")
+IMAGE_MEDIA_TYPES = ("image/jpeg", "image/png", "image/gif", "image/webp")
+
+
+def _check_image(block: dict[str, Any], where: str) -> None:
+    source = block.get("source")
+    if not isinstance(source, dict) or source.get("type") not in ("base64", "url", "file"):
+        raise bad(f"{where}.image.source.type: Input should be 'base64', 'url' or 'file'")
+    kind = source["type"]
+    if kind == "url" and not isinstance(source.get("url"), str):
+        raise bad(f"{where}.image.source.url.url: Field required")
+    if kind == "file" and not isinstance(source.get("file_id"), str):
+        raise bad(f"{where}.image.source.file.file_id: Field required")
+    if kind != "base64":
+        return
+    if source.get("media_type") not in IMAGE_MEDIA_TYPES:
+        raise bad(f"{where}.image.source.base64.media_type: Input should be "
+                  + ", ".join(repr(m) for m in IMAGE_MEDIA_TYPES[:-1]) + f" or {IMAGE_MEDIA_TYPES[-1]!r}")
+    data = source.get("data")
+    try:
+        if not isinstance(data, str) or not data:
+            raise ValueError
+        base64.b64decode(data, validate=True)
+    except (ValueError, binascii.Error):
+        raise bad(f"{where}.image.source.base64.data: The image data is not valid base64") from None
+
+
+def _check_top_level(body: dict[str, Any]) -> None:
+    for name in body:
+        if name not in KNOWN_FIELDS:
+            raise bad(f"{name}: Extra inputs are not permitted")
+    metadata = body.get("metadata")
+    if metadata is not None:
+        if not isinstance(metadata, dict):
+            raise bad("metadata: Input should be a valid dictionary or object")
+        for key in metadata:
+            if key != "user_id":
+                raise bad(f"metadata.{key}: Extra inputs are not permitted")
+        user_id = metadata.get("user_id")
+        if user_id is not None and (not isinstance(user_id, str) or len(user_id) > 256):
+            raise bad("metadata.user_id: Input should be a valid string of at most 256 characters")
+    tier = body.get("service_tier")
+    if tier is not None and tier not in SERVICE_TIERS:
+        raise bad("service_tier: Input should be 'auto' or 'standard_only'")
+
 
 def _check_content(content: Any, where: str) -> None:
     if isinstance(content, str):
@@ -85,6 +138,8 @@ def _check_content(content: Any, where: str) -> None:
             raise bad(f"{where}.content.{j}.text: Field required")
         if block["type"] == "text" and not block["text"]:
             raise bad(EMPTY_TEXT)
+        if block["type"] == "image":
+            _check_image(block, f"{where}.content.{j}")
 
 
 def _check_system(system: Any) -> None:
@@ -98,6 +153,9 @@ def _check_system(system: Any) -> None:
 
 def validate_body(body: dict[str, Any], version: str, *, require_max_tokens: bool = True) -> ModelInfo:
     """Raise ``RequestError`` (400 / 404) for a body the API would refuse; return the model."""
+    from . import cache, tools  # they use ``bad`` from here
+
+    _check_top_level(body)
     model = body.get("model")
     if model is None:
         raise bad("model: Field required")
@@ -134,6 +192,9 @@ def validate_body(body: dict[str, Any], version: str, *, require_max_tokens: boo
         raise bad("messages: the first message must use the `user` role")
 
     _check_system(body.get("system"))
+    tools.check_tools(body)
+    tools.check_tool_results(messages)
+    cache.breakpoints(body)
     if "stream" in body and not isinstance(body["stream"], bool):
         raise bad("stream: Input should be a valid boolean")
     stops = body.get("stop_sequences")
