@@ -106,8 +106,8 @@ def _read_file(path: Path) -> dict[str, tuple[Any, str]]:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise ConfigError(f"config error: {path} line {line}: not valid UTF-8 text", path=path, line=line) from None
+        bad_line = raw[: exc.start].count(b"\n") + 1
+        raise ConfigError(f"config error: {path} line {bad_line}: not valid UTF-8 text", path=path, line=bad_line) from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -232,14 +232,14 @@ def load_settings(
     for key, value in _flatten(cli_overrides or {}).items():
         if value is None:
             continue
-        spec = SPEC_BY_KEY.get(key)
-        if spec is None:
+        given = SPEC_BY_KEY.get(key)
+        if given is None:
             raise ValueError(f"unknown setting {key!r} in cli_overrides")
-        flag = (flag_names or {}).get(key) or spec.flag or "--" + key.replace(".", "-").replace("_", "-")
+        flag = (flag_names or {}).get(key) or given.flag or "--" + key.replace(".", "-").replace("_", "-")
         try:
-            if isinstance(value, str) and spec.kind != "str":
-                value = parse_text(spec, value)
-            chosen[key] = (check(spec, value), f"command line ({flag})")
+            if isinstance(value, str) and given.kind != "str":
+                value = parse_text(given, value)
+            chosen[key] = (check(given, value), f"command line ({flag})")
         except Invalid as exc:
             raise ConfigError(f"config error: command line {flag}: {exc}", key=key) from None
 

@@ -156,3 +156,12 @@ def test_keys_flags_and_env_vars_are_unique_and_flags_do_not_clash_with_the_comm
         names = [getattr(spec, attr) for spec in SPECS if getattr(spec, attr)]
         assert len(names) == len(set(names)), attr
     cli.build_parser()  # argparse raises on a flag registered twice (e.g. a spec flag also added by hand)
+
+
+def test_the_docs_list_every_setting_and_flag():
+    text = (ROOT / "docs" / "config-and-history.md").read_text()
+    readme = (ROOT / "README.md").read_text()
+    for spec in SPECS:
+        assert spec.key.rsplit(".", 1)[-1] in text, spec.key
+        if spec.flag:
+            assert spec.flag in text and spec.flag in readme, spec.flag
