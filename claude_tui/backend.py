@@ -11,6 +11,9 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 SIMULATOR_KEY = "sim-key-not-secret"
+#: Handed to the SDK explicitly: given None it reads ANTHROPIC_BASE_URL itself, and an empty one
+#: became the URL (5 attempts, then "missing protocol"). Empty means unset, as in config/load.py.
+API_BASE_URL = "https://api.anthropic.com"
 
 
 @dataclass
@@ -25,7 +28,7 @@ class Backend:
     def label(self) -> str:
         if self.simulated:
             return f"simulator {self.base_url}"
-        return self.base_url or "api.anthropic.com"
+        return "api.anthropic.com" if self.base_url in (None, API_BASE_URL) else self.base_url
 
     def close(self) -> None:
         if self._stop is not None:
@@ -48,7 +51,7 @@ def open_backend(
     env = dict(os.environ) if env is None else env
     key = api_key or env.get("ANTHROPIC_API_KEY") or env.get("ANTHROPIC_AUTH_TOKEN")
     if not simulate and key:
-        return Backend(api_key=key, base_url=base_url or env.get("ANTHROPIC_BASE_URL") or None, simulated=False)
+        return Backend(api_key=key, base_url=base_url or env.get("ANTHROPIC_BASE_URL") or API_BASE_URL, simulated=False)
     from .simulator import SimulatorConfig, start_in_thread
 
     handle = start_in_thread(simulator_config or SimulatorConfig())

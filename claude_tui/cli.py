@@ -10,7 +10,6 @@ import sys
 from typing import Any, Callable, Sequence
 
 from . import __version__
-from .argtypes import positive_int
 
 SUBCOMMANDS = ("chat", "simulate", "run", "bench", "history", "config")
 EXIT_USAGE = 2
@@ -24,14 +23,16 @@ class CliError(Exception):
         self.code = code
 
 
-def _add_request_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--model", help="model id (default: from config, else claude-sonnet-4-6)")
-    parser.add_argument("--max-tokens", type=positive_int, dest="max_tokens", help="max output tokens per reply")
-    parser.add_argument("--system", help="system prompt")
-    parser.add_argument("--concurrency", type=positive_int, help="requests in flight at once (default 5)")
+def _add_request_options(parser: argparse.ArgumentParser, command: str) -> None:
     parser.add_argument("--simulate", action="store_true", help="use the built-in simulator even if ANTHROPIC_API_KEY is set")
-    parser.add_argument("--redis", metavar="URL", help="share one rate-limit budget with every process on this Redis")
-    parser.add_argument("--limiter", choices=("on", "off"), help="pace ahead of the rate limits (on, the default) or only react to 429s")
+    _add_setting_flags(parser, command)
+
+
+def _add_setting_flags(parser: argparse.ArgumentParser, command: str) -> None:
+    """--model, --max-tokens, --max-attempts, --sim-rpm, ...: one per setting that names a flag (config/specs.py)."""
+    from .config.flags import add_setting_flags
+
+    add_setting_flags(parser, command)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -44,7 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     chat = sub.add_parser("chat", help="open the terminal app (the default)")
-    _add_request_options(chat)
+    _add_request_options(chat, "chat")
     chat.set_defaults(func=_run_chat)
 
     simulate = sub.add_parser("simulate", help="serve the Anthropic-compatible simulator on loopback")
@@ -56,7 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run a file of prompts headless (text: one per line, or JSONL)")
     run.add_argument("file", help="prompts file, or - for stdin")
     run.add_argument("--out", help="results JSONL (appended; ids already succeeded there are skipped)")
-    _add_request_options(run)
+    _add_request_options(run, "run")
     from .headless.modes import add_arguments as add_mode_arguments
 
     add_mode_arguments(run)
@@ -94,11 +95,9 @@ def _command_module(name: str) -> Any:
 
 def _settings(ns: argparse.Namespace) -> Any:
     """Effective settings: flag > environment > config file > default."""
-    from .config import load_settings
+    from .config import load_settings, overrides_from_namespace
 
-    overrides = {key: getattr(ns, key, None) for key in ("model", "max_tokens", "system", "concurrency")}
-    overrides |= {"limits.redis_url": getattr(ns, "redis", None), "limits.limiter": getattr(ns, "limiter", None)}
-    return load_settings({k: v for k, v in overrides.items() if v is not None})
+    return load_settings(overrides_from_namespace(ns))
 
 
 def _run_chat(ns: argparse.Namespace) -> int:

@@ -7,7 +7,9 @@ import sys
 from typing import Any, TextIO
 
 from .. import config as cfg
-from .. import paths
+from ..config.explain import render_settings
+
+__all__ = ["add_parser", "render_settings", "run"]
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -27,6 +29,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 
 def _config_path(ns: Any) -> Any:
+    """``--file``, else ``$CLAUDE_TUI_CONFIG``, else the usual place."""
+    from .. import paths
+
     return getattr(ns, "config_path", None) or paths.config_file()
 
 
@@ -51,7 +56,8 @@ def run(ns: argparse.Namespace, *, out: TextIO | None = None, err: TextIO | None
         return 0
     if action == "show":
         try:
-            settings = cfg.load_settings(cfg.overrides_from_namespace(ns), path=path)
+            # --file is read even if missing; a $CLAUDE_TUI_CONFIG naming a missing file is an error
+            settings = cfg.load_settings(cfg.overrides_from_namespace(ns), path=getattr(ns, "config_path", None))
         except cfg.ConfigError as exc:
             print(exc, file=err)
             return 2
@@ -59,34 +65,3 @@ def run(ns: argparse.Namespace, *, out: TextIO | None = None, err: TextIO | None
         return 0
     print(f"config: unknown action {action!r}", file=err)  # pragma: no cover - argparse rejects it first
     return 2
-
-
-def _value(spec: cfg.Spec, value: Any) -> str:
-    if spec.secret:
-        return "set" if value else "not set"
-    if value is None:
-        return "(unset)"
-    if isinstance(value, float):
-        return f"{value:g}"
-    return cfg._show(value)
-
-
-def render_settings(settings: cfg.Settings) -> str:
-    """The text of ``config show``: value, source and a one-line explanation per setting."""
-    path = settings.path
-    exists = path is not None and path.exists()
-    lines = [f"config file: {path}" + ("" if exists else "  (not created; `claude-tui config init` writes one)"), ""]
-    rows = [(spec.key, _value(spec, settings.get(spec.key)), settings.source(spec.key), spec.help) for spec in cfg.SPECS]
-    if settings.prices:
-        price_text = ", ".join(
-            f"{model}: in {p.input:g}/out {p.output:g}" for model, p in sorted(settings.prices.items())
-        )
-    else:
-        price_text = "(built-in list prices)"
-    rows.append(("prices", price_text, settings.source("prices"), cfg.PRICES_HELP))
-    width = max(len(f"{key} = {value}") for key, value, _, _ in rows)
-    width = min(width, 48)
-    for key, value, source, help_text in rows:
-        lines.append(f"{f'{key} = {value}':<{width}}  [{source}]")
-        lines.append(f"    {help_text}")
-    return "\n".join(lines) + "\n"
