@@ -137,14 +137,19 @@ def _run_batch(ns: argparse.Namespace) -> int:
     from .headless.prompts import PromptFileError, read_prompts
     from .headless.run import RunOptions, run_batch
 
+    from .headless.results import ResultsFileError, check_out_path
+
+    out_path = Path(ns.out) if ns.out else None
+    if out_path is not None:
+        try:  # before anything slow starts (settings, the SDK, the simulator)
+            check_out_path(out_path)
+        except ResultsFileError as exc:
+            raise CliError(f"claude-tui run: {exc}") from None
     settings = _settings(ns)
     try:
         specs = read_prompts(ns.file)
     except PromptFileError as exc:
         raise CliError(f"claude-tui run: {exc}") from None
-    out_path = Path(ns.out) if ns.out else None
-    if out_path is not None and out_path.exists() and out_path.is_dir():
-        raise CliError(f"claude-tui run: --out {ns.out} is a directory")
     backend = open_backend(
         simulate=ns.simulate, api_key=settings.api_key, base_url=settings.base_url, simulator_config=settings.simulator.to_simulator_config()
     )

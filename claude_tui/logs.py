@@ -12,12 +12,16 @@ use, in messages, arguments and tracebacks alike.
 
 from __future__ import annotations
 
+import errno
 import logging
 import logging.handlers
 import os
 import re
+import sqlite3
+import sys
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable, Iterator
 
 from . import paths
 
@@ -67,14 +71,100 @@ class RedactingFilter(logging.Filter):
         return True
 
 
+_FULL_ERRNOS = {errno.ENOSPC, errno.EDQUOT}
+_notifiers: list[Callable[[str], None]] = []
+
+
+def storage_reason(exc: BaseException) -> str | None:
+    """A few words for a write that failed for lack of storage, else None (a locked database, a bug).
+
+    ``disk full`` for ENOSPC/EDQUOT and SQLITE_FULL; under a file-size limit (EFBIG) SQLite says
+    only SQLITE_IOERR_WRITE ("disk I/O error"), which is reported as such: either way every later
+    write would fail the same way.
+    """
+    if isinstance(exc, OSError):
+        if exc.errno in _FULL_ERRNOS:
+            return "disk full"
+        return (exc.strerror or str(exc)).lower()
+    if isinstance(exc, sqlite3.Error):
+        code = getattr(exc, "sqlite_errorcode", None)
+        if code == sqlite3.SQLITE_FULL:
+            return "disk full"
+        if code is not None and code & 0xFF == sqlite3.SQLITE_IOERR:
+            return str(exc)
+    return None
+
+
+def notice(message: str) -> None:
+    """Tell the user something switched itself off (``history off: disk full``), once, in one line.
+
+    Goes to whoever registered with ``notices_to`` (the run's console, the app), else to stderr —
+    never through the log, which may be the very thing that cannot be written.
+    """
+    if _notifiers:
+        _notifiers[-1](message)
+        return
+    try:
+        print(f"claude-tui: {message}", file=sys.stderr)
+    except (OSError, ValueError):
+        pass
+
+
+@contextmanager
+def notices_to(notify: Callable[[str], None]) -> Iterator[None]:
+    """Send ``notice()`` lines to ``notify`` while the block runs."""
+    _notifiers.append(notify)
+    try:
+        yield
+    finally:
+        _notifiers.remove(notify)
+
+
 class _LazyRotatingFileHandler(logging.handlers.RotatingFileHandler):
-    """Creates its directory (0700) and file (0600) on the first record, not before."""
+    """Creates its directory (0700) and file (0600) on the first record, not before.
+
+    The log is best effort: when a write fails (disk full, a file-size limit) the handler switches
+    itself off with one notice. logging's default prints a "--- Logging error ---" block with a
+    traceback for every record — 296 of them in a 100-prompt run on a full disk.
+    """
+
+    disabled = False
 
     def _open(self):  # type: ignore[override]
         Path(self.baseFilename).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         fd = os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         os.close(fd)
         return super()._open()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if not self.disabled:
+            super().emit(record)
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        exc = sys.exc_info()[1]
+        if not isinstance(exc, OSError):
+            return super().handleError(record)
+        if not self.disabled:
+            self.disabled = True
+            self._drop_stream()
+            notice(f"log off: {storage_reason(exc)}")  # an OSError always has a reason
+
+    def _drop_stream(self) -> None:
+        stream, self.stream = self.stream, None  # type: ignore[assignment]
+        if stream is not None:
+            try:
+                stream.close()  # flushes the failed buffer again: may raise the same error
+            except OSError:
+                pass
+
+    def close(self) -> None:
+        if self.disabled:
+            self._drop_stream()
+        try:
+            super().close()
+        except OSError:  # the last flush failed: the log is best effort, the exit must not be
+            self._drop_stream()
+            logging.Handler.close(self)
 
 
 _handler: logging.Handler | None = None

@@ -131,21 +131,60 @@ class RequestPool:
         self._waiting: deque[_Entry] = deque()
         self._running: dict[str, _Entry] = {}
         self._listeners: list[Listener] = []
+        self._critical: set[Listener] = set()
         self._closed = False
+        #: The first error raised by a critical listener; once set, the pool has cancelled its work.
+        self.fatal: BaseException | None = None
+        self._fatal_event = asyncio.Event()
 
     # -- observation -------------------------------------------------------------------------
-    def add_listener(self, listener: Listener) -> Callable[[], None]:
-        """Call ``listener(event)`` for every event of every job; returns an unsubscribe function."""
+    def add_listener(self, listener: Listener, *, critical: bool = False) -> Callable[[], None]:
+        """Call ``listener(event)`` for every event of every job; returns an unsubscribe function.
+
+        A best-effort listener (UI stats, history, log) that raises is logged and ignored: a faulty
+        consumer must not fail the requests it watches. A ``critical`` listener is one whose work
+        *is* the point (the results file): if it raises, the pool records the error in ``fatal``,
+        cancels everything queued and running, and ``wait_fatal()`` returns it — otherwise a run
+        whose results cannot be written would keep paying for replies it loses, or wait forever.
+        """
         self._listeners.append(listener)
-        return lambda: self._listeners.remove(listener) if listener in self._listeners else None
+        if critical:
+            self._critical.add(listener)
+
+        def unsubscribe() -> None:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
+            self._critical.discard(listener)
+
+        return unsubscribe
+
+    async def wait_fatal(self) -> BaseException:
+        """Return the error that stopped the pool, once a critical listener has raised one."""
+        await self._fatal_event.wait()
+        assert self.fatal is not None
+        return self.fatal
 
     def _emit(self, entry: _Entry, event: JobEvent) -> None:
         for listener in tuple(self._listeners):
             try:
                 listener(event)
-            except Exception:  # a faulty consumer must not fail the request it watches
-                _log.exception("event listener %r failed on %s", listener, type(event).__name__)
+            except Exception as exc:
+                if listener in self._critical:
+                    self._fail(exc)
+                else:  # a faulty best-effort consumer must not fail the request it watches
+                    _log.exception("event listener %r failed on %s", listener, type(event).__name__)
         entry.handle._deliver(event)
+
+    def _fail(self, exc: BaseException) -> None:
+        """A critical listener failed: keep the first error, stop all work (once, not re-entrantly)."""
+        if self.fatal is not None:
+            return  # the Cancelled events of the shutdown fail the same way; the first error says it all
+        self.fatal = exc
+        self._fatal_event.set()
+        try:
+            asyncio.get_running_loop().call_soon(self.cancel_all)
+        except RuntimeError:  # no loop (a synchronous caller): cancel now
+            self.cancel_all()
 
     # -- capacity ----------------------------------------------------------------------------
     @property
@@ -175,6 +214,8 @@ class RequestPool:
         """Queue a job (FIFO). With ``stream_events=False`` the handle keeps no event backlog."""
         if self._closed:
             raise RuntimeError("the pool is closed")
+        if self.fatal is not None:
+            raise RuntimeError(f"the pool stopped: {self.fatal}") from self.fatal
         handle = JobHandle(job, stream_events=stream_events)
         handle._pool = self
         entry = _Entry(job, handle, time.monotonic())
@@ -236,7 +277,7 @@ class RequestPool:
         finally:
             self._running.pop(entry.job.id, None)
         self._emit(entry, outcome)
-        if not self._closed:
+        if not self._closed and self.fatal is None:
             self._pump()
 
     async def _attempts(self, entry: _Entry) -> Done | Failed:

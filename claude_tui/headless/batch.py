@@ -32,7 +32,7 @@ from ..engine.events import Cancelled, Done, ErrorKind, Failed, Timings, Usage
 from ..engine.pricing import PriceTable
 from .plan import BATCH_PRICE_FACTOR, params_for
 from .prompts import PromptSpec
-from .results import ResultWriter, completed_ids, result_record
+from .results import ResultWriter, completed_ids, open_for_append, result_record, rewrite_latest
 from .run import EXIT_FAILURES, EXIT_INTERRUPTED, EXIT_OK, RunOptions, RunOutcome
 
 MAX_REQUESTS = 100_000
@@ -89,16 +89,6 @@ class SideFile:
             os.fsync(fd)
         finally:
             os.close(fd)
-
-
-def _end_torn_line(path: Path) -> None:
-    """A line torn by a kill mid-write must not swallow the next record appended after it."""
-    with path.open("a+b") as handle:
-        if handle.tell() == 0:
-            return
-        handle.seek(-1, os.SEEK_END)
-        if handle.read(1) != b"\n":
-            handle.write(b"\n")  # "a" mode: always at the end
 
 
 def chunks(items: list[tuple[str, dict[str, Any]]], max_requests: int, max_bytes: int) -> list[list[tuple[str, dict[str, Any]]]]:
@@ -295,9 +285,10 @@ class BatchRunner:
         fresh = [s for s in todo if custom_id_for(s.id) not in held]
         if fresh:
             pending.update(await self._submit(fresh))
-        _end_torn_line(self.out_path)
-        with self.out_path.open("a", encoding="utf-8") as out:
+        with open_for_append(self.out_path) as out:  # a torn last line cut off; created 0600
             await self._poll(pending, ResultWriter(out))
+        if not pending:
+            rewrite_latest(self.out_path)  # one line per id, as `run` leaves it
         return pending  # what is still running (non-empty only when interrupted)
 
     async def cancel(self, batch_ids: Sequence[str]) -> None:

@@ -1,32 +1,140 @@
-"""The JSONL results file: one line per prompt as it finishes, and what a re-run may skip."""
+"""The JSONL results file of `claude-tui run --out`: what it means, how it is read and written.
+
+Meaning: **one line per prompt id; when an id has several lines, the latest wins.** While a run
+goes, each result is appended (and flushed) as it finishes, so a crash or Ctrl-C keeps everything
+that finished; at the end of the run the file is rewritten atomically (temp file + ``os.replace``,
+mode 0600) to hold exactly one line per id. Every reader here applies "latest line per id wins",
+so even a file left mid-run by ``kill -9`` reads the same. A line that is not a JSON object with an
+``id`` (a torn tail from a crash mid-write, a hand edit) is ignored, named by line number, and
+dropped by the rewrite.
+"""
 
 from __future__ import annotations
 
 import json
+import os
+import stat
+import tempfile
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
 from ..engine.events import Cancelled, Done, Failed
 
 
-def completed_ids(path: Path) -> set[str]:
-    """Ids whose latest line says succeeded; a torn last line (a crash mid-write) is ignored."""
-    done: set[str] = set()
-    if not path.exists():
-        return done
+class ResultsFileError(ValueError):
+    """A one-line, user-facing reason the results file cannot be used."""
+
+
+def check_out_path(path: Path) -> None:
+    """Fail before anything starts (no SDK import, no simulator) if ``path`` cannot be written."""
+    parent = path.parent
+    if path.is_dir():
+        raise ResultsFileError(f"--out {path} is a directory")
+    if not parent.is_dir():
+        raise ResultsFileError(f"--out {path}: no such directory {parent}")
+    if path.exists():
+        if not os.access(path, os.W_OK):
+            raise ResultsFileError(f"--out {path}: permission denied")
+    elif not os.access(parent, os.W_OK | os.X_OK):
+        raise ResultsFileError(f"--out {path}: cannot create a file in {parent} (permission denied)")
+
+
+@dataclass
+class ResultsFile:
+    """What a results file holds: the latest record per id (in first-seen order), and what was unreadable."""
+
+    latest: dict[str, dict[str, Any]] = field(default_factory=dict)
+    unreadable: list[int] = field(default_factory=list)  # 1-based line numbers
+
+    def succeeded(self) -> set[str]:
+        return {key for key, record in self.latest.items() if record.get("status") == "succeeded"}
+
+
+def read_results(path: Path) -> ResultsFile:
+    """Read ``path`` with the file's one rule: the latest readable line per id wins."""
+    found = ResultsFile()
+    if not path.exists() or not _is_regular(path):
+        return found
     with path.open(encoding="utf-8", errors="replace") as handle:
-        for line in handle:
+        for number, line in enumerate(handle, 1):
+            if not line.strip():
+                continue
             try:
                 record = json.loads(line)
             except json.JSONDecodeError:
+                found.unreadable.append(number)
                 continue
             if not isinstance(record, dict) or "id" not in record:
+                found.unreadable.append(number)
                 continue
-            if record.get("status") == "succeeded":
-                done.add(str(record["id"]))
-            else:
-                done.discard(str(record["id"]))
-    return done
+            key = str(record["id"])
+            found.latest.pop(key, None)  # re-insert: a rewritten file keeps the order results finished in
+            found.latest[key] = record
+    return found
+
+
+def completed_ids(path: Path) -> set[str]:
+    """Ids whose latest readable line says succeeded."""
+    return read_results(path).succeeded()
+
+
+def _is_regular(path: Path) -> bool:
+    try:
+        return stat.S_ISREG(path.stat().st_mode)
+    except OSError:
+        return False
+
+
+def open_for_append(path: Path) -> IO[str]:
+    """Open ``path`` to append results (created 0600: it holds prompts and replies).
+
+    A torn last line (no newline: a crash mid-write) is cut off first, so the next result starts
+    on a line of its own instead of being glued onto the fragment and lost with it.
+    """
+    if _is_regular(path):
+        with path.open("rb+") as raw:
+            size = raw.seek(0, os.SEEK_END)
+            if size:
+                raw.seek(size - 1)
+                if raw.read(1) != b"\n":
+                    raw.seek(max(0, size - 65536))
+                    tail = raw.read()
+                    cut = tail.rfind(b"\n")
+                    keep = size - len(tail) + cut + 1 if cut >= 0 else 0
+                    if cut < 0 and size > len(tail):  # a torn line longer than 64 KiB: find its start
+                        raw.seek(0)
+                        keep = raw.read().rfind(b"\n") + 1
+                    raw.truncate(keep)
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    return os.fdopen(fd, "a", encoding="utf-8")
+
+
+def rewrite_latest(path: Path) -> int:
+    """Rewrite ``path`` atomically with one line per id (the latest); returns the number of lines.
+
+    Only a regular file is rewritten (``/dev/stdout`` or a FIFO is left alone). The temp file is
+    in the same directory (``os.replace`` is atomic only within a file system) and mode 0600.
+    """
+    target = Path(os.path.realpath(path))  # a symlinked --out keeps its link
+    if not _is_regular(target):
+        return 0
+    records = read_results(target).latest
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)  # mode 0600
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            for record in records.values():
+                handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    return len(records)
 
 
 def result_record(spec_id: str, model: str, outcome: Done | Failed | Cancelled) -> dict[str, Any]:

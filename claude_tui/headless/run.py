@@ -6,7 +6,6 @@ import asyncio
 import signal
 import sys
 import time
-from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Callable, Sequence
@@ -22,7 +21,7 @@ from ..engine.pricing import PriceTable
 from ..engine.retry import RetryPolicy
 from .prompts import PromptSpec
 from .report import failure_lines, make_progress, progress_fields, summary_tables
-from .results import ResultWriter, completed_ids, result_record
+from .results import ResultWriter, open_for_append, read_results, result_record, rewrite_latest
 
 EXIT_OK, EXIT_FAILURES, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -70,9 +69,31 @@ async def run_batch(
     listeners: Sequence[Callable[[JobEvent], None]] = (),
     track: Callable[[Job], None] | None = None,
 ) -> RunOutcome:
-    """Run every spec not already succeeded in ``out_path``; write a line per finished prompt."""
-    skip = completed_ids(out_path) if out_path else set()
+    """Run every spec not already succeeded in ``out_path``; write a line per finished prompt.
+
+    The results writer is the pool's one *critical* listener: if a result cannot be written
+    (disk full, a file-size limit), the run stops at once instead of paying for replies it loses.
+    """
+    skip: set[str] = set()
+    if out_path is not None:
+        previous = read_results(out_path)
+        if previous.unreadable:
+            numbers = ", ".join(map(str, previous.unreadable[:20])) + (" …" if len(previous.unreadable) > 20 else "")
+            console.print(
+                f"{out_path}: ignored unreadable line{'s' if len(previous.unreadable) > 1 else ''} {numbers}"
+                " (not a JSON result; dropped when the file is rewritten)",
+                style="yellow", markup=False, highlight=False, soft_wrap=True,
+            )
+        skip = previous.succeeded() & {spec.id for spec in specs}
+        if skip:
+            console.print(f"resuming: {len(skip)} of {len(specs)} already succeeded in {out_path}", markup=False, highlight=False, soft_wrap=True)
     todo = [spec for spec in specs if spec.id not in skip]
+    out_name = str(out_path) if out_path else "<stdout>"
+    try:
+        out = open_for_append(out_path) if out_path else (results_stream or sys.stdout)
+    except OSError as exc:
+        console.print(f"cannot write results to {out_name}: {exc.strerror or exc}", style="red", markup=False, highlight=False, soft_wrap=True)
+        return RunOutcome(EXIT_FAILURES, 0, 0, len(skip), False)
     budget = await open_budget(options.limits, api_key=api_key, user_limit=options.concurrency)
     pool = RequestPool(api_key=api_key, base_url=base_url, limit=options.concurrency, policy=options.policy, stall_timeout=options.stall_timeout, prices=options.prices, budget=budget)
     metrics = Metrics(prices=pool.prices, per_tag=False)
@@ -85,8 +106,8 @@ async def run_batch(
     finished = asyncio.Event()
     remaining = len(todo)
 
-    out_cm = out_path.open("a", encoding="utf-8") if out_path else nullcontext(results_stream or sys.stdout)
-    with out_cm as out:
+    write_error: BaseException | None = None
+    try:
         writer = ResultWriter(out)
 
         def on_event(event: JobEvent) -> None:
@@ -107,7 +128,7 @@ async def run_batch(
                 if remaining == 0:
                     finished.set()
 
-        pool.add_listener(on_event)
+        pool.add_listener(on_event, critical=True)
         interrupted = False
         loop = asyncio.get_running_loop()
 
@@ -124,6 +145,8 @@ async def run_batch(
             handlers = False
         started_at = time.monotonic()
         progress = make_progress(console)
+        fatal = asyncio.ensure_future(pool.wait_fatal())
+        all_done = asyncio.ensure_future(finished.wait())
         try:
             with progress:
                 task = progress.add_task("run", total=len(todo), **progress_fields(metrics.snapshot()))
@@ -135,11 +158,8 @@ async def run_batch(
                     pool.submit(job, stream_events=False)
                 if not todo:
                     finished.set()
-                while not finished.is_set():
-                    try:
-                        await asyncio.wait_for(finished.wait(), timeout=0.2)
-                    except TimeoutError:
-                        pass
+                while not finished.is_set() and not fatal.done():
+                    await asyncio.wait((fatal, all_done), timeout=0.2, return_when=asyncio.FIRST_COMPLETED)
                     snap = metrics.snapshot()
                     progress.update(task, completed=snap.done + snap.failed + snap.cancelled, **progress_fields(snap))
                 snap = metrics.snapshot()
@@ -151,6 +171,21 @@ async def run_batch(
             await pool.aclose()
             if budget is not None:
                 await budget.aclose()
+            fatal.cancel()
+            all_done.cancel()
+        write_error = pool.fatal
+    finally:
+        if out_path is not None:
+            try:
+                out.close()
+            except OSError as exc:  # the buffered tail of a failed write fails again on close
+                write_error = write_error or exc
+    if out_path is not None and write_error is None:
+        try:
+            rewrite_latest(out_path)  # one line per id; the appended log stays valid if this fails
+        except OSError as exc:
+            console.print(f"{out_path}: could not rewrite to one line per id ({exc.strerror or exc}); "
+                          "it still holds every result (latest line per id wins)", style="yellow", markup=False, highlight=False, soft_wrap=True)
     wall = time.monotonic() - started_at
     snap = metrics.snapshot()
     for table in summary_tables(snap, wall_time=wall, skipped=len(specs) - len(todo), interrupted=interrupted):
@@ -158,6 +193,10 @@ async def run_batch(
     console.print(budget.snapshot().summary_line() if budget is not None else "limiter: off", markup=False, highlight=False)
     for line in failure_lines(failures):
         console.print(line, style="red", markup=False, highlight=False, soft_wrap=True)
+    if write_error is not None:
+        reason = getattr(write_error, "strerror", None) or str(write_error)
+        console.print(f"cannot write results to {out_name}: {reason}", style="red", markup=False, highlight=False, soft_wrap=True)
+        return RunOutcome(EXIT_FAILURES, snap.done, snap.failed, len(specs) - len(todo), interrupted)
     if out_path:
         console.print(f"results: {out_path}")
     code = EXIT_INTERRUPTED if interrupted else (EXIT_FAILURES if snap.failed else EXIT_OK)

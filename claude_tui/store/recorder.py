@@ -32,6 +32,7 @@ from ..engine.events import (
     ThinkingDelta,
     Timings,
 )
+from ..logs import notice, storage_reason
 from .db import HistoryError, HistoryStore
 from .writer import StreamingWriter
 
@@ -88,7 +89,10 @@ class HistoryRecorder:
     - ``Cancelled`` → a ``cancelled`` row for an attempt that was in flight; message ``cancelled``
     - ``TextDelta``/``ThinkingDelta`` → the tagged message saved through a ``StreamingWriter``
 
-    Database errors are logged and kept in ``last_error``, never raised into the pool.
+    Database errors are logged and kept in ``last_error``, never raised into the pool. The history
+    is best effort: when the disk is full (SQLITE_FULL, ENOSPC, a file-size limit) the recorder
+    switches itself off with one notice (``history off: disk full``) and the requests go on; a
+    full disk would otherwise fail every later write the same way, one warning per event.
     """
 
     def __init__(
@@ -106,6 +110,7 @@ class HistoryRecorder:
         self.record_untagged = record_untagged
         self.interval = interval
         self.last_error: Exception | None = None
+        self.off: str | None = None  # why the recorder switched itself off, if it did
         self._jobs: dict[str, _JobState] = {}
 
     def track(self, job: Any) -> None:
@@ -123,11 +128,26 @@ class HistoryRecorder:
         return state
 
     def observe(self, event: Any) -> None:
+        if self.off is not None:
+            return
         try:
             self._observe(event)
         except (sqlite3.Error, HistoryError, OSError) as exc:
             self.last_error = exc
-            log.warning("history: could not record %s for %s: %s", type(event).__name__, event.job_id, exc)
+            reason = storage_reason(exc)
+            if reason is not None:
+                self._switch_off(reason)
+            else:
+                log.warning("history: could not record %s for %s: %s", type(event).__name__, event.job_id, exc)
+
+    def _switch_off(self, reason: str) -> None:
+        self.off = reason
+        for state in self._jobs.values():  # their timers would only fail the same way
+            if state.writer is not None:
+                state.writer._closed = True
+                state.writer._cancel_timer()
+        self._jobs.clear()
+        notice(f"history off: {reason}")
 
     __call__ = observe
 

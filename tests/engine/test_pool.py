@@ -209,6 +209,25 @@ async def test_a_faulty_listener_does_not_fail_the_request(make_sim, make_pool) 
     assert isinstance(outcome, Done) and outcome.attempts == 1
 
 
+async def test_a_critical_listener_that_fails_stops_the_pool(make_sim, make_pool) -> None:
+    """The results writer must succeed: its failure cancels all work and reaches the submitter."""
+    sim = await make_sim(ttft_ms=50, tps=600)
+    pool = make_pool(sim, limit=2)
+    error = OSError(28, "No space left on device")
+
+    def writer(event: object) -> None:
+        if isinstance(event, Done):
+            raise error
+
+    pool.add_listener(writer, critical=True)
+    handles = [pool.submit(prompt(i)) for i in range(8)]
+    assert await asyncio.wait_for(pool.wait_fatal(), timeout=30) is error
+    outcomes = await asyncio.wait_for(asyncio.gather(*(h.result() for h in handles)), timeout=30)
+    assert sum(isinstance(o, Done) for o in outcomes) <= 2  # only what was already in flight
+    assert sum(isinstance(o, Cancelled) for o in outcomes) >= 6
+    assert pool.fatal is error and pool.in_flight == 0 and pool.queued == 0
+
+
 async def test_paced_429s_do_not_spend_the_attempt_budget(make_sim, make_pool) -> None:
     sim = await make_sim()
     sim.inject("rate_limit", count=2, retry_after=1)
