@@ -24,24 +24,13 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
 from . import paths
+from .engine.redact import KEY_PATTERN, REDACTED, redact  # noqa: F401 - re-exported: the one redaction
 
 LOGGER_NAME = "claude_tui"
-REDACTED = "[REDACTED]"
-KEY_PATTERN = re.compile(r"sk-ant-[A-Za-z0-9_\-]{3,}")
 _FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 log = logging.getLogger(LOGGER_NAME)
 _request_log = logging.getLogger(LOGGER_NAME + ".requests")
-
-
-def redact(text: str, secrets: Iterable[str | None] = ()) -> str:
-    """``text`` with API-key-shaped strings, ``secrets`` and ``$ANTHROPIC_API_KEY`` replaced."""
-    if not text:
-        return text
-    for secret in (*secrets, os.environ.get("ANTHROPIC_API_KEY")):
-        if secret and len(secret) >= 8 and secret in text:
-            text = text.replace(secret, REDACTED)
-    return KEY_PATTERN.sub(REDACTED, text) if "sk-ant-" in text else text
 
 
 class RedactingFilter(logging.Filter):

@@ -125,6 +125,9 @@ class RetrySettings:
     rate_limit_patience_seconds: float = setting(
         _RETRY["rate_limit_patience"], "A 429 with retry-after does not use up an attempt; a request waits on such 429s this long in all.",
         flag="--rate-limit-patience", lo=0, hi=86400, policy="rate_limit_patience")
+    connect_patience_seconds: float = setting(
+        _RETRY["connect_patience"], "Connection failures spend no attempt; a request keeps reconnecting this long in all.",
+        env="CLAUDE_TUI_CONNECT_PATIENCE", flag="--connect-patience", lo=0, hi=86400, policy="connect_patience")
 
     def policy(self) -> RetryPolicy:
         """The engine's ``RetryPolicy`` for these settings (each field names its policy field)."""

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable
 
 from .errors import AttemptError, classify
+from .redact import redact
 from .events import FirstToken, JobEvent, RateLimits, Started, TextDelta, ThinkingDelta, Usage, UsageUpdate
 from .job import Job
 from .ratelimits import parse_rate_limits
@@ -104,6 +105,9 @@ async def run_attempt(
             stream = await client.messages.create(**job.request_params(), stream=True)
             async with stream:
                 headers = stream.response.headers
+                if headers.get("content-type", "").startswith("text/html"):  # a proxy, a portal, a wrong URL
+                    raise AttemptError("not_api", "ANTHROPIC_BASE_URL answered with an HTML page, not the Anthropic API",
+                                       status_code=stream.response.status_code)
                 snapshot = parse_rate_limits(headers)
                 state.request_id = snapshot.request_id
                 emit(RateLimits(job_id, now(), snapshot))
@@ -141,16 +145,18 @@ async def run_attempt(
                         emit(UsageUpdate(job_id, now(), state.usage))
                     elif kind == "message_stop":
                         saw_stop = True
+    except AttemptError as error:
+        raise _with_partial(error, state, client) from None
     except TimeoutError as exc:
         if stall is not None and stall.expired():
-            raise _with_partial(AttemptError("stall", f"no data for {stall_timeout:g} s: the stream stalled"), state) from None
-        raise _with_partial(classify(exc), state) from exc
-    except AttemptError:
-        raise
+            raise _with_partial(AttemptError("stall", f"no data for {stall_timeout:g} s: the stream stalled"), state, client) from None
+        raise _with_partial(classify(exc), state, client) from exc
     except Exception as exc:  # noqa: BLE001 - everything an attempt raises becomes a classified failure
-        raise _with_partial(classify(exc), state) from exc
+        raise _with_partial(classify(exc), state, client) from exc
     if not saw_stop:
-        raise _with_partial(AttemptError("truncated", "the stream ended before message_stop: reply interrupted"), state)
+        raise _with_partial(AttemptError("truncated", "the stream ended before message_stop: reply interrupted"), state, client)
+    if stop_reason is None:  # message_stop without a message_delta: the protocol never said it was whole
+        raise _with_partial(AttemptError("truncated", "the stream ended without a stop_reason: reply interrupted"), state, client)
     return AttemptResult(
         text=state.text,
         thinking=state.thinking,
@@ -164,7 +170,10 @@ async def run_attempt(
     )
 
 
-def _with_partial(error: AttemptError, state: AttemptState) -> AttemptError:
+def _with_partial(error: AttemptError, state: AttemptState, client: "AsyncAnthropic") -> AttemptError:
+    """Attach what streamed, and redact the key: a server may echo the request's headers in its error,
+    and this message reaches the results file, the console, the UI, the history and the log."""
+    error.message = redact(error.message, (client.api_key,))
     error.partial_text = state.text
     error.partial_thinking = state.thinking
     error.usage = state.usage

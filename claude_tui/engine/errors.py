@@ -6,6 +6,7 @@ truncated streams; never retry 400, 401, 402, 403, 404, 413 or a spend-limit 429
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -29,7 +30,8 @@ _STATUS_KINDS: dict[int, ErrorKind] = {
 }
 
 RETRYABLE_KINDS: frozenset[ErrorKind] = frozenset(
-    {"rate_limit", "overloaded", "server_error", "timeout", "conflict", "stream_error", "disconnect", "stall", "truncated"}
+    {"rate_limit", "overloaded", "server_error", "timeout", "conflict", "stream_error", "disconnect", "connection",
+     "stall", "truncated", "protocol"}
 )
 
 #: What a person should do about an error that will not go away by retrying.
@@ -38,6 +40,8 @@ HINTS: dict[ErrorKind, str] = {
     "permission": "this key may not use that model or feature",
     "billing": "check the account's billing",
     "not_found": "unknown model: pick another with the model command",
+    "not_api": "check ANTHROPIC_BASE_URL (unset it for the API)",
+    "connection": "check the network and ANTHROPIC_BASE_URL",
     "too_large": "the request is too large: shorten the conversation or the prompt",
     "spend_limit": "the workspace spend limit is reached",
     "bad_request": "the API rejected the request",
@@ -120,14 +124,25 @@ def classify(exc: BaseException) -> AttemptError:
         return AttemptError(kind, text, status_code=status if status != 200 else None, retry_after=retry_after, request_id=request_id)
     if isinstance(exc, anthropic.APITimeoutError):
         return AttemptError("timeout", "request timed out")
-    if isinstance(exc, anthropic.APIConnectionError):
+    if isinstance(exc, anthropic.APIConnectionError):  # raised before any response: nothing answered
         cause = exc.__cause__ or exc.__context__
         detail = f": {cause}" if cause and str(cause) else ""
-        return AttemptError("disconnect", f"connection failed{detail}")
+        return AttemptError("connection", f"connection failed{detail}")
+    if isinstance(exc, json.JSONDecodeError):  # an SSE event whose data is not JSON
+        return AttemptError("protocol", f"the stream sent an event that is not valid JSON ({exc.msg})")
     if _is_transport_error(exc):
         return AttemptError("disconnect", f"connection dropped mid-reply ({type(exc).__name__})")
     return AttemptError("unknown", f"{type(exc).__name__}: {exc}")
 
 
-def hint_for(kind: ErrorKind) -> str | None:
+#: Where a front end's own words differ (``run`` has flags, the app has commands).
+_RUN_HINTS: dict[ErrorKind, str] = {
+    "not_found": "unknown model: pick another with --model",
+}
+
+
+def hint_for(kind: ErrorKind, front_end: str = "tui") -> str | None:
+    """What a person can do about ``kind``, in the words of the front end that shows it."""
+    if front_end == "run" and kind in _RUN_HINTS:
+        return _RUN_HINTS[kind]
     return HINTS.get(kind)

@@ -17,9 +17,12 @@ ErrorKind: TypeAlias = Literal[
     "timeout",  # 408 or a request that timed out before any bytes
     "conflict",  # 409
     "stream_error",  # an `error` event mid-stream
-    "disconnect",  # connection dropped / refused
+    "disconnect",  # connection dropped mid-reply
+    "connection",  # no connection at all (refused, DNS, reset before a response)
+    "protocol",  # the stream is not valid SSE/JSON
+    "not_api",  # the base URL answered, but not as the Anthropic API (an HTML page)
     "stall",  # no bytes for the stall timeout
-    "truncated",  # the stream ended without message_stop
+    "truncated",  # the stream ended without message_stop, or without a stop_reason
     "bad_request",  # 400
     "authentication",  # 401
     "billing",  # 402

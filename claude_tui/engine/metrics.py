@@ -90,6 +90,7 @@ class MetricsSnapshot:
     failed: int
     cancelled: int
     retries: int
+    cut_at_max_tokens: int  # succeeded, but stopped by max_tokens: the reply is not whole
     rate_limited: int
     errors: int  # failed attempts of any kind
     requests_per_s: float  # completions over the sliding window
@@ -128,6 +129,7 @@ class Metrics:
         self.completions: list[Completion] = []
         self._recent: deque[Completion] = deque()
         self.done = self.failed = self.cancelled = 0
+        self.cut_at_max_tokens = 0
         self.retries = self.rate_limited = self.errors = 0
         self.input_tokens = self.output_tokens = self.cache_read_tokens = self.cache_write_tokens = 0
         self.cost = 0.0
@@ -162,6 +164,8 @@ class Metrics:
         elif isinstance(event, Done):
             self._finish(job_id)
             self.done += 1
+            if event.stop_reason == "max_tokens":
+                self.cut_at_max_tokens += 1
             usage = event.usage
             self._add_tokens(usage.input_tokens, usage.output_tokens, usage.cache_read_input_tokens, usage.cache_creation_input_tokens)
             self.cost += event.cost or 0.0
@@ -222,6 +226,7 @@ class Metrics:
             failed=self.failed,
             cancelled=self.cancelled,
             retries=self.retries,
+            cut_at_max_tokens=self.cut_at_max_tokens,
             rate_limited=self.rate_limited,
             errors=self.errors,
             requests_per_s=window_requests / span if span > 0 else 0.0,

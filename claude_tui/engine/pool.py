@@ -30,7 +30,7 @@ from .events import (
 )
 from .job import Job
 from .pricing import PriceTable
-from .retry import RetryPolicy, is_paced
+from .retry import RetryPolicy, is_connection, is_paced, spends_no_attempt
 
 if TYPE_CHECKING:
     from anthropic import AsyncAnthropic
@@ -89,7 +89,8 @@ class JobHandle:
 
 
 class _Entry:
-    __slots__ = ("job", "handle", "submitted", "task", "state", "last_failure", "attempts", "paced", "paced_wait")
+    __slots__ = ("job", "handle", "submitted", "task", "state", "last_failure", "attempts", "paced", "paced_wait",
+                 "connect_wait")
 
     def __init__(self, job: Job, handle: JobHandle, submitted: float) -> None:
         self.job = job
@@ -99,8 +100,9 @@ class _Entry:
         self.state: AttemptState | None = None
         self.last_failure: AttemptError | None = None
         self.attempts = 0
-        self.paced = 0  # attempts answered by a 429 with retry-after: they do not spend the budget
-        self.paced_wait = 0.0  # seconds waited on those, bounded by the policy's patience
+        self.paced = 0  # attempts that spend none of max_attempts: paced 429s, connection failures
+        self.paced_wait = 0.0  # seconds waited on any server's retry-after, bounded by the patience
+        self.connect_wait = 0.0  # seconds waited on connection failures, bounded by connect_patience
 
 
 class RequestPool:
@@ -284,10 +286,23 @@ class RequestPool:
         job = entry.job
         policy = self.policy
         def give_up(retry_state: RetryCallState) -> bool:
+            # tenacity has already computed the wait (``upcoming_sleep``): a wait the budget cannot
+            # afford ends the job now, with a message that says why, instead of sleeping for years.
             error = retry_state.outcome.exception() if retry_state.outcome else None
-            if is_paced(error):
-                assert isinstance(error, AttemptError) and error.retry_after is not None
-                return entry.paced_wait + error.retry_after > policy.rate_limit_patience
+            assert isinstance(error, AttemptError)
+            delay = retry_state.upcoming_sleep
+            if error.retry_after is not None:
+                if entry.paced_wait + delay > policy.rate_limit_patience:
+                    error.message = (f"{error.message}; server asked to wait {_duration(error.retry_after)} "
+                                     f"(retry-after); over the {policy.rate_limit_patience:g} s patience")
+                    return True
+                if is_paced(error):
+                    return False
+            elif is_connection(error):
+                if entry.connect_wait + delay > policy.connect_patience:
+                    error.message = f"{error.message}; still unreachable after {entry.connect_wait:.0f} s of retrying"
+                    return True
+                return False
             return entry.attempts - entry.paced >= policy.max_attempts
 
         retrying = AsyncRetrying(
@@ -306,7 +321,7 @@ class RequestPool:
                         result = await self._send(entry)
                     except AttemptError as error:
                         entry.last_failure = error
-                        if is_paced(error):
+                        if spends_no_attempt(error):
                             entry.paced += 1
                         self._emit(entry, self._attempt_failed(entry, error))
                         raise
@@ -378,8 +393,10 @@ class RequestPool:
         error = retry_state.outcome.exception() if retry_state.outcome else None
         assert isinstance(error, AttemptError)
         delay = retry_state.next_action.sleep if retry_state.next_action else 0.0
-        if is_paced(error):
+        if error.retry_after is not None:
             entry.paced_wait += delay
+        elif is_connection(error):
+            entry.connect_wait += delay
         now = time.monotonic()
         self._emit(
             entry,
@@ -403,6 +420,15 @@ class RequestPool:
         text = state.text if state and state.text_parts else (entry.last_failure.partial_text if entry.last_failure else "")
         timings = Timings(entry.submitted, state.started if state else None, state.first_token if state else None, now)
         return Cancelled(entry.job.id, now, text, entry.attempts, timings)
+
+
+def _duration(seconds: float) -> str:
+    """27.8 h, 12.5 min, 40 s: a wait as a person reads it."""
+    if seconds >= 7200:
+        return f"{seconds / 3600:.1f} h"
+    if seconds >= 120:
+        return f"{seconds / 60:.1f} min"
+    return f"{seconds:g} s"
 
 
 def _check_limit(value: int) -> int:

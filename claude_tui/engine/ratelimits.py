@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from typing import Mapping
 
@@ -27,21 +28,22 @@ def _epoch(value: str | None) -> float | None:
         return None
 
 
+def _seconds(value: str | None, scale: float) -> float | None:
+    """A finite, non-negative number of seconds, or None: `inf`, `nan`, `-3` and garbage are ignored
+    (an `inf` on a 529 once meant sleeping for ever; a negative one a hot loop)."""
+    if value is None:
+        return None
+    try:
+        number = float(value) / scale
+    except ValueError:
+        return None
+    return number if math.isfinite(number) and number >= 0 else None
+
+
 def parse_retry_after(headers: Mapping[str, str]) -> float | None:
     """Seconds the server asks us to wait: `retry-after-ms` first (more precise), then `retry-after`."""
-    ms = headers.get("retry-after-ms")
-    if ms is not None:
-        try:
-            return max(0.0, float(ms) / 1000)
-        except ValueError:
-            pass
-    seconds = headers.get("retry-after")
-    if seconds is not None:
-        try:
-            return max(0.0, float(seconds))
-        except ValueError:
-            return None
-    return None
+    ms = _seconds(headers.get("retry-after-ms"), 1000)
+    return ms if ms is not None else _seconds(headers.get("retry-after"), 1)
 
 
 def parse_rate_limits(headers: Mapping[str, str]) -> RateLimitSnapshot:

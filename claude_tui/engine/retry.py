@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
 
 from tenacity import RetryCallState, wait_random_exponential
 
 from .errors import AttemptError
+
+#: The least we wait when a server says `retry-after: 0` (jittered up to twice this).
+MIN_SERVER_WAIT = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +28,11 @@ class RetryPolicy:
     base: float = 0.5
     cap: float = 30.0
     rate_limit_patience: float = 600.0
+    #: Connection refused / unreachable: the one failure where waiting longer is right (a server
+    #: restarting, a network blip). It spends no attempt; retried with backoff capped at
+    #: ``connect_cap`` for this long in all. With 5 quick attempts a ~6 s outage failed 20 of 1,000 jobs.
+    connect_patience: float = 120.0
+    connect_cap: float = 5.0
 
     def __post_init__(self) -> None:
         if self.max_attempts < 1:
@@ -35,11 +44,25 @@ class RetryPolicy:
         """A tenacity ``wait`` callable."""
         exc = retry_state.outcome.exception() if retry_state.outcome else None
         if isinstance(exc, AttemptError) and exc.retry_after is not None:
+            if exc.retry_after < MIN_SERVER_WAIT:  # "come back in 0 s" on every answer is a hot loop
+                return random.uniform(MIN_SERVER_WAIT, 2 * MIN_SERVER_WAIT)
             return exc.retry_after
+        if is_connection(exc):
+            return _jittered(self.base, self.connect_cap)(retry_state)
         return _jittered(self.base, self.cap)(retry_state)
 
     def uses_retry_after(self, exc: BaseException | None) -> bool:
         return isinstance(exc, AttemptError) and exc.retry_after is not None
+
+
+def is_connection(exc: BaseException | None) -> bool:
+    """Nothing answered (see ``RetryPolicy.connect_patience``)."""
+    return isinstance(exc, AttemptError) and exc.kind == "connection"
+
+
+def spends_no_attempt(exc: BaseException | None) -> bool:
+    """Paced 429s and connection failures are bounded by time, not by ``max_attempts``."""
+    return is_paced(exc) or is_connection(exc)
 
 
 def is_paced(exc: BaseException | None) -> bool:

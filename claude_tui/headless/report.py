@@ -58,6 +58,8 @@ def summary_tables(snap: MetricsSnapshot, *, wall_time: float, skipped: int = 0,
         ("succeeded", f"{snap.done:,}"),
         ("failed", f"{snap.failed:,}"),
     ]
+    if snap.cut_at_max_tokens:
+        rows.append(("cut at max_tokens", f"{snap.cut_at_max_tokens:,}"))
     if snap.cancelled:
         rows.append(("cancelled", f"{snap.cancelled:,}"))
     if skipped:
@@ -87,6 +89,6 @@ def failure_lines(failures: dict[str, tuple[int, str]]) -> list[str]:
     """One line per kind of failure, most frequent first, with what to do about it."""
     lines = []
     for kind, (count, message) in sorted(failures.items(), key=lambda item: -item[1][0]):
-        hint = hint_for(kind)  # type: ignore[arg-type]
+        hint = hint_for(kind, front_end="run")  # type: ignore[arg-type]
         lines.append(f"{count} failed: {message}" + (f" — {hint}" if hint else ""))
     return lines
