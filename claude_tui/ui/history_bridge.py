@@ -114,13 +114,13 @@ class HistoryBridge:
             chat = await self.open_conversation(app, cid, focus=False)
             restored |= chat is not None
         if restored and app._order:
-            app.tabs.active = app._order[0]
+            app.show_tab(app._order[0])
         return restored
 
     async def open_conversation(self, app: "ClaudeTUI", cid: int, *, focus: bool = True) -> "ChatView | None":
         for chat in app.chats.values():
             if chat.meta.get("conversation_id") == cid:
-                app.tabs.active = chat.tab_id
+                app.show_tab(chat.tab_id)
                 return chat
         conv = self._safe("read the conversation", self.store.get_conversation, cid)
         if conv is None:
