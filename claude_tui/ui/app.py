@@ -37,12 +37,18 @@ from . import fmt, keys
 from .commands import ClaudeCommands
 from .gc_policy import CollectorPolicy
 from .history_bridge import HistoryBridge
-from .screens.dialogs import InputDialog
+from .screens.dialogs import ConfirmDialog, InputDialog
 from .themes import DEFAULT_THEME, load_all
 from .widgets.chat_tabs import ChatTabs
 from .widgets.chat_view import ChatView, Messages, Turn
 from .widgets.prompt_box import PromptHistory
 from .widgets.stats_panel import StatsPanel
+
+
+
+class QuitDialog(ConfirmDialog):
+    """The question Ctrl+Q asks while replies run (its own type, so a second Ctrl+Q means yes)."""
+
 
 STATS_MIN_WIDTH = 110
 MAX_CONCURRENCY = 256
@@ -421,6 +427,24 @@ class ClaudeTUI(App[int]):
     def action_goto_tab(self, number: int) -> None:
         if 1 <= number <= len(self._order):
             self.show_tab(self._order[number - 1])
+
+    # -- quit --------------------------------------------------------------------------------
+    async def action_quit(self) -> None:
+        """Ctrl+Q: quit at once when nothing runs; while replies run, ask first (Ctrl+Q again = yes)."""
+        running = sum(1 for chat in self.chats.values() if chat.busy)
+        if not running or isinstance(self.screen, QuitDialog):
+            self.exit()
+            return
+        replies = f"{running} reply" if running == 1 else f"{running} replies"
+        kept = ("What has arrived is saved to history and shown when you come back."
+                if self.history is not None else "History is off: what has arrived is lost.")
+        question = f"{replies} still running. Quit anyway? {kept}"
+
+        def answered(quit_now: bool | None) -> None:
+            if quit_now:
+                self.exit()
+
+        self.push_screen(QuitDialog(question, yes="Quit"), answered)
 
     # -- requests ----------------------------------------------------------------------------
     async def action_cancel_request(self) -> None:

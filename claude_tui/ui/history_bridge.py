@@ -146,7 +146,8 @@ class HistoryBridge:
                 parts.append(f"${message.cost:.4f} (estimate)")
             parts.append("from history" if state == "done" else f"{message.status} (from history)")
             chat.add_restored_turn(pending_prompt[0], message.text, state=state, footer=" · ".join(parts),
-                                   meta={"user_message_id": pending_prompt[1], "assistant_message_id": message.id})
+                                   meta={"user_message_id": pending_prompt[1], "assistant_message_id": message.id},
+                                   thinking=message.thinking)
             pending_prompt = None
         if pending_prompt is not None:
             chat.add_restored_turn(pending_prompt[0], "", state="cancelled", footer="no reply stored",
