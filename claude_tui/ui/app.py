@@ -20,6 +20,7 @@ from typing import Any, Callable, Iterable, Sequence
 from textual import on
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
+from textual.dom import NoScreen
 from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
@@ -33,15 +34,22 @@ from claude_tui.engine.models import model_ids
 from claude_tui.engine.pricing import PriceTable
 from claude_tui.engine.retry import RetryPolicy
 
-from . import fmt
+from . import fmt, keys
 from .commands import ClaudeCommands
 from .gc_policy import CollectorPolicy
 from .history_bridge import HistoryBridge
-from .screens.dialogs import InputDialog
+from .screens.dialogs import ConfirmDialog, InputDialog
 from .themes import DEFAULT_THEME, load_all
+from .widgets.chat_tabs import ChatTabs
 from .widgets.chat_view import ChatView, Messages, Turn
 from .widgets.prompt_box import PromptHistory
 from .widgets.stats_panel import StatsPanel
+
+
+
+class QuitDialog(ConfirmDialog):
+    """The question Ctrl+Q asks while replies run (its own type, so a second Ctrl+Q means yes)."""
+
 
 STATS_MIN_WIDTH = 110
 MAX_CONCURRENCY = 256
@@ -111,6 +119,7 @@ class ClaudeTUI(App[int]):
         thinking_budget: int | None = None,
     ) -> None:
         super().__init__()
+        keys.install()  # Alt+1…9 from xterm/tmux/SSH (ESC + digit) as keys, not as ¡ ™ £
         self.thinking_budget = thinking_budget
         self.backend = backend
         self.model = model
@@ -140,7 +149,7 @@ class ClaudeTUI(App[int]):
         self._unsubscribe: list[Any] = []
         self.theme_errors: list[str] = []
         self.loaded_themes: list[str] = []
-        self.tabs = TabbedContent(id="tabs")
+        self.tabs = ChatTabs(id="tabs")
         self.stats_panel = StatsPanel(id="stats")
         self.statusbar = Static("", id="statusbar", markup=False)
 
@@ -305,9 +314,31 @@ class ClaudeTUI(App[int]):
         pane = TabPane(chat.label(len(self._order)), chat, id=tab_id)
         await self.tabs.add_pane(pane)
         if focus:
-            self.tabs.active = tab_id
-            chat.prompt.focus()
+            self.show_tab(tab_id)
         return chat
+
+    def show_tab(self, tab_id: str) -> None:
+        """Show a tab and give its prompt the keys, before the app handles another key."""
+        self.tabs.active = tab_id
+        self._focus_active_prompt()
+
+    def _focus_active_prompt(self) -> None:
+        """Focus the shown tab's prompt now.
+
+        Not ``Widget.focus()``: that defers the move to a callback queued behind the keys already
+        waiting for the app, so a burst typed right after Ctrl+T or Ctrl+PageDown went to the tab just
+        left (5 of 5 prompts in a test that queues the keys at once). Setting the screen's focus here,
+        inside the key's own action, means the next key is forwarded to the prompt on screen.
+        """
+        chat = self.active_chat
+        if chat is None or self._closing:
+            return
+        prompt = chat.prompt
+        try:
+            screen = prompt.screen  # the main screen, even while a dialog is over it
+        except NoScreen:
+            return
+        screen.set_focus(prompt)
 
     @property
     def active_chat(self) -> ChatView | None:
@@ -346,9 +377,8 @@ class ClaudeTUI(App[int]):
         stack = self.screen_stack
         if not stack or self._closing:
             return
-        chat = self.active_chat
-        if chat is not None and len(stack) == 1:
-            chat.prompt.focus()
+        if len(stack) == 1:
+            self._focus_active_prompt()  # a click on a tab label lands here too
         self._refresh_stats()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -378,16 +408,14 @@ class ClaudeTUI(App[int]):
         if not self._order:
             await self.new_tab()
         else:
-            self.tabs.active = self._order[min(index, len(self._order) - 1)]
+            self.show_tab(self._order[min(index, len(self._order) - 1)])
         self._relabel()
-        chat_now = self.active_chat
-        if chat_now is not None:
-            chat_now.prompt.focus()
+        self._focus_active_prompt()
 
     def _activate(self, index: int) -> None:
         if not self._order:
             return
-        self.tabs.active = self._order[index % len(self._order)]
+        self.show_tab(self._order[index % len(self._order)])
 
     def action_next_tab(self) -> None:
         current = self.tabs.active
@@ -399,7 +427,25 @@ class ClaudeTUI(App[int]):
 
     def action_goto_tab(self, number: int) -> None:
         if 1 <= number <= len(self._order):
-            self.tabs.active = self._order[number - 1]
+            self.show_tab(self._order[number - 1])
+
+    # -- quit --------------------------------------------------------------------------------
+    async def action_quit(self) -> None:
+        """Ctrl+Q: quit at once when nothing runs; while replies run, ask first (Ctrl+Q again = yes)."""
+        running = sum(1 for chat in self.chats.values() if chat.busy)
+        if not running or isinstance(self.screen, QuitDialog):
+            self.exit()
+            return
+        replies = f"{running} reply" if running == 1 else f"{running} replies"
+        kept = ("What has arrived is saved to history and shown when you come back."
+                if self.history is not None else "History is off: what has arrived is lost.")
+        question = f"{replies} still running. Quit anyway? {kept}"
+
+        def answered(quit_now: bool | None) -> None:
+            if quit_now:
+                self.exit()
+
+        self.push_screen(QuitDialog(question, yes="Quit"), answered)
 
     # -- requests ----------------------------------------------------------------------------
     async def action_cancel_request(self) -> None:

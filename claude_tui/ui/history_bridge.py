@@ -114,13 +114,13 @@ class HistoryBridge:
             chat = await self.open_conversation(app, cid, focus=False)
             restored |= chat is not None
         if restored and app._order:
-            app.tabs.active = app._order[0]
+            app.show_tab(app._order[0])
         return restored
 
     async def open_conversation(self, app: "ClaudeTUI", cid: int, *, focus: bool = True) -> "ChatView | None":
         for chat in app.chats.values():
             if chat.meta.get("conversation_id") == cid:
-                app.tabs.active = chat.tab_id
+                app.show_tab(chat.tab_id)
                 return chat
         conv = self._safe("read the conversation", self.store.get_conversation, cid)
         if conv is None:
@@ -146,7 +146,8 @@ class HistoryBridge:
                 parts.append(f"${message.cost:.4f} (estimate)")
             parts.append("from history" if state == "done" else f"{message.status} (from history)")
             chat.add_restored_turn(pending_prompt[0], message.text, state=state, footer=" · ".join(parts),
-                                   meta={"user_message_id": pending_prompt[1], "assistant_message_id": message.id})
+                                   meta={"user_message_id": pending_prompt[1], "assistant_message_id": message.id},
+                                   thinking=message.thinking)
             pending_prompt = None
         if pending_prompt is not None:
             chat.add_restored_turn(pending_prompt[0], "", state="cancelled", footer="no reply stored",

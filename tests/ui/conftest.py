@@ -65,13 +65,36 @@ async def press(pilot: Any, *keys: str) -> None:
         event = events.Key(key, char)
         event.set_sender(app)
         app._driver.send_message(event)
-        # key → app → screen → focused widget (→ an async action that mounts): a few hops
-        for _ in range(1 if char else 4):
-            await pilot.pause(0.01)
+        # key → app (its binding's action runs to the end, e.g. a tab mounted) → focused widget
+        await handled(app)
+        focused = app.focused
+        if focused is not None:
+            # the key, unless the widget used it, bubbles up parent by parent to the app's bindings
+            for node in focused.ancestors_with_self:
+                await handled(node)
         await _settle(app)
 
 
-async def _settle(app: Any, timeout: float = 2.0) -> None:
+async def handled(pump: Any, timeout: float = 30.0) -> None:
+    """Wait until ``pump`` has handled every message queued before now (a marker queued behind them).
+
+    The timeout is for a hang only: on a busy machine a key may take seconds, never minutes.
+    """
+    done = asyncio.Event()
+    pump.call_later(done.set)
+    deadline = time.monotonic() + timeout
+    while not done.is_set():
+        if pump._closing or pump._closed or not pump.is_attached:  # e.g. a dialog the key dismissed
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{pump!r} did not handle its messages within {timeout} s")
+        try:
+            await asyncio.wait_for(done.wait(), 0.05)
+        except TimeoutError:
+            pass
+
+
+async def _settle(app: Any, timeout: float = 20.0) -> None:
     """Wait until the app, its screen and the focused widget have no messages left to handle.
 
     A fixed pause is not enough on a loaded machine: the key may still sit in a queue when the test
@@ -92,6 +115,6 @@ async def type_text(pilot: Any, text: str) -> None:
 
 async def send(pilot: Any, text: str) -> None:
     chat = pilot.app.active_chat
-    chat.prompt.focus()
+    chat.screen.set_focus(chat.prompt)  # now, not after the keys already queued (Widget.focus defers)
     chat.prompt.insert(text)
     await press(pilot, "enter")

@@ -54,7 +54,7 @@ async def test_multi_turn_sends_whole_conversation(make_sim):
 
 
 async def test_three_tabs_with_limit_two_one_queued(make_sim):
-    sim = await make_sim(tps=80, reply_tokens=100)
+    sim = await make_sim(tps=20, reply_tokens=100)  # 5 s a reply: the third prompt is sent long before one ends
     app = make_app(sim, concurrency=2)
     async with app.run_test(size=SIZE) as pilot:
         await app.engine_ready.wait()
@@ -73,23 +73,24 @@ async def test_three_tabs_with_limit_two_one_queued(make_sim):
         assert chats[2].label().split()[0] == "◷"
         assert app.pool.in_flight == 2
         for chat in chats:
-            await wait_for(pilot, turn_state(chat, "done"), timeout=15, what="all done")
+            await wait_for(pilot, turn_state(chat, "done"), timeout=60, what="all done")
         assert app.metrics.snapshot().done == 3
 
 
 async def test_queued_prompt_in_same_tab_runs_after_previous(make_sim):
     sim = await make_sim(tps=100, reply_tokens=60)
     app = make_app(sim)
+    app.engine_gate = asyncio.Event()  # the first reply cannot end before the second prompt is looked at
     async with app.run_test(size=SIZE) as pilot:
         chat = app.active_chat
         await send(pilot, "one")
         await send(pilot, "two")
         assert len(chat.turns) == 2
         assert chat.turns[1].state == "pending"
-        await pilot.pause(0.05)
-        assert "previous reply" in chat.turns[1].reply.status.text
+        await wait_for(pilot, lambda: "previous reply" in chat.turns[1].reply.status.text, what="waits for the previous reply")
         assert "+1" in chat.label()
-        await wait_for(pilot, lambda: chat.turns[1].state == "done", timeout=15)
+        app.engine_gate.set()
+        await wait_for(pilot, lambda: chat.turns[1].state == "done", timeout=30)
         assert chat.turns[0].state == "done"
         # the second request carried the first exchange
         assert [m["role"] for m in chat.context_before(chat.turns[1])] == ["user", "assistant", "user"]
@@ -104,9 +105,10 @@ async def test_rate_limit_countdown_then_reply(make_sim):
         await send(pilot, "please wait")
         await wait_for(pilot, lambda: chat.state == "backoff", what="backoff")
         status = chat.turns[0].reply.status
-        await pilot.pause(0.15)
+        await wait_for(pilot, lambda: status.remaining is not None and "retry" in status.text, what="the countdown")
         first_text, first = status.text, status.remaining
-        await pilot.pause(0.3)
+        await wait_for(pilot, lambda: status.text != first_text and status.remaining is not None
+                       and status.remaining < first, what="the countdown moves")
         second_text, second = status.text, status.remaining
         # a paced 429 spends no attempt: the budget shown grows by one (5 + 1)
         assert "429" in first_text and "retry 2/6 in" in first_text
@@ -202,7 +204,6 @@ async def test_stats_panel_matches_snapshot(make_sim):
         for n in range(3):
             await send(pilot, f"q{n}")
         await wait_for(pilot, lambda: len(chat.turns) == 3 and chat.turns[-1].state == "done", timeout=15)
-        await pilot.pause(0.6)  # one refresh tick
         app._refresh_stats()
         snap = app.stats_panel.last_snapshot
         fresh = app.metrics.snapshot()
@@ -221,7 +222,7 @@ async def test_stats_panel_matches_snapshot(make_sim):
 
 
 async def test_limit_change_while_running(make_sim):
-    sim = await make_sim(tps=50, reply_tokens=100)
+    sim = await make_sim(tps=5, reply_tokens=400)  # 80 s a reply: all three still run when the limit rises
     app = make_app(sim, concurrency=1)
     async with app.run_test(size=SIZE) as pilot:
         await app.engine_ready.wait()
@@ -236,8 +237,7 @@ async def test_limit_change_while_running(make_sim):
         await press(pilot, "ctrl+up")
         assert app.pool.limit == 3
         await wait_for(pilot, lambda: app.pool.in_flight == 3, what="three in flight")
-        await pilot.pause(0.6)
-        assert "in flight  3 / 3" in app.stats_panel.section_text("pool")
+        await wait_for(pilot, lambda: "in flight  3 / 3" in app.stats_panel.section_text("pool"), what="the panel refreshed")
         await press(pilot, "f7")
         assert app.pool.limit == 2
         app._refresh_stats()
@@ -347,7 +347,7 @@ async def test_prompt_sent_before_the_engine_is_ready_waits_then_streams(make_si
     async with app.run_test(size=SIZE) as pilot:
         chat = app.active_chat
         await send(pilot, "typed at once")
-        await pilot.pause(0.2)
+        await wait_for(pilot, lambda: chat.turns and chat.turns[0].state == "queued", what="the prompt waits")
         assert app.pool is None and len(app._pending_jobs) == 1
         assert sim.stats.requests_total == 0
         assert chat.turns[0].state == "queued"

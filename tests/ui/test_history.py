@@ -47,8 +47,7 @@ async def test_history_saved_restored_and_browsed(make_sim, tmp_path: Path) -> N
         assert restored.turns[1].state == "done"
         await wait_for(pilot, lambda: restored.turns[0].reply.body.text, what="restored text shown")
         # continuing a restored conversation sends its whole history
-        app.tabs.active = restored.tab_id
-        await pilot.pause(0.05)
+        app.show_tab(restored.tab_id)
         await send(pilot, "third turn")
         await wait_for(pilot, turn_done(restored, 3))
         roles = [m["role"] for m in restored.context_before(restored.turns[2])]
@@ -93,7 +92,9 @@ async def test_history_screen_reopens_closed_conversation(make_sim, tmp_path: Pa
         await press(pilot, "f3")
         await wait_for(pilot, lambda: app.screen.__class__.__name__ == "HistoryScreen" and app.screen.conversations)
         await press(pilot, "enter")
-        await wait_for(pilot, lambda: any(c.meta.get("conversation_id") == cid for c in app.chats.values()), what="reopened")
+        # the tab exists before it is shown (its pane mounts in between): wait for both
+        await wait_for(pilot, lambda: app.active_chat is not None and app.active_chat.meta.get("conversation_id") == cid
+                       and app.active_chat.turns, what="reopened and shown")
         reopened = next(c for c in app.chats.values() if c.meta.get("conversation_id") == cid)
         assert app.active_chat is reopened and reopened.turns[0].prompt == "keep me"
     store.close()

@@ -366,14 +366,18 @@ class ChatView(Widget):
         return "\n".join(lines).rstrip() + "\n"
 
     # -- restore (history) -------------------------------------------------------------------
-    def add_restored_turn(self, prompt: str, text: str, *, state: str = "done", footer: str = "", meta: dict[str, Any] | None = None) -> Turn:
-        """A finished turn loaded from history (rendered at once, no request)."""
-        turn = Turn(prompt, UserMessage(prompt), AssistantReply(), state=state, text=text, footer=footer, meta=dict(meta or {}))
+    def add_restored_turn(self, prompt: str, text: str, *, state: str = "done", footer: str = "", meta: dict[str, Any] | None = None,
+                          thinking: str = "") -> Turn:
+        """A finished turn loaded from history (rendered at once, no request), its thinking collapsed above it."""
+        turn = Turn(prompt, UserMessage(prompt), AssistantReply(), state=state, text=text, thinking=thinking, footer=footer,
+                    meta=dict(meta or {}))
         self.turns.append(turn)
         self.log_view.mount(turn.user, turn.reply)
 
         def fill() -> None:
             turn.reply.status.clear()
+            if thinking:
+                turn.reply.append_thinking(thinking)
             turn.reply.append(text)
             self.app.call_later(turn.reply.body.finish)
             turn.reply.outcome = state

@@ -24,11 +24,28 @@ from .streaming_markdown import StreamingMarkdown
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 
 
+#: How much of a prompt the chat shows. Wrapping a 2.2 MB paste for the screen took 19 s of the UI loop
+#: (Textual re-wraps a Static's whole text at each layout), so the reply's "sending" showed ~25 s
+#: late and the engine, on the same loop, timed out once before its 400. The full prompt is sent,
+#: saved and exported; the chat shows its head.
+SHOWN_CHARS = 8_000
+SHOWN_LINES = 200
+
+
+def shown_prompt(prompt: str) -> str:
+    """The prompt as the chat shows it: whole, or its head and a line saying how much was sent."""
+    lines = prompt.count("\n") + 1
+    if len(prompt) <= SHOWN_CHARS and lines <= SHOWN_LINES:
+        return prompt
+    head = "\n".join(prompt[:SHOWN_CHARS].split("\n")[:SHOWN_LINES])
+    return f"{head}\n… shown in part: {len(prompt):,} characters, {lines:,} lines sent (export has it all)"
+
+
 class UserMessage(Static):
-    """The prompt as sent (plain text, never parsed as markup)."""
+    """The prompt as sent (plain text, never parsed as markup; a huge one shown in part)."""
 
     def __init__(self, prompt: str) -> None:
-        super().__init__(Text(prompt), markup=False, classes="user-message")
+        super().__init__(Text(shown_prompt(prompt)), markup=False, classes="user-message")
         self.prompt = prompt
 
 
