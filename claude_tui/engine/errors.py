@@ -34,6 +34,10 @@ RETRYABLE_KINDS: frozenset[ErrorKind] = frozenset(
      "stall", "truncated", "protocol"}
 )
 
+#: The same request would be refused again (a prompt too long, max_tokens too big): offering to
+#: retry it as it is only spends another request.
+WILL_FAIL_AGAIN: frozenset[ErrorKind] = frozenset({"bad_request", "too_large"})
+
 #: What a person should do about an error that will not go away by retrying.
 HINTS: dict[ErrorKind, str] = {
     "authentication": "check ANTHROPIC_API_KEY",

@@ -43,7 +43,7 @@ class LoopWatchdog:
 
 async def test_huge_prompt_is_sent_at_once_and_shown_in_part(make_sim):
     sim = await make_sim()
-    app = make_app(sim)
+    app = make_app(sim, model="claude-haiku-4-5")  # a 200K context window (Sonnet 4.6 has 1M)
     prompt = ("lorem ipsum dolor sit amet " * 40 + "\n") * 2000  # 2.2 MB, 540k tokens: the API says 400
     async with app.run_test(size=SIZE) as pilot:
         await app.engine_ready.wait()

@@ -16,7 +16,7 @@ from .test_large_prompt import LoopWatchdog
 
 async def test_storm_keeps_the_app_answering(make_sim):
     sim = await make_sim(tps=400, reply_tokens=200)
-    app = make_app(sim, concurrency=4)
+    app = make_app(sim, concurrency=4, model="claude-haiku-4-5")  # a 200K context window: the paste is refused
     async with app.run_test(size=SIZE) as pilot:
         await app.engine_ready.wait()
         with LoopWatchdog(asyncio.get_running_loop()) as watchdog:

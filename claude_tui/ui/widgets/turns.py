@@ -16,6 +16,7 @@ from textual.containers import Vertical
 from textual.timer import Timer
 from textual.widgets import Collapsible, Static
 
+from claude_tui.engine.errors import WILL_FAIL_AGAIN
 from claude_tui.engine.events import BackingOff, Cancelled, Done, Failed
 
 from .. import fmt
@@ -135,7 +136,9 @@ def footer_text(event: Done) -> str:
     ]
     if event.attempts > 1:
         parts.append(f"{event.attempts} attempts")
-    if event.stop_reason and event.stop_reason != "end_turn":
+    if event.stop_reason == "max_tokens":
+        parts.append("cut at max_tokens")
+    elif event.stop_reason and event.stop_reason != "end_turn":
         parts.append(f"stop: {event.stop_reason}")
     return " · ".join(parts)
 
@@ -148,7 +151,8 @@ def error_text(event: Failed) -> str:
         lines.append(f"  hint: {hint}")
     if event.retryable:
         lines.append(f"  gave up after {event.attempts} attempt{'s' if event.attempts != 1 else ''}")
-    lines.append("  press Ctrl+R to retry")
+    if event.kind not in WILL_FAIL_AGAIN:
+        lines.append("  press Ctrl+R to retry")
     return "\n".join(lines)
 
 
