@@ -41,7 +41,8 @@ def make_app(sim: Simulator, *, api_key: str = SIMULATOR_KEY, **kwargs: Any) -> 
     return ClaudeTUI(backend, **options)
 
 
-async def wait_for(pilot: Any, predicate: Callable[[], Any], timeout: float = 10.0, what: str = "condition") -> Any:
+async def wait_for(pilot: Any, predicate: Callable[[], Any], timeout: float = 30.0, what: str = "condition") -> Any:
+    """Poll ``predicate`` until it holds; ``timeout`` only catches a hang (a busy 2-core CI needs seconds per tab)."""
     deadline = time.monotonic() + timeout
     while True:
         value = predicate()

@@ -49,7 +49,7 @@ async def test_keys_right_after_ctrl_t_land_in_the_new_tab(make_sim):
             burst += ["ctrl+t", *typed(f"Tab {n} prompt")]
         queue_keys(app, burst)
         expected = [[]] + [[f"Tab {n} prompt"] for n in range(2, 7)]
-        await wait_for(pilot, lambda: burst_handled(app, 6), what="the burst handled")
+        await wait_for(pilot, lambda: burst_handled(app, 6), what="the burst handled", timeout=90)
         assert prompts(app) == expected
         assert app.focused is app.active_chat.prompt and app.active_chat is app.chats[app._order[-1]]
 
@@ -66,7 +66,7 @@ async def test_keys_right_after_ctrl_pagedown_land_in_the_tab_shown(make_sim):
         for n in range(1, 5):
             burst += [*typed(f"Tab {n} prompt"), "ctrl+pagedown"]
         queue_keys(app, burst)
-        await wait_for(pilot, lambda: burst_handled(app, 4) and sum(map(len, prompts(app))) >= 3, what="the burst handled")
+        await wait_for(pilot, lambda: burst_handled(app, 4) and sum(map(len, prompts(app))) >= 3, what="the burst handled", timeout=90)
         assert prompts(app) == [[f"Tab {n} prompt"] for n in range(1, 5)]
         # the last Ctrl+PageDown wrapped to the first tab: its prompt has the focus
         await wait_for(pilot, lambda: app.tabs.active == app._order[0], what=f"back on tab 1 {app.tabs.active} {app._order}")
@@ -79,7 +79,7 @@ async def test_many_quick_ctrl_t_then_typing_goes_to_the_last_tab(make_sim):
     async with app.run_test(size=SIZE) as pilot:
         await app.engine_ready.wait()
         queue_keys(app, ["ctrl+t"] * 11 + typed("where am I"))
-        await wait_for(pilot, lambda: burst_handled(app, 12) and any(prompts(app)), what="the burst handled")
+        await wait_for(pilot, lambda: burst_handled(app, 12) and any(prompts(app)), what="the burst handled", timeout=90)
         assert len(app._order) == 12
         assert prompts(app)[-1] == ["where am I"]
         assert app.tabs.active == app._order[-1] and app.focused is app.active_chat.prompt
