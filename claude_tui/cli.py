@@ -83,14 +83,11 @@ def _add_bench_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _command_module(name: str) -> Any:
-    try:
-        if name == "history":
-            from .commands import history_cmd as module
-        else:
-            from .commands import config_cmd as module
-    except ImportError:
-        return None
-    return module
+    if name == "history":
+        from .commands import history_cmd
+        return history_cmd
+    from .commands import config_cmd
+    return config_cmd
 
 
 def _settings(ns: argparse.Namespace) -> Any:

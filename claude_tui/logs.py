@@ -119,7 +119,7 @@ class _LazyRotatingFileHandler(logging.handlers.RotatingFileHandler):
 
     disabled = False
 
-    def _open(self):  # type: ignore[override]
+    def _open(self):
         Path(self.baseFilename).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         fd = os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         os.close(fd)
@@ -139,7 +139,7 @@ class _LazyRotatingFileHandler(logging.handlers.RotatingFileHandler):
             notice(f"log off: {storage_reason(exc)}")  # an OSError always has a reason
 
     def _drop_stream(self) -> None:
-        stream, self.stream = self.stream, None  # type: ignore[assignment]
+        stream, self.stream = self.stream, None
         if stream is not None:
             try:
                 stream.close()  # flushes the failed buffer again: may raise the same error

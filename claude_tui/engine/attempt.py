@@ -96,6 +96,7 @@ async def run_attempt(
     model = job.model
     saw_stop = False
     stall: asyncio.Timeout | None = None
+    answered = False  # once the server has answered, a dropped connection is a disconnect, not "nothing answered"
     # The stall timer is pushed out to 1.5× the timeout only when fewer than 1× remain, so a stream
     # reschedules it every ~timeout/2 seconds instead of on every event; a stall is detected after
     # between 1× and 1.5× the timeout without data.
@@ -103,6 +104,7 @@ async def run_attempt(
     try:
         async with asyncio.timeout(slack) as stall:
             stream = await client.messages.create(**job.request_params(), stream=True)
+            answered = True
             async with stream:
                 headers = stream.response.headers
                 if headers.get("content-type", "").startswith("text/html"):  # a proxy, a portal, a wrong URL
@@ -122,7 +124,7 @@ async def run_attempt(
                         if delta.type == "text_delta":
                             piece = delta.text
                             target = state.text_parts
-                            factory = TextDelta
+                            factory: type[TextDelta] | type[ThinkingDelta] = TextDelta
                         elif delta.type == "thinking_delta":
                             piece = delta.thinking
                             target = state.thinking_parts
@@ -152,7 +154,10 @@ async def run_attempt(
             raise _with_partial(AttemptError("stall", f"no data for {stall_timeout:g} s: the stream stalled"), state, client) from None
         raise _with_partial(classify(exc), state, client) from exc
     except Exception as exc:  # noqa: BLE001 - everything an attempt raises becomes a classified failure
-        raise _with_partial(classify(exc), state, client) from exc
+        failure = classify(exc)
+        if answered and failure.kind == "connection":  # SDK 2.17 (httpx2) wraps a mid-stream drop as APIConnectionError
+            failure = AttemptError("disconnect", f"connection dropped mid-reply ({type(exc).__name__})")
+        raise _with_partial(failure, state, client) from exc
     if not saw_stop:
         raise _with_partial(AttemptError("truncated", "the stream ended before message_stop: reply interrupted"), state, client)
     if stop_reason is None:  # message_stop without a message_delta: the protocol never said it was whole

@@ -471,7 +471,7 @@ class Budget:
         classes = {}
         for name, state in self._classes.items():
             limits = self._limits(state)
-            levels = self.store.levels(name) if hasattr(self.store, "levels") else (None, None, None)  # type: ignore[attr-defined]
+            levels = self.store.levels(name) if hasattr(self.store, "levels") else (None, None, None)
             dims = {}
             for k, dim in enumerate(DIMENSIONS):
                 limit = limits[k]

@@ -192,7 +192,7 @@ class RedisStore:
             self._gone(exc)
             return None
         self._levels[cls] = tuple(float(x) if x != "" else None for x in reply[2:5])  # type: ignore[assignment]
-        return reply
+        return list(reply)
 
     def _gone(self, exc: BaseException) -> None:
         if self.mode == "redis":

@@ -235,9 +235,9 @@ class RequestPool:
                 self._emit(entry, Cancelled(job_id, now, "", 0, Timings(entry.submitted, finished=now)))
                 self._announce_positions(start=index)
                 return True
-        entry = self._running.get(job_id)
-        if entry is not None and entry.task is not None and not entry.task.done():
-            entry.task.cancel()
+        running = self._running.get(job_id)
+        if running is not None and running.task is not None and not running.task.done():
+            running.task.cancel()
             return True
         return False
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
@@ -28,7 +30,7 @@ def make_progress(console: Console) -> Progress:
     )
 
 
-def progress_fields(snap: MetricsSnapshot) -> dict[str, object]:
+def progress_fields(snap: MetricsSnapshot) -> dict[str, Any]:
     return {
         "done": snap.done,
         "failed": snap.failed,

@@ -374,7 +374,7 @@ class Routes:
             record.outcome = "client_closed"  # the client went away first (aiohttp cancels the handler)
             raise
         finally:
-            state.handlers.discard(task)  # type: ignore[arg-type]
+            state.handlers.discard(task)
             record.finished_at = time.monotonic()
             self._classes.pop(request_id, None)
             if reserved is not None:
@@ -435,7 +435,7 @@ class Routes:
         })
         record.status = 200
         await resp.prepare(request)
-        message = {"id": reply.message_id, "type": "message", "role": "assistant", "content": [],
+        message: dict[str, Any] = {"id": reply.message_id, "type": "message", "role": "assistant", "content": [],
                    "model": reply.model, "stop_reason": None, "stop_sequence": None,
                    "usage": _usage(reply, 1)}
         await resp.write(sse.message_start(message))
@@ -526,7 +526,7 @@ class Routes:
         loop = asyncio.get_running_loop()
         n = reply.output_tokens
         kind = fault.kind if fault is not None else None
-        if kind in ("stream_error", "disconnect", "reset"):
+        if fault is not None and kind in ("stream_error", "disconnect", "reset"):
             await asyncio.sleep(max(0.0, reply.clock.due(fault.after_tokens or 1) - loop.time()))
             if kind in ("disconnect", "reset"):
                 record.outcome = kind

@@ -57,7 +57,7 @@ def _check_control(value: Any, where: str) -> str:
     ttl = value.get("ttl", "5m")
     if ttl not in TTL_SECONDS:
         raise bad(f"{where}.cache_control.ttl: Input should be '5m' or '1h'")
-    return ttl
+    return str(ttl)
 
 
 def _block_tokens(block: Any) -> int:

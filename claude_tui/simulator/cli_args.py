@@ -16,7 +16,7 @@ def _number(kind: type, minimum: float, what: str) -> Callable[[str], float]:
             raise argparse.ArgumentTypeError(f"{text!r} is not {what}") from None
         if value != value or value < minimum:  # NaN or too small
             raise argparse.ArgumentTypeError(f"{text!r} is not {what}")
-        return value
+        return float(value)
 
     return convert
 

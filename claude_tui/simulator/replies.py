@@ -14,7 +14,7 @@ import json
 import math
 import random
 import re
-from typing import Any
+from typing import Any, Sequence
 
 # ---------------------------------------------------------------------------------------
 # Vocabulary, tokenized once.
@@ -158,8 +158,8 @@ class ReplyWriter:
         self.out: list[str] = []
 
     # -- inline -----------------------------------------------------------------------
-    def _sentence(self, lo: int = 6, hi: int = 16, capital: dict = _CAPITAL, spaced: dict = _SPACED,
-                  words: tuple | list = _WORDS, styled: bool = True) -> None:
+    def _sentence(self, lo: int = 6, hi: int = 16, capital: dict[str, tuple[str, ...]] = _CAPITAL, spaced: dict[str, tuple[str, ...]] = _SPACED,
+                  words: Sequence[str] = _WORDS, styled: bool = True) -> None:
         rng, out = self.rng, self.out
         choice = rng.choice
         n = rng.randint(lo, hi)

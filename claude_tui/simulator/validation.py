@@ -225,7 +225,7 @@ def validate_body(body: dict[str, Any], version: str, *, require_max_tokens: boo
             raise bad("thinking.type: Input should be 'enabled', 'disabled' or 'adaptive'")
         if thinking["type"] == "enabled":
             budget = thinking.get("budget_tokens")
-            if not _is_int(budget):
+            if not isinstance(budget, int) or isinstance(budget, bool):
                 raise bad("thinking.enabled.budget_tokens: Field required (an integer)")
             if budget < 1024:
                 raise bad("thinking.enabled.budget_tokens: Input should be greater than or equal to 1024")

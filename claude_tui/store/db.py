@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 from .. import paths
-from ..logs import redact
+from ..engine.redact import redact
 from .models import Attempt, Conversation, ConversationSummary, Message, StatsRow, percentiles
 from .schema import ATTEMPT_STATUSES, LATEST, MESSAGE_STATUSES, MIGRATIONS
 
@@ -165,7 +165,7 @@ class HistoryStore:
     @property
     def schema_version(self) -> int:
         with self._lock:
-            return self._conn.execute("PRAGMA user_version").fetchone()[0]
+            return int(self._conn.execute("PRAGMA user_version").fetchone()[0])
 
     def close(self) -> None:
         """Close; this process's messages still ``streaming`` become ``interrupted``."""
@@ -218,7 +218,8 @@ class HistoryStore:
                 "INSERT INTO conversations (title, model, system, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
                 (redact(title or ""), model, redact(system) if system else system, now, now),
             )
-            return int(cur.lastrowid)
+            assert cur.lastrowid is not None  # an INSERT always sets it
+            return cur.lastrowid
 
     def rename(self, conversation_id: int, title: str) -> bool:
         with self._tx() as conn:
@@ -303,7 +304,8 @@ class HistoryStore:
                 (conversation_id, role, redact(text), status, now, now, writer_pid),
             )
             conn.execute("UPDATE conversations SET updated_at = ? WHERE id = ?", (now, conversation_id))
-            return int(cur.lastrowid)
+            assert cur.lastrowid is not None  # an INSERT always sets it
+            return cur.lastrowid
 
     def add_user_message(self, conversation_id: int, text: str) -> int:
         """Store the prompt (call before the request is sent)."""
@@ -383,7 +385,8 @@ class HistoryStore:
                  ended_at, ttft_ms, latency_ms, input_tokens, output_tokens, cache_write_tokens, cache_read_tokens, cost, request_id,
                  retries),
             )
-            return int(cur.lastrowid)
+            assert cur.lastrowid is not None  # an INSERT always sets it
+            return cur.lastrowid
 
     def set_attempt_status(self, attempt_row_id: int, status: str) -> None:
         if status not in ATTEMPT_STATUSES:
@@ -392,7 +395,8 @@ class HistoryStore:
             conn.execute("UPDATE attempts SET status = ? WHERE id = ?", (status, attempt_row_id))
 
     def attempts(self, *, job_id: str | None = None, conversation_id: int | None = None, limit: int | None = None) -> list[Attempt]:
-        clauses, params = [], []
+        clauses: list[str] = []
+        params: list[str | int] = []
         if job_id is not None:
             clauses.append("job_id = ?")
             params.append(job_id)
@@ -401,7 +405,7 @@ class HistoryStore:
             params.append(conversation_id)
         where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
         tail = f" LIMIT {int(limit)}" if limit else ""
-        cols = ", ".join(Attempt.__slots__)  # type: ignore[attr-defined]
+        cols = ", ".join(Attempt.__slots__)
         rows = self._query(f"SELECT {cols} FROM attempts {where} ORDER BY id{tail}", params)
         return [Attempt(*tuple(r)) for r in rows]
 
@@ -449,7 +453,7 @@ class HistoryStore:
 
     def integrity_check(self) -> str:
         with self._lock:
-            return self._conn.execute("PRAGMA integrity_check").fetchone()[0]
+            return str(self._conn.execute("PRAGMA integrity_check").fetchone()[0])
 
 
 def _migrate(conn: sqlite3.Connection) -> None:

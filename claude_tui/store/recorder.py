@@ -159,11 +159,12 @@ class HistoryRecorder:
             state.message_id = state.message_id or mid
             state.model = state.model or model
             return
-        state = self._jobs.get(event.job_id)
-        if state is None:
+        known = self._jobs.get(event.job_id)
+        if known is None:
             if not isinstance(event, (Started, AttemptFailed, Done, Failed, Cancelled)):
                 return
-            state = self._state(event.job_id)
+            known = self._state(event.job_id)
+        state = known
         if isinstance(event, Started):
             state.attempt = event.attempt
             if event.attempt > 1 and state.writer is not None:
@@ -202,7 +203,8 @@ class HistoryRecorder:
     def _cost(self, model: str | None, usage: Any) -> float | None:
         if self.prices is None or model is None:
             return None
-        return self.prices.cost(model, usage)
+        cost: float | None = self.prices.cost(model, usage)
+        return cost
 
     def _linked(self, state: _JobState) -> bool:
         return self.record_untagged or state.conversation_id is not None or state.message_id is not None

@@ -558,7 +558,8 @@ class ClaudeTUI(App[int]):
         self.notify(f"model: {model} (for new requests)", timeout=3)
 
     def action_pick_model(self) -> None:
-        commands = [(m + ("  (current)" if m == self.model else ""), partial(self.set_model, m), None) for m in self.model_choices()]
+        commands: list[tuple[str, Callable[[], None], str | None]] = [
+            (m + ("  (current)" if m == self.model else ""), partial(self.set_model, m), None) for m in self.model_choices()]
         commands.append(("Other model id…", self._ask_model, "Type a model id"))
         self.search_commands(commands, placeholder="Pick a model…")
 

@@ -15,6 +15,7 @@ leaf widget whose height is just its number of lines.
 
 from __future__ import annotations
 
+import builtins
 import re
 from dataclasses import dataclass
 from typing import Sequence
@@ -390,7 +391,7 @@ class _Renderer:
                 lines.append(Strip([head, *line], width))
         return BlockRender(lines, 0, 1 if top_level else 0)
 
-    def table(self, tokens: list[Token], width: int, style: Style) -> BlockRender:
+    def table(self, tokens: builtins.list[Token], width: int, style: Style) -> BlockRender:
         theme = self.theme
         headers: list[Content] = []
         rows: list[list[Content]] = []

@@ -31,7 +31,7 @@ def _prompt_bindings() -> list:
     """TextArea's bindings minus the keys the app uses (Ctrl+W closes a tab; F7 lowers the limit)."""
     from textual.binding import Binding
 
-    kept = []
+    kept: list[Binding | tuple[str, str] | tuple[str, str, str]] = []
     for binding in TextArea.BINDINGS:
         if not isinstance(binding, Binding):
             kept.append(binding)

@@ -183,7 +183,9 @@ class StreamingMarkdown(Widget):
         self._sm_pump_task = asyncio.create_task(self._sm_pump())
         self.app.theme_changed_signal.subscribe(self, self._sm_on_theme_changed)
 
-    async def _on_unmount(self, event: events.Unmount) -> None:
+    # Textual dispatches `_on_unmount` of every class in the MRO, so Widget's own still runs; the
+    # underscore keeps a subclass's `on_unmount` from replacing this one.
+    async def _on_unmount(self, event: events.Unmount) -> None:  # type: ignore[override]
         task, self._sm_pump_task = self._sm_pump_task, None
         if task is not None:
             task.cancel()
