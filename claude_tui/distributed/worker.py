@@ -273,7 +273,7 @@ class Worker:
         for held in self.held.values():
             in_flight[held.job] = in_flight.get(held.job, 0) + 1
         pipe = self.r.pipeline(transaction=False)
-        for job in set(self.jobs) | set(self.stats.per_job):
+        for job in set(self.jobs) | set(in_flight):
             done, failed = self.stats.per_job.get(job, [0, 0])
             if leaving:
                 pipe.hdel(Keys(job).workers, self.name)

@@ -47,8 +47,12 @@ def cli(tmp_path: Path, sim: ThreadedSimulator, xdg: dict[str, Any]) -> Callable
     """Start ``python -m claude_tui.cli ARGS`` with the test key and the simulator; stderr to a file."""
     started: list[subprocess.Popen[bytes]] = []
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ANTHROPIC_", "CLAUDE_TUI_"))}
+    config = tmp_path / "config.toml"
+    # No slow start: it ramps each worker from a quarter of the limit over minutes, which only makes
+    # the test longer (the budget's own tests cover it); the shared budget still paces every worker.
+    config.write_text("[limits]\nslow_start = false\n")
     env.update(ANTHROPIC_API_KEY=SECRET, ANTHROPIC_BASE_URL=sim.base_url, PYTHONPATH=str(ROOT),
-               CLAUDE_TUI_NO_HISTORY="1", COLUMNS="200", PYTHONUNBUFFERED="1")
+               CLAUDE_TUI_NO_HISTORY="1", CLAUDE_TUI_CONFIG=str(config), COLUMNS="200", PYTHONUNBUFFERED="1")
     counter = iter(range(1000))
 
     def start(*args: str, log: str | None = None) -> subprocess.Popen[bytes]:
