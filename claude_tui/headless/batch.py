@@ -248,14 +248,15 @@ class BatchRunner:
             if self.interrupted.is_set():
                 break  # Ctrl-C: what was submitted is stored; the rest is submitted by the next run
             ids = [cid for cid, _ in group]
+            at = time.time()
             intent = {"intent": hashlib.sha256("\n".join(ids).encode()).hexdigest()[:16] + f"-{time.time_ns()}",
-                      "custom_ids": ids, "at": time.time()}
+                      "custom_ids": ids, "at": at}
             self.side.append(intent)  # before the POST: see the module docstring
             batch = await self.client.messages.batches.create(
                 requests=[{"custom_id": cid, "params": params} for cid, params in group])  # type: ignore[typeddict-item]
             entry = {"batch_id": batch.id, "intent": intent["intent"], "custom_ids": ids, "submitted_at": intent["at"]}
             self.side.append(entry)  # before any polling: a kill from here on resumes this batch
-            self.history.batch(batch.id, len(ids), intent["at"])
+            self.history.batch(batch.id, len(ids), at)
             submitted[batch.id] = entry
             self.console.print(f"submitted {batch.id}: {len(ids):,} requests (stored in {self.side.path})",
                                highlight=False)
