@@ -125,6 +125,7 @@ def test_kill_a_worker_and_the_submitter_mid_run_every_prompt_once(redis_server,
 
     # Ctrl-C: each worker stops cleanly, with its own final line.
     for proc in workers:
+        wait_until(lambda: "claim after" in proc.log.read_text(), "the worker's start line (its handlers are set)")
         proc.send_signal(signal.SIGINT)
         assert proc.wait(HANG) == 0
         assert "in flight at exit" in proc.log.read_text()
@@ -151,6 +152,7 @@ def test_an_always_failing_prompt_is_dead_lettered_with_its_reason(redis_server,
     assert "dead letter bad:" in submitter.log.read_text()
     dead = r.xrange(Keys(_finished_job(r)).dead)
     assert len(dead) == 1 and dead[0][1]["id"] == "bad" and dead[0][1]["deliveries"] == "3"
+    wait_until(lambda: "claim after" in worker.log.read_text(), "the worker's start line")
     worker.send_signal(signal.SIGINT)
     assert worker.wait(HANG) == 0
     _assert_key_nowhere(r)
