@@ -60,8 +60,15 @@ async def connect(url: str) -> Any:
     return client
 
 
-async def enqueue(r: Any, keys: Keys, specs: Sequence[PromptSpec], options: RunOptions, source: str) -> tuple[int, int]:
-    """Put every prompt on the job's stream once; returns (already there, added now)."""
+async def enqueue(r: Any, keys: Keys, specs: Sequence[PromptSpec], options: RunOptions, source: str,
+                  known: dict[str, dict[str, Any]] | None = None) -> tuple[int, int]:
+    """Put every prompt on the job's stream once; returns (already there, added now).
+
+    ``known``: lines already succeeded in ``--out`` (by prompt id). Their entries are added all the
+    same (the stream is the whole file, entry i is prompt i), but their result is seeded first, so a
+    worker finds it and only acknowledges the entry: no request is sent twice for them.
+    """
+    known = known or {}
     from redis.exceptions import ResponseError
 
     await r.hsetnx(keys.meta, "created_at", time.time())
@@ -78,12 +85,15 @@ async def enqueue(r: Any, keys: Keys, specs: Sequence[PromptSpec], options: RunO
         pipe = r.pipeline(transaction=False)
         chunk = range(start, min(start + ENQUEUE_CHUNK, len(specs)))
         for i in chunk:
+            line = known.get(specs[i].id)
+            if line is not None:
+                pipe.hsetnx(keys.results, custom_id_for(specs[i].id), json.dumps(line, ensure_ascii=False))
             pipe.xadd(keys.prompts, entry_fields(specs[i], options.model, options.max_tokens, options.system), id=entry_id(i))
         for reply in await pipe.execute(raise_on_error=False):
             if isinstance(reply, ResponseError):
                 if "equal or smaller" not in str(reply):  # another submitter added it first: fine
                     raise reply
-            else:
+            elif isinstance(reply, str):  # an XADD's entry id (HSETNX answers 0 or 1)
                 added += 1
     meta = await r.hgetall(keys.meta)
     if meta.get("state") != "finished":
@@ -191,7 +201,9 @@ async def run_distributed(specs: list[PromptSpec], options: RunOptions, *, redis
             pass
     collected = Collected()
     try:
-        before, added = await enqueue(r, keys, specs, options, source)
+        previous = read_results(out_path)
+        known = {key: line for key, line in previous.latest.items() if line.get("status") == "succeeded"}
+        before, added = await enqueue(r, keys, specs, options, source, known)
         state = "re-attached" if before else "enqueued"
         console.print(f"job {keys.job} {state}: {len(specs):,} prompts on {keys.prompts}"
                       + (f" ({before:,} already there, {added:,} added)" if before else "")

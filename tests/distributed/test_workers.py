@@ -162,3 +162,24 @@ def _finished_job(r: redis.Redis) -> str:
     metas = [k for k in r.scan_iter(match="{claude-tui:job:*}:meta")]
     assert len(metas) == 1
     return metas[0].split("claude-tui:job:", 1)[1].split("}", 1)[0]
+
+
+def test_prompts_already_succeeded_in_out_are_not_sent_again(redis_server, cli, sim, tmp_path: Path) -> None:
+    prompts = tmp_path / "prompts.txt"
+    prompts.write_text("".join(f"question number {i}\n" for i in range(20)))
+    out = tmp_path / "results.jsonl"
+    earlier = [{"id": f"line-{k}", "status": "succeeded", "text": f"earlier reply {k}", "usage": None, "attempts": 1,
+                "error": None, "model": "claude-sonnet-4-6"} for k in range(1, 8)]  # e.g. from a live run
+    out.write_text("".join(json.dumps(line) + "\n" for line in earlier))
+    before = sim.sim.stats.requests_total
+    worker = cli("worker", "--redis", redis_server.url, "--concurrency", "4", "--name", "wk", log="wk")
+    submitter = cli("run", str(prompts), "--redis", redis_server.url, "--distribute", "--out", str(out), log="submit")
+    assert submitter.wait(HANG) == 0, submitter.log.read_text()
+    lines = {line["id"]: line for line in _lines(out)}
+    assert len(lines) == len(_lines(out)) == 20 and {line["status"] for line in lines.values()} == {"succeeded"}
+    assert [lines[f"line-{k}"]["text"] for k in range(1, 8)] == [f"earlier reply {k}" for k in range(1, 8)]
+    assert sim.sim.stats.requests_total - before == 13  # only the 13 not done before
+    wait_until(lambda: "claim after" in worker.log.read_text(), "the worker's start line")
+    worker.send_signal(signal.SIGINT)
+    assert worker.wait(HANG) == 0
+    assert "13 ok" in worker.log.read_text()
