@@ -69,8 +69,10 @@ def consumer_name() -> str:
 
 
 class Worker:
-    def __init__(self, r: Any, pool: RequestPool, wopts: WorkerOptions, *, track: Callable[[Job], None] | None = None) -> None:
+    def __init__(self, r: Any, pool: RequestPool, wopts: WorkerOptions, *, track: Callable[[Job], None] | None = None,
+                 notify: Callable[[str], None] | None = None) -> None:
         self.r = r
+        self.notify = notify or (lambda _message: None)
         self.pool = pool
         self.wopts = wopts
         self.name = wopts.name or consumer_name()
@@ -81,6 +83,8 @@ class Worker:
         self.stop = asyncio.Event()
         self.slot_free = asyncio.Event()
         self.jobs: list[str] = []
+        self.redis_down: str | None = None  # why Redis cannot be used right now, while it cannot
+        self._last_claim = self._last_publish = 0.0
         self._record = r.register_script(RECORD)
         self._dead = r.register_script(DEAD_LETTER)
         pool.add_listener(self._observe)
@@ -95,30 +99,47 @@ class Worker:
 
     # -- the loop -----------------------------------------------------------------------------
     async def run(self) -> None:
-        last_claim = last_publish = 0.0
-        refresh = max(0.2, self.wopts.claim_idle / 3)
-        claim_every = max(0.2, min(self.wopts.claim_idle / 2, 5.0))
+        """Serve until ``stop``. Redis going away does not end the worker: it says so, keeps its
+        requests running (their results are written if Redis is back in time, else the entries are
+        delivered again) and reconnects every second."""
+        from redis.exceptions import RedisError
+
+        self._last_claim = self._last_publish = 0.0
         try:
             while not self.stop.is_set():
-                now = time.monotonic()
-                if now - last_publish >= min(PUBLISH_SECONDS, refresh):
-                    self.jobs = await self._open_jobs()
-                    await self._refresh()
-                    await self._publish()
-                    last_publish = now
-                if not self.jobs:
+                try:
+                    await self._step()
+                    if self.redis_down:
+                        self.redis_down = None
+                        self.notify(f"worker {self.name}: Redis reachable again")
+                except (RedisError, OSError) as exc:
+                    if not self.redis_down:
+                        self.notify(f"worker {self.name}: Redis unreachable ({exc or type(exc).__name__}); "
+                                    "requests in flight go on, retrying every second")
+                    self.redis_down = str(exc) or type(exc).__name__
                     await self._wait(self.stop, 1.0)
-                    continue
-                if self.free and now - last_claim >= claim_every:
-                    await self._claim()
-                    last_claim = now
-                if self.free:
-                    await self._read()
-                else:
-                    self.slot_free.clear()
-                    await self._wait(self.slot_free, 1.0)
         finally:
             await self._release_all()
+
+    async def _step(self) -> None:
+        now = time.monotonic()
+        refresh = max(0.2, self.wopts.claim_idle / 3)
+        if now - self._last_publish >= min(PUBLISH_SECONDS, refresh):
+            self.jobs = await self._open_jobs()
+            await self._refresh()
+            await self._publish()
+            self._last_publish = now
+        if not self.jobs:
+            await self._wait(self.stop, 1.0)
+            return
+        if self.free and now - self._last_claim >= max(0.2, min(self.wopts.claim_idle / 2, 5.0)):
+            await self._claim()
+            self._last_claim = now
+        if self.free:
+            await self._read()
+        else:
+            self.slot_free.clear()
+            await self._wait(self.slot_free, 1.0)
 
     @staticmethod
     async def _wait(event: asyncio.Event, timeout: float) -> None:
@@ -287,6 +308,8 @@ class Worker:
 
     def line(self) -> str:
         s = self.stats
+        if self.redis_down:
+            return f"worker {self.name}: Redis unreachable ({self.redis_down}); retrying every second"
         return (f"worker {self.name}: {s.done:,} ok, {s.failed:,} failed attempts, {len(self.held)} in flight, "
                 f"{s.claimed:,} claimed, {s.dead:,} dead-lettered, {s.duplicate:,} already done, "
                 f"{s.rate_limited:,} 429s; jobs open: {len(self.jobs)}")
@@ -308,7 +331,8 @@ async def run_worker(options: RunOptions, wopts: WorkerOptions, *, redis_url: st
                        stall_timeout=options.stall_timeout, prices=options.prices, budget=budget)
     for listener in listeners:
         pool.add_listener(listener)
-    worker = Worker(r, pool, wopts, track=track)
+    worker = Worker(r, pool, wopts, track=track, notify=lambda message: console.print(
+        message, style="yellow", markup=False, highlight=False, soft_wrap=True))
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         try:

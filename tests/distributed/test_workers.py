@@ -183,3 +183,22 @@ def test_prompts_already_succeeded_in_out_are_not_sent_again(redis_server, cli, 
     worker.send_signal(signal.SIGINT)
     assert worker.wait(HANG) == 0
     assert "13 ok" in worker.log.read_text()
+
+
+def test_a_worker_outlives_a_redis_restart(redis_server, cli, tmp_path: Path) -> None:
+    """Redis goes away and comes back (empty: no persistence): the worker says so, stays up, and
+    serves the next job."""
+    worker = cli("worker", "--redis", redis_server.url, "--concurrency", "2", "--name", "wr", log="wr")
+    wait_until(lambda: "claim after" in worker.log.read_text(), "the worker's start line")
+    redis_server.kill()
+    wait_until(lambda: "Redis unreachable" in worker.log.read_text(), "the worker noticing")
+    redis_server.start()
+    wait_until(lambda: "Redis reachable again" in worker.log.read_text(), "the worker reconnecting")
+    prompts = tmp_path / "p.txt"
+    prompts.write_text("one\ntwo\nthree\n")
+    out = tmp_path / "o.jsonl"
+    submitter = cli("run", str(prompts), "--redis", redis_server.url, "--distribute", "--out", str(out), log="submit")
+    assert submitter.wait(HANG) == 0, submitter.log.read_text()
+    assert [line["status"] for line in _lines(out)] == ["succeeded"] * 3
+    worker.send_signal(signal.SIGINT)
+    assert worker.wait(HANG) == 0 and worker.poll() == 0
