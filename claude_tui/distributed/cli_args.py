@@ -67,6 +67,10 @@ def run_worker_command(ns: argparse.Namespace, settings: Any, run_options: Calla
 
     if not settings.limits.redis_url:
         raise _error("worker", "needs --redis URL (or CLAUDE_TUI_REDIS_URL)")
+    given = [flag for flag, dest in (("--model", "model"), ("--max-tokens", "max_tokens"), ("--system", "system"))
+             if getattr(ns, dest, None) is not None]
+    if given:  # each prompt's request was fixed by `run --distribute`; a worker only runs it
+        raise _error("worker", f"{', '.join(given)}: the job sets the request; pass it to `run --distribute`")
     console = Console(stderr=True)
     backend = open_backend(simulate=ns.simulate, api_key=settings.api_key, base_url=settings.base_url,
                            simulator_config=settings.simulator.to_simulator_config())

@@ -59,3 +59,8 @@ def test_worker_with_unreachable_redis_exits(capsys, monkeypatch) -> None:
     assert main(["worker", "--redis", url]) == 1
     err = capsys.readouterr().err
     assert f"cannot reach Redis at {url}" in err and "Traceback" not in err
+
+
+def test_worker_refuses_request_flags(capsys) -> None:
+    assert main(["worker", "--redis", "redis://127.0.0.1:1/0", "--model", "claude-haiku-4-5"]) == 2
+    assert "--model: the job sets the request; pass it to `run --distribute`" in capsys.readouterr().err
