@@ -11,7 +11,7 @@ from typing import Any, Callable, Sequence
 
 from . import __version__
 
-SUBCOMMANDS = ("chat", "simulate", "run", "bench", "history", "config")
+SUBCOMMANDS = ("chat", "simulate", "run", "worker", "bench", "history", "config")
 EXIT_USAGE = 2
 
 
@@ -61,7 +61,17 @@ def build_parser() -> argparse.ArgumentParser:
     from .headless.modes import add_arguments as add_mode_arguments
 
     add_mode_arguments(run)
+    run.add_argument("--distribute", action="store_true",
+                     help="put the prompts on a Redis Stream (--redis) for `claude-tui worker`s and collect their results "
+                          "into --out; the same command again re-attaches")
     run.set_defaults(func=_run_batch)
+
+    worker = sub.add_parser("worker", help="take prompts of `run --distribute` jobs from Redis and run them")
+    _add_request_options(worker, "run")
+    from .distributed.cli_args import add_worker_arguments
+
+    add_worker_arguments(worker)
+    worker.set_defaults(func=_run_worker)
 
     bench = sub.add_parser("bench", help="benchmark the engine against the simulator")
     bench.set_defaults(func=_run_bench, bench_parser=bench)
@@ -147,6 +157,10 @@ def _run_batch(ns: argparse.Namespace) -> int:
         specs = read_prompts(ns.file)
     except PromptFileError as exc:
         raise CliError(f"claude-tui run: {exc}") from None
+    if getattr(ns, "distribute", False) and not getattr(ns, "dry_run", False):
+        from .distributed.cli_args import run_distribute
+
+        return run_distribute(ns, specs, _run_options(settings), settings, out_path)
     backend = open_backend(
         simulate=ns.simulate, api_key=settings.api_key, base_url=settings.base_url, simulator_config=settings.simulator.to_simulator_config()
     )
@@ -179,6 +193,12 @@ def _run_batch(ns: argparse.Namespace) -> int:
         backend.close()
         services.close()
     return outcome.exit_code
+
+
+def _run_worker(ns: argparse.Namespace) -> int:
+    from .distributed.cli_args import run_worker_command
+
+    return run_worker_command(ns, _settings(ns), _run_options)
 
 
 def _run_options(settings: Any) -> Any:

@@ -159,6 +159,10 @@ def _stats(store: HistoryStore, ns: Any, out: TextIO, err: TextIO, stdin: TextIO
     total_cost = sum(r.cost for r in rows)
     total_reqs = sum(r.requests for r in rows)
     print(f"total: {total_reqs} requests, ${total_cost:.4f} (estimated from list prices)", file=out)
+    for spend in store.spend_by_mode(since=since):
+        label = "live" if spend.mode == "live" else "batch (Message Batches, 50 % price)"
+        print(f"  {label}: {spend.requests} requests, {spend.input_tokens} in / {spend.output_tokens} out tokens, "
+              f"${spend.cost:.4f}", file=out)
     return 0
 
 

@@ -108,6 +108,68 @@ def chunks(items: list[tuple[str, dict[str, Any]]], max_requests: int, max_bytes
     return out
 
 
+class BatchHistory:
+    """The run's batches and their items in the history DB (issue #12: batch spend apart from live).
+
+    Best effort, like the live recorder: no history (``CLAUDE_TUI_NO_HISTORY``, unopenable) means
+    nothing is recorded; a write that fails switches it off with one notice. Rows are keyed by
+    (batch id, custom_id), so a resumed run that collects a batch again records nothing twice.
+    """
+
+    def __init__(self, results_file: Path) -> None:
+        self.results_file = str(results_file)
+        self.store: Any = None
+        self.off = bool(os.environ.get("CLAUDE_TUI_NO_HISTORY"))
+
+    def _store(self) -> Any:
+        if self.store is None and not self.off:
+            from ..store import HistoryStore
+            from ..store.db import HistoryError
+
+            try:
+                self.store = HistoryStore.open()
+            except (HistoryError, OSError):  # the run's services already said the history is off
+                self.off = True
+        return self.store
+
+    def _call(self, method: str, *args: Any, **kwargs: Any) -> None:
+        store = self._store()
+        if store is None:
+            return
+        import sqlite3
+
+        from ..logs import notice, storage_reason
+        from ..store.db import HistoryError
+
+        try:
+            getattr(store, method)(*args, **kwargs)
+        except (sqlite3.Error, HistoryError, OSError) as exc:
+            self.off = True
+            notice(f"history off: {storage_reason(exc) or exc}")
+
+    def batch(self, batch_id: str, requests: int, submitted_at: float) -> None:
+        self._call("record_batch", batch_id, results_file=self.results_file, requests=requests, submitted_at=submitted_at)
+
+    def item(self, batch_id: str, custom_id: str, record: dict[str, Any], submitted_at: float, ended_at: float) -> None:
+        status = {"succeeded": "ok", "failed": "failed"}.get(record["status"], "cancelled")
+        usage = record.get("usage") or {}
+        error = record.get("error") or {}
+        self._call("record_batch_item", batch_id, custom_id, status=status, model=record.get("model"),
+                   cost=record.get("cost_usd"), input_tokens=usage.get("input_tokens", 0),
+                   output_tokens=usage.get("output_tokens", 0),
+                   cache_write_tokens=usage.get("cache_creation_input_tokens", 0),
+                   cache_read_tokens=usage.get("cache_read_input_tokens", 0), started_at=submitted_at,
+                   ended_at=ended_at, error_kind=error.get("kind"), error_message=error.get("message"))
+
+    def collected(self, batch_id: str) -> None:
+        self._call("batch_collected", batch_id)
+
+    def close(self) -> None:
+        if self.store is not None:
+            self.store.close()
+            self.store = None
+
+
 @dataclass
 class _Tally:
     succeeded: int = 0
@@ -134,6 +196,7 @@ class BatchRunner:
         self.tally = _Tally()
         self.retry_live: list[PromptSpec] = []
         self.interrupted = asyncio.Event()
+        self.history = BatchHistory(out_path)
 
     # -- what is stored ------------------------------------------------------------------------
     async def _stored(self) -> dict[str, dict[str, Any]]:
@@ -185,13 +248,15 @@ class BatchRunner:
             if self.interrupted.is_set():
                 break  # Ctrl-C: what was submitted is stored; the rest is submitted by the next run
             ids = [cid for cid, _ in group]
+            at = time.time()
             intent = {"intent": hashlib.sha256("\n".join(ids).encode()).hexdigest()[:16] + f"-{time.time_ns()}",
-                      "custom_ids": ids, "at": time.time()}
+                      "custom_ids": ids, "at": at}
             self.side.append(intent)  # before the POST: see the module docstring
             batch = await self.client.messages.batches.create(
                 requests=[{"custom_id": cid, "params": params} for cid, params in group])  # type: ignore[typeddict-item]
             entry = {"batch_id": batch.id, "intent": intent["intent"], "custom_ids": ids, "submitted_at": intent["at"]}
             self.side.append(entry)  # before any polling: a kill from here on resumes this batch
+            self.history.batch(batch.id, len(ids), at)
             submitted[batch.id] = entry
             self.console.print(f"submitted {batch.id}: {len(ids):,} requests (stored in {self.side.path})",
                                highlight=False)
@@ -236,8 +301,10 @@ class BatchRunner:
                 continue
             record["mode"] = "batch"
             record["batch_id"] = batch.id
+            self.history.item(batch.id, item.custom_id, record, submitted, ended)  # before --out: a re-collect is ignored
             writer.write(record)
         self.side.append({"collected": batch.id})
+        self.history.collected(batch.id)
 
     def _record(self, spec: PromptSpec, result: Any, submitted: float, ended: float) -> dict[str, Any] | None:
         """The same line a live run writes; None for an item to re-run (errored transiently / expired)."""
@@ -282,6 +349,8 @@ class BatchRunner:
         held = {cid for e in pending.values() for cid in e["custom_ids"]}
         if pending:
             self.console.print(f"resuming {len(pending)} stored batch(es): {', '.join(pending)}", highlight=False)
+            for bid, entry in pending.items():  # e.g. adopted after a kill before its id reached the history
+                self.history.batch(bid, len(entry["custom_ids"]), entry["submitted_at"])
         fresh = [s for s in todo if custom_id_for(s.id) not in held]
         if fresh:
             pending.update(await self._submit(fresh))
@@ -341,6 +410,7 @@ async def run_via_batches(specs: list[PromptSpec], options: RunOptions, bopts: B
     except anthropic.APIError as exc:
         console.print(f"claude-tui run: the Batches API failed: {exc}", style="red", markup=False, highlight=False)
         await runner.client.close()
+        runner.history.close()
         return RunOutcome(EXIT_FAILURES, runner.tally.succeeded, runner.tally.failed, skipped, False)
     finally:
         if handlers:
@@ -355,6 +425,7 @@ async def run_via_batches(specs: list[PromptSpec], options: RunOptions, bopts: B
         live_outcome = await run_batch(runner.retry_live, options, api_key=api_key, base_url=base_url,
                                        out_path=out_path, console=console, listeners=listeners, track=track)
     await runner.client.close()
+    runner.history.close()
     t = runner.tally
     table = Table(title="claude-tui run --mode batch — " + ("interrupted" if running else "summary"), show_header=False)
     table.add_column("figure", style="bold")

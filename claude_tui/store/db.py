@@ -15,6 +15,7 @@ import threading
 import time
 from collections import defaultdict
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
@@ -23,7 +24,29 @@ from ..engine.redact import redact
 from .models import Attempt, Conversation, ConversationSummary, Message, StatsRow, percentiles
 from .schema import ATTEMPT_STATUSES, LATEST, MESSAGE_STATUSES, MIGRATIONS
 
-__all__ = ["HistoryError", "HistoryStore"]
+__all__ = ["BatchRecord", "HistoryError", "HistoryStore", "ModeSpend"]
+
+
+@dataclass(frozen=True, slots=True)
+class ModeSpend:
+    """Spend of one billing mode: ``live`` (list price) or ``batch`` (Message Batches, 50 %)."""
+
+    mode: str
+    requests: int
+    input_tokens: int
+    output_tokens: int
+    cost: float
+
+
+@dataclass(frozen=True, slots=True)
+class BatchRecord:
+    """A Message Batch a run submitted (``run --mode batch``)."""
+
+    id: str
+    results_file: str | None
+    requests: int
+    submitted_at: float
+    collected_at: float | None
 
 _SQLITE_CORRUPT = 11
 _SQLITE_NOTADB = 26
@@ -408,6 +431,69 @@ class HistoryStore:
         cols = ", ".join(Attempt.__slots__)
         rows = self._query(f"SELECT {cols} FROM attempts {where} ORDER BY id{tail}", params)
         return [Attempt(*tuple(r)) for r in rows]
+
+    # -- Message Batches ----------------------------------------------------------------------
+    def record_batch(self, batch_id: str, *, results_file: str | None, requests: int, submitted_at: float) -> None:
+        """A batch a run submitted (again after a resume: ignored)."""
+        with self._tx() as conn:
+            conn.execute("INSERT OR IGNORE INTO batches (id, results_file, requests, submitted_at) VALUES (?, ?, ?, ?)",
+                         (batch_id, results_file, requests, submitted_at))
+
+    def batch_collected(self, batch_id: str, at: float | None = None) -> None:
+        with self._tx() as conn:
+            conn.execute("UPDATE batches SET collected_at = COALESCE(collected_at, ?) WHERE id = ?", (at or time.time(), batch_id))
+
+    def batches(self, *, results_file: str | None = None) -> list[BatchRecord]:
+        where, params = ("WHERE results_file = ?", [results_file]) if results_file is not None else ("", [])
+        rows = self._query(f"SELECT id, results_file, requests, submitted_at, collected_at FROM batches {where} ORDER BY submitted_at, id", params)
+        return [BatchRecord(*tuple(r)) for r in rows]
+
+    def record_batch_item(
+        self,
+        batch_id: str,
+        custom_id: str,
+        *,
+        status: str,
+        model: str | None,
+        cost: float | None,
+        input_tokens: int = 0,
+        output_tokens: int = 0,
+        cache_write_tokens: int = 0,
+        cache_read_tokens: int = 0,
+        started_at: float | None = None,
+        ended_at: float | None = None,
+        error_kind: str | None = None,
+        error_message: str | None = None,
+    ) -> bool:
+        """One batch item's result as an attempt row (mode ``batch``); False if it was already recorded."""
+        if status not in ATTEMPT_STATUSES:
+            raise ValueError(f"attempt status must be one of {', '.join(ATTEMPT_STATUSES)}; got {status!r}")
+        with self._tx() as conn:
+            cur = conn.execute(
+                """INSERT OR IGNORE INTO attempts (job_id, model, attempt, status, error_kind, error_message, started_at, ended_at,
+                   input_tokens, output_tokens, cache_write_tokens, cache_read_tokens, cost, mode, batch_id)
+                   VALUES (?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'batch', ?)""",
+                (custom_id, model, status, error_kind, redact(error_message or "") or None, started_at, ended_at, input_tokens,
+                 output_tokens, cache_write_tokens, cache_read_tokens, cost, batch_id),
+            )
+            return cur.rowcount > 0
+
+    def spend_by_mode(self, *, since: float | None = None, until: float | None = None) -> list[ModeSpend]:
+        """Live and batch spend apart (batch items are billed at half price; their cost is stored so)."""
+        clauses, params = [], []
+        if since is not None:
+            clauses.append("COALESCE(started_at, ended_at) >= ?")
+            params.append(since)
+        if until is not None:
+            clauses.append("COALESCE(started_at, ended_at) < ?")
+            params.append(until)
+        where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
+        rows = self._query(
+            f"""SELECT mode, COUNT(*), COALESCE(SUM(input_tokens), 0), COALESCE(SUM(output_tokens), 0), COALESCE(SUM(cost), 0.0)
+                FROM attempts {where} GROUP BY mode ORDER BY mode DESC""",
+            params,
+        )
+        return [ModeSpend(r[0], int(r[1]), int(r[2]), int(r[3]), float(r[4])) for r in rows]
 
     # -- stats --------------------------------------------------------------------------------
     def stats(self, *, since: float | None = None, until: float | None = None) -> list[StatsRow]:

@@ -75,6 +75,24 @@ V2 = [
     "CREATE INDEX conversations_by_update ON conversations(updated_at)",
 ]
 
+# Batch spend apart from live spend (issue #12): which attempts were Message Batches items (billed at
+#   50 %) and in which batch; the batches a run submitted, so the history says what ran where. One
+#   row per (batch, item): a resumed run re-collecting a batch records nothing twice.
+BATCH_SPEND = [
+    "ALTER TABLE attempts ADD COLUMN mode TEXT NOT NULL DEFAULT 'live'",  # live | batch
+    "ALTER TABLE attempts ADD COLUMN batch_id TEXT",
+    "CREATE UNIQUE INDEX attempts_by_batch_item ON attempts(batch_id, job_id) WHERE batch_id IS NOT NULL",
+    """
+    CREATE TABLE batches (
+        id            TEXT PRIMARY KEY,         -- the API's message_batch id
+        results_file  TEXT,                     -- the run's --out (where its results went)
+        requests      INTEGER NOT NULL,
+        submitted_at  REAL NOT NULL,            -- wall clock, epoch seconds
+        collected_at  REAL                      -- NULL until its results were read
+    )
+    """,
+]
+
 #: MIGRATIONS[i] brings the database from version i to i + 1.
-MIGRATIONS: list[list[str]] = [V1, V2]
+MIGRATIONS: list[list[str]] = [V1, V2, BATCH_SPEND]
 LATEST = len(MIGRATIONS)
