@@ -131,10 +131,26 @@ _FENCE_CLOSE = "\n```"
 # ---------------------------------------------------------------------------------------
 # Building replies.
 
+def _blocks(content: Any) -> Any:
+    """Content as a list of blocks without ``cache_control``: the API reads ``"content": "x"`` as
+    ``[{"type": "text", "text": "x"}]`` and a breakpoint changes billing, not the reply. Measured:
+    litellm sends the list form, the SDK the string, and both must get the same reply."""
+    if isinstance(content, str):
+        return [{"type": "text", "text": content}]
+    if isinstance(content, list):
+        return [{k: v for k, v in b.items() if k != "cache_control"} if isinstance(b, dict) else b for b in content]
+    return content
+
+
 def request_rng(seed: int, body: dict[str, Any]) -> random.Random:
-    """A Random seeded from the simulator seed and the request's content (not its id or timing)."""
+    """A Random seeded from the simulator seed and the prompt's meaning (not its id, timing or encoding)."""
+    messages = body.get("messages")
+    if isinstance(messages, list):
+        messages = [{"role": m.get("role"), "content": _blocks(m.get("content"))} if isinstance(m, dict) else m
+                    for m in messages]
+    system = body.get("system")
     key = json.dumps(
-        [seed, body.get("model"), body.get("system"), body.get("messages"), body.get("thinking")],
+        [seed, body.get("model"), _blocks(system) if system else None, messages, body.get("thinking")],
         sort_keys=True, separators=(",", ":"), default=str,
     ).encode()
     return random.Random(int.from_bytes(hashlib.blake2b(key, digest_size=8).digest(), "big"))
