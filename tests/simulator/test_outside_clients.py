@@ -176,3 +176,24 @@ async def test_litellm_sees_a_1h_cache_write_then_a_read(served: str, litellm: A
     assert first.usage.cache_creation_input_tokens > 5000
     assert again.usage.cache_read_input_tokens == first.usage.cache_creation_input_tokens
     assert again.usage.cache_creation_input_tokens == 0
+
+
+async def test_litellm_rebuilds_parallel_tool_calls(served: str, litellm: Any) -> None:
+    schemas = {"get_weather": WEATHER, "get_time": {"type": "object", "properties": {"zone": {"type": "string"}}},
+               "search": {"type": "object", "properties": {"q": {"type": "string"}}, "required": ["q"]}}
+    tools = [{"type": "function", "function": {"name": name, "parameters": schema}} for name, schema in schemas.items()]
+    for i in range(20):
+        stream = await litellm.acompletion(model="anthropic/claude-sonnet-4-6", api_base=served, api_key=KEY,
+                                           messages=[{"role": "user", "content": f"Plan day {i} in Paris"}],
+                                           max_tokens=500, stream=True, tools=tools, tool_choice="required")
+        calls: dict[int, dict[str, str]] = {}
+        async for chunk in stream:
+            for call in (chunk.choices[0].delta.tool_calls or ()) if chunk.choices else ():
+                entry = calls.setdefault(call.index, {"name": "", "arguments": ""})
+                entry["name"] += call.function.name or ""
+                entry["arguments"] += call.function.arguments or ""
+        if len(calls) >= 2:
+            for entry in calls.values():  # each call's streamed JSON is whole and valid on its own
+                jsonschema.validate(json.loads(entry["arguments"]), schemas[entry["name"]])
+            return
+    raise AssertionError("no parallel tool call in 20 prompts")
