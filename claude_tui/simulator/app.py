@@ -123,7 +123,7 @@ def plan_reply(state: SimState, body: dict[str, Any], input_tokens: int, receive
     if thinking_cfg.get("type") in ("enabled", "adaptive"):
         budget = thinking_cfg.get("budget_tokens") or max(1, max_tokens // 2)
         n_think = min(budget, max_tokens - 1, max(16, round(n_text * rng.uniform(0.3, 0.8))))
-        thinking = replies.thinking_tokens(rng, max(1, n_think))
+        thinking = replies.thinking_tokens(rng, max(1, n_think), body)
         sig = replies.signature(rng)
     room = max_tokens - (len(thinking) if thinking else 0)
     call_tokens = sum(len(call.json_tokens) for call in calls)
