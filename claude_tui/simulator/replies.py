@@ -271,7 +271,8 @@ _STOPWORDS = frozenset((
     "much many very just also so if then than not no yes okay ok hi hey hello thanks thank work works working "
     "use using used get gets getting want need know think question number good best way ways really quite "
     "its it's i'm what's how's there's let's isn't doesn't don't can't compare summarise summarize plan "
-    "define find check create build implement fix debug translate outline suggest recommend review"
+    "define find check create build implement fix debug translate outline suggest recommend review code "
+    "example examples snippet sample short long quick simple small big new old bad first last little"
 ).split())
 
 
@@ -327,6 +328,7 @@ def _code_pieces(code: str) -> tuple[str, ...]:
 
 
 _CODE_TOKENS = tuple(_code_pieces(c) for c in _CODE)
+_SHORTEST_CODE = min(_CODE_TOKENS, key=len)
 _TABLE_TOKENS = tuple(_code_pieces(t + "\n")[1:-1] for t in _TABLES)  # line by line, like code (no fence)
 _CLOSING_TOKENS = tuple(sorted((_pieces(" " + c) for c in _CLOSINGS), key=len))
 _CLOSING_BARE = tuple(sorted((_pieces(c) for c in _CLOSINGS + _TINY), key=len))
@@ -380,13 +382,16 @@ def topic_words(body: dict[str, Any]) -> str:
                 content = " ".join(b.get("text", "") for b in content if isinstance(b, dict) and b.get("type") == "text")
             words = re.findall(r"[A-Za-z][A-Za-z0-9'-]*", str(content))[:60]
             best: list[str] = []
+            best_score = (0, False)
             run: list[str] = []
             for i, word in enumerate(words + [""]):
                 if word and word.lower() not in _STOPWORDS and len(word) > 1:
                     run.append(word if (i or word.isupper()) else word.lower())
                     continue
-                if run and len(run[:2]) >= len(best):  # the longest run, the last of equals (the object)
-                    best = run[:2]
+                # the longest run; among equals a name (capitalised mid-sentence), else the first
+                score = (len(run[:2]), any(w[:1].isupper() for w in run[:2]))
+                if run and score > best_score:
+                    best, best_score = run[:2], score
                 run = []
             return " ".join(best) if best else "this"
     return "this"
@@ -415,7 +420,7 @@ def _emit(out: list[str], template: tuple[Any, ...], topic: _Topic) -> None:
 class ReplyWriter:
     """Writes one reply's tokens from a request-seeded Random, unit by unit (a unit ends cleanly)."""
 
-    __slots__ = ("rng", "out", "topic", "_order", "_next", "_codes")
+    __slots__ = ("rng", "out", "topic", "_order", "_next", "_codes", "wants_code")
 
     def __init__(self, rng: random.Random, topic: str) -> None:
         self.rng = rng
@@ -426,6 +431,7 @@ class ReplyWriter:
         self._order = (rng.randrange(n), rng.choice((1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31)))
         self._next = 0
         self._codes = 0
+        self.wants_code = False
 
     def _sentence(self, spaced: bool) -> None:
         self._next_into(self.out, spaced)
@@ -452,12 +458,16 @@ class ReplyWriter:
             out.append(("\n" if n else "") + (f"{n + 1}. " if numbered else "- "))
             _emit(out, pool[i], self.topic)
 
-    def code(self) -> None:
+    def code(self, room: int) -> None:
+        """An intro line and a Python block: the next snippet in the seeded order that fits ``room``
+        (the shortest when none does), so no snippet comes twice in a row."""
         out = self.out
         out.extend(self.rng.choice(_CODE_INTRO_TOKENS))
         out.append(_PARA)
-        start, stride = self._order
-        out.extend(_CODE_TOKENS[(start + self._codes) % len(_CODE_TOKENS)])  # no snippet twice in a row
+        start, _stride = self._order
+        n = len(_CODE_TOKENS)
+        order = [_CODE_TOKENS[(start + self._codes + k) % n] for k in range(n)]
+        out.extend(next((c for c in order if len(c) + 8 <= room), _SHORTEST_CODE))
         self._codes += 1
 
     def build(self, n_tokens: int, clean_end: bool) -> list[str]:
@@ -474,7 +484,9 @@ class ReplyWriter:
         ends = [(len(out), "paragraph")]  # where each whole unit ends, and its kind
         while len(out) < n_tokens:
             kind = rng.choice(kinds)
-            if (kind == last and kind != "paragraph") or (kind in ("code", "table") and (
+            if self.wants_code and not self._codes and n_tokens - len(out) >= 70:
+                kind = "code"
+            elif (kind == last and kind != "paragraph") or (kind in ("code", "table") and (
                     self._codes * 500 > len(out) or n_tokens - len(out) < 80)):
                 kind = "paragraph"  # no two lists in a row; code at most every ~500 tokens, and only with room
             out.append(_PARA)
@@ -489,7 +501,7 @@ class ReplyWriter:
                 out.extend(tokens[:-1])
                 out.append(tokens[-1].rstrip("\n"))
             else:
-                self.code()
+                self.code(n_tokens - len(out))
             last = kind
             ends.append((len(out), kind))
         if not clean_end:
@@ -555,9 +567,25 @@ class ReplyWriter:
         _emit(target, (_SENT_SPACED if spaced else _SENT_BARE)[i], self.topic)
 
 
+_CODE_WORDS = re.compile(r"\b(code|example|python|function|script|snippet|implement\w*)\b", re.I)
+
+
+def _last_user_text(body: dict[str, Any]) -> str:
+    for msg in reversed(body.get("messages") or []):
+        if isinstance(msg, dict) and msg.get("role") == "user":
+            content = msg.get("content")
+            if isinstance(content, list):
+                return " ".join(str(b.get("text", "")) for b in content if isinstance(b, dict))
+            return str(content)
+    return ""
+
+
 def reply_tokens(rng: random.Random, n_tokens: int, body: dict[str, Any], *, clean_end: bool) -> list[str]:
-    """The text block's tokens: exactly ``n_tokens`` of them."""
-    return ReplyWriter(rng, topic_words(body)).build(n_tokens, clean_end)
+    """The text block's tokens: exactly ``n_tokens`` of them. A prompt asking for code gets a code
+    block early, when there is room for one."""
+    writer = ReplyWriter(rng, topic_words(body))
+    writer.wants_code = _CODE_WORDS.search(_last_user_text(body)[:2000]) is not None
+    return writer.build(n_tokens, clean_end)
 
 
 def thinking_tokens(rng: random.Random, n_tokens: int, body: dict[str, Any] | None = None) -> list[str]:

@@ -88,3 +88,10 @@ async def test_usage_counts_the_streamed_prose(make_sim: Any) -> None:
             cut = await client.messages.create(model=MODEL, max_tokens=37, messages=[{"role": "user", "content": prompt}])
             assert isinstance(cut.content[0], anthropic.types.TextBlock)
             assert cut.stop_reason == "max_tokens" and cut.usage.output_tokens == 37
+
+
+def test_a_prompt_asking_for_code_gets_a_code_block() -> None:
+    body = _body("Show me a Python example of retries with backoff")
+    for seed in range(10):
+        text = "".join(reply_tokens(request_rng(seed, body), 300, body, clean_end=True))
+        assert "```python\n" in text and text.count("```") == 2
