@@ -34,7 +34,8 @@ class Price:
 
 #: List prices from the one model table (engine/models.py), under each id and alias. An estimate, not a bill.
 DEFAULT_PRICES: dict[str, Price] = {
-    name: Price(spec.input_price, spec.output_price) for spec in MODELS for name in spec.names
+    name: Price(spec.input_price, spec.output_price, cache_read=spec.cache_read_price)
+    for spec in MODELS for name in spec.names
 }
 
 

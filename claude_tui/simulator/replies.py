@@ -53,6 +53,15 @@ _OPENINGS = (
     "The key idea behind {t} is simple, even if the details take a little care.",
 )
 
+# Openings that restate a short prompt ({q}: the prompt itself, ≤ 60 characters on one line). Besides
+# reading naturally, they let a test see which prompt a reply answers (the UI tests rely on it).
+_QUOTE_OPENINGS = (
+    'You asked "{q}", so let me walk through it.',
+    'Re "{q}": here is the short version first, then the details.',
+    'On "{q}": it helps to split the problem into a few parts.',
+    '"{q}" is a good question, and the answer depends on a few choices.',
+)
+
 _SENTENCES = (
     "The first thing to decide is what you want to optimise for, because that shapes everything else.",
     "In practice, the simplest version that you can measure usually beats a clever one you can't.",
@@ -279,19 +288,22 @@ _STOPWORDS = frozenset((
 # ---------------------------------------------------------------------------------------
 # Templates, compiled once: a tuple of parts, each a tuple of tokens or a slot marker.
 
-_SLOT, _SLOT_CAP = 0, 1
+_SLOT, _SLOT_CAP, _SLOT_QUOTE = 0, 1, 4
 
 
 def _compile(template: str, lead: str) -> tuple[Any, ...]:
     """``lead`` ("" or " " or "\\n\\n" etc.) goes before the first word. A slot takes the space before it."""
     parts: list[Any] = []
     text = lead + template
-    for i, chunk in enumerate(re.split(r"(\{[tT]\})", text)):
+    for i, chunk in enumerate(re.split(r"(\{[tTq]\})", text)):
         if i % 2:
             spaced = bool(parts) and isinstance(parts[-1], tuple) and parts[-1][-1:] == (" ",)
             if spaced:
                 parts[-1] = parts[-1][:-1]
-            parts.append((_SLOT if chunk == "{t}" else _SLOT_CAP) + (2 if spaced else 0))
+            if chunk == "{q}":
+                parts.append(_SLOT_QUOTE)  # glued to its quote mark: never spaced
+            else:
+                parts.append((_SLOT if chunk == "{t}" else _SLOT_CAP) + (2 if spaced else 0))
         elif chunk:
             parts.append(_pieces(chunk))
     return tuple(p for p in parts if p != ())
@@ -303,6 +315,7 @@ def _both(templates: Sequence[str]) -> tuple[tuple[tuple[Any, ...], ...], tuple[
 
 
 _OPEN_BARE, _ = _both(_OPENINGS)
+_QUOTE_BARE = tuple(_compile(t, "") for t in _QUOTE_OPENINGS)
 _SENT_BARE, _SENT_SPACED = _both(_SENTENCES)
 _THINK_BARE, _THINK_SPACED = _both(_THINKING)
 #: each sentence template's token count without its slots, and its slots (to size it without emitting)
@@ -398,13 +411,14 @@ def topic_words(body: dict[str, Any]) -> str:
 
 
 class _Topic:
-    """The topic's tokens in the four shapes a slot needs (bare / spaced × as-is / capitalised)."""
+    """The topic's tokens in the four shapes a slot needs (bare / spaced × as-is / capitalised), and
+    the short prompt for a quoting opening (empty when the prompt is too long to restate)."""
 
     __slots__ = ("shapes",)
 
-    def __init__(self, topic: str) -> None:
+    def __init__(self, topic: str, quote: str = "") -> None:
         cap = topic[:1].upper() + topic[1:]
-        self.shapes = (_pieces(topic), _pieces(cap), _pieces(" " + topic), _pieces(" " + cap))
+        self.shapes = (_pieces(topic), _pieces(cap), _pieces(" " + topic), _pieces(" " + cap), _pieces(quote))
 
 
 def _emit(out: list[str], template: tuple[Any, ...], topic: _Topic) -> None:
@@ -422,10 +436,10 @@ class ReplyWriter:
 
     __slots__ = ("rng", "out", "topic", "_order", "_next", "_codes", "wants_code")
 
-    def __init__(self, rng: random.Random, topic: str) -> None:
+    def __init__(self, rng: random.Random, topic: str, quote: str = "") -> None:
         self.rng = rng
         self.out: list[str] = []
-        self.topic = _Topic(topic)
+        self.topic = _Topic(topic, quote)
         n = len(_SENTENCES)
         # visit the sentences in a seeded order with no repeats until all have been used
         self._order = (rng.randrange(n), rng.choice((1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31)))
@@ -475,7 +489,7 @@ class ReplyWriter:
         fence, no half sentence), topped up to the exact length with short closing sentences; else
         it is cut mid-word at ``n_tokens``, like a reply stopped by ``max_tokens``."""
         rng, out = self.rng, self.out
-        _emit(out, rng.choice(_OPEN_BARE), self.topic)
+        _emit(out, rng.choice(_QUOTE_BARE if self.topic.shapes[_SLOT_QUOTE] else _OPEN_BARE), self.topic)
         if rng.random() < 0.7:
             self._sentence(spaced=True)
         kinds = ("paragraph", "paragraph", "paragraph", "heading", "bullets", "numbered", "code", "paragraph",
@@ -583,7 +597,9 @@ def _last_user_text(body: dict[str, Any]) -> str:
 def reply_tokens(rng: random.Random, n_tokens: int, body: dict[str, Any], *, clean_end: bool) -> list[str]:
     """The text block's tokens: exactly ``n_tokens`` of them. A prompt asking for code gets a code
     block early, when there is room for one."""
-    writer = ReplyWriter(rng, topic_words(body))
+    prompt = " ".join(_last_user_text(body).split())
+    quote = prompt if 0 < len(prompt) <= 60 and '"' not in prompt else ""
+    writer = ReplyWriter(rng, topic_words(body), quote)
     writer.wants_code = _CODE_WORDS.search(_last_user_text(body)[:2000]) is not None
     return writer.build(n_tokens, clean_end)
 

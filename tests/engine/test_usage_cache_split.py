@@ -72,3 +72,16 @@ async def test_a_5m_cache_write_is_charged_at_1_25x(make_sim, make_pool) -> None
     expected = (usage.input_tokens * price.input + usage.output_tokens * price.output
                 + usage.cache_creation_input_tokens * price.input * 1.25) / 1_000_000
     assert done.cost == pytest.approx(expected)
+
+
+def test_cache_reads_at_the_models_own_price() -> None:
+    """Most models read at 0.1x input; Opus 5.5 at $0.20 (0.05x) and Fable 5.1 at $0.25 (0.025x)."""
+    reads = Usage(cache_read_input_tokens=1_000_000)
+    table = PriceTable()
+    assert table.cost("claude-sonnet-5-5", reads) == pytest.approx(0.20)
+    assert table.cost("claude-opus-5-5", reads) == pytest.approx(0.20)
+    assert table.cost("claude-fable-5-1", reads) == pytest.approx(0.25)
+    assert table.cost("claude-opus-5", reads) == pytest.approx(0.50)
+    writes = Usage(cache_creation_input_tokens=2_000_000, ephemeral_5m_input_tokens=1_000_000,
+                   ephemeral_1h_input_tokens=1_000_000)
+    assert table.cost("claude-opus-5-5", writes) == pytest.approx(5 + 8)  # $5 and $8 on its model page

@@ -141,3 +141,10 @@ def test_entries_expire_after_their_ttl_and_a_read_restarts_it() -> None:
     cache.commit(cache.plan(hour, 10_000))
     now[0] += 3000
     assert cache.plan(hour, 10_000).read > 5000
+
+
+def test_minimum_lengths_of_the_5_family_do_not_leak_by_prefix() -> None:
+    from claude_tui.simulator.cache import min_cacheable
+    assert min_cacheable("claude-opus-5") == 512 and min_cacheable("claude-fable-5-1") == 512
+    assert min_cacheable("claude-opus-5-5") == 1024  # not Opus 5's 512 by prefix
+    assert min_cacheable("claude-haiku-4-5-20251001") == 4096

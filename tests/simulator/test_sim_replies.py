@@ -95,3 +95,14 @@ def test_a_prompt_asking_for_code_gets_a_code_block() -> None:
     for seed in range(10):
         text = "".join(reply_tokens(request_rng(seed, body), 300, body, clean_end=True))
         assert "```python\n" in text and text.count("```") == 2
+
+
+def test_a_short_prompt_is_restated_in_the_opening() -> None:
+    """The UI tests tell which tab a reply went to by finding the prompt in it."""
+    for prompt in ("hello from tab two", "typed at once", "How do token buckets refill?"):
+        for seed in range(5):
+            text = "".join(reply_tokens(request_rng(seed, _body(prompt)), 40, _body(prompt), clean_end=True))
+            assert f'"{prompt}"' in text.split("\n")[0]
+    long_prompt = "Please explain, in detail, how exponential backoff interacts with token bucket rate limits"
+    text = "".join(reply_tokens(request_rng(0, _body(long_prompt)), 200, _body(long_prompt), clean_end=True))
+    assert long_prompt not in text and "exponential backoff" in text
