@@ -490,12 +490,13 @@ class ReplyWriter:
         it is cut mid-word at ``n_tokens``, like a reply stopped by ``max_tokens``."""
         rng, out = self.rng, self.out
         _emit(out, rng.choice(_QUOTE_BARE if self.topic.shapes[_SLOT_QUOTE] else _OPEN_BARE), self.topic)
+        ends = [(len(out), "paragraph")]  # where each whole unit ends, and its kind (the opening first)
         if rng.random() < 0.7:
             self._sentence(spaced=True)
         kinds = ("paragraph", "paragraph", "paragraph", "heading", "bullets", "numbered", "code", "paragraph",
                  "heading", "bullets", "table")
         last = "paragraph"
-        ends = [(len(out), "paragraph")]  # where each whole unit ends, and its kind
+        ends.append((len(out), "paragraph"))
         while len(out) < n_tokens:
             kind = rng.choice(kinds)
             if self.wants_code and not self._codes and n_tokens - len(out) >= 70:
