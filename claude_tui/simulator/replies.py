@@ -321,6 +321,7 @@ _THINK_BARE, _THINK_SPACED = _both(_THINKING)
 #: each sentence template's token count without its slots, and its slots (to size it without emitting)
 _SIZES = {t: sum(len(p) for p in t if p.__class__ is tuple) for t in _SENT_BARE + _SENT_SPACED}
 _SLOTS = {t: tuple(p for p in t if p.__class__ is int) for t in _SENT_BARE + _SENT_SPACED}
+_SHORTEST_SENTENCE = min(_SIZES.values()) + 1  # a slot adds at least a token
 _HEADING_TOKENS = tuple(_pieces(h) for h in _HEADINGS)
 _BULLET_TOKENS = tuple(_compile(b, "") for b in _BULLETS)
 _NUMBERED_TOKENS = tuple(_compile(b, "") for b in _NUMBERED)
@@ -385,6 +386,9 @@ def draw_length(rng: random.Random, mean_tokens: int, fixed: bool) -> int:
     return max(min(8, mean_tokens), min(n, mean_tokens * 3))
 
 
+_WORD = re.compile(r"[A-Za-z][A-Za-z0-9'-]*")
+
+
 def topic_words(body: dict[str, Any]) -> str:
     """The prompt's topic: the longest run (≤ 2) of content words in the last user message's text."""
     messages = body.get("messages") or []
@@ -393,7 +397,7 @@ def topic_words(body: dict[str, Any]) -> str:
             content = msg.get("content")
             if isinstance(content, list):
                 content = " ".join(b.get("text", "") for b in content if isinstance(b, dict) and b.get("type") == "text")
-            words = re.findall(r"[A-Za-z][A-Za-z0-9'-]*", str(content))[:60]
+            words = _WORD.findall(str(content)[:400])[:40]
             best: list[str] = []
             best_score = (0, False)
             run: list[str] = []
@@ -417,8 +421,12 @@ class _Topic:
     __slots__ = ("shapes",)
 
     def __init__(self, topic: str, quote: str = "") -> None:
-        cap = topic[:1].upper() + topic[1:]
-        self.shapes = (_pieces(topic), _pieces(cap), _pieces(" " + topic), _pieces(" " + cap), _pieces(quote))
+        bare, spaced = _pieces(topic), _pieces(" " + topic)
+        if topic[:1].islower():  # {T}: only then does capitalising change anything
+            cap = topic[:1].upper() + topic[1:]
+            self.shapes = (bare, _pieces(cap), spaced, _pieces(" " + cap), _pieces(quote) if quote else ())
+        else:
+            self.shapes = (bare, bare, spaced, spaced, _pieces(quote) if quote else ())
 
 
 def _emit(out: list[str], template: tuple[Any, ...], topic: _Topic) -> None:
@@ -547,7 +555,7 @@ class ReplyWriter:
                 if len(out) + size <= n_tokens:
                     _emit(out, template, self.topic)
                     first = False
-                elif n_tokens - len(out) < 8:
+                if n_tokens - len(out) < _SHORTEST_SENTENCE:
                     break
             if first and sep:
                 out.pop()
