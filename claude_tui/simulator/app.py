@@ -134,7 +134,10 @@ def plan_reply(state: SimState, body: dict[str, Any], input_tokens: int, receive
     if n_text >= room:
         stop_reason = "max_tokens" if n_text > room else "end_turn"
         n_text = max(room, 0)
-    text = replies.reply_tokens(rng, n_text, body, clean_end=stop_reason == "end_turn") if n_text else []
+    if calls and n_text:  # a sentence saying what it is about to call, as the model does before a call
+        text = replies.preface_tokens(rng, n_text, [call.name for call in calls])
+    else:
+        text = replies.reply_tokens(rng, n_text, body, clean_end=stop_reason == "end_turn") if n_text else []
     stop_sequence = None
     if body.get("stop_sequences") and text:
         stop_sequence = _apply_stop_sequences(text, body["stop_sequences"])

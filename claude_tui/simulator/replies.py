@@ -570,18 +570,7 @@ class ReplyWriter:
             if after_block:
                 out.append(_PARA)
             out.extend(fits[-1])
-        if not out:  # n_tokens is 0: nothing to write
-            return
-        i = len(out) - 1
-        while len(out) < n_tokens and i >= 0:  # split: "helps." -> "hel", "ps." (the text is unchanged)
-            tok = out[i]
-            if len(tok) >= 2:
-                half = len(tok) // 2
-                out[i:i + 1] = [tok[:half], tok[half:]]
-            else:
-                i -= 1
-        while len(out) > n_tokens:
-            out[-2:] = [out[-2] + out[-1]]
+        _fit(out, n_tokens)
 
     def _next_into(self, target: list[str], spaced: bool) -> None:
         start, stride = self._order
@@ -603,6 +592,21 @@ def _last_user_text(body: dict[str, Any]) -> str:
     return ""
 
 
+def _fit(out: list[str], n_tokens: int) -> None:
+    """Exactly ``n_tokens`` without changing the text: split the last pieces ("helps." -> "hel", "ps.")
+    or, for a reply of a token or two, join them."""
+    while len(out) < n_tokens:  # split the longest of the last pieces
+        tail = max(0, len(out) - 24)
+        i = max(range(tail, len(out)), key=lambda k: (len(out[k]), k), default=-1)
+        tok = out[i] if i >= 0 else ""
+        if len(tok) < 2:
+            break  # not enough characters left near the end (never for real replies)
+        half = len(tok) // 2
+        out[i:i + 1] = [tok[:half], tok[half:]]
+    while len(out) > max(n_tokens, 1):
+        out[-2:] = [out[-2] + out[-1]]
+
+
 def reply_tokens(rng: random.Random, n_tokens: int, body: dict[str, Any], *, clean_end: bool) -> list[str]:
     """The text block's tokens: exactly ``n_tokens`` of them. A prompt asking for code gets a code
     block early, when there is room for one."""
@@ -611,6 +615,27 @@ def reply_tokens(rng: random.Random, n_tokens: int, body: dict[str, Any], *, cle
     writer = ReplyWriter(rng, topic_words(body), quote)
     writer.wants_code = _CODE_WORDS.search(_last_user_text(body)[:2000]) is not None
     return writer.build(n_tokens, clean_end)
+
+
+_PREFACES = (
+    "I'll use {tools} to look that up.",
+    "Let me check that with {tools}.",
+    "I'll call {tools} first, then answer.",
+    "Let me get the details with {tools}.",
+    "Checking.",
+)
+
+
+def preface_tokens(rng: random.Random, n_tokens: int, tool_names: Sequence[str]) -> list[str]:
+    """The short text before a tool call under ``tool_choice: auto`` ("Let me check that with
+    `get_weather`."): exactly ``n_tokens`` tokens, the longest sentence that fits, split to size."""
+    names = [f"`{name}`" for name in tool_names]
+    tools = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    options = sorted((_pieces(p.format(tools=tools)) for p in _PREFACES), key=len, reverse=True)
+    fits = [o for o in options[:-1] if len(o) <= n_tokens]  # "Checking." only when nothing else fits
+    out = list(rng.choice(fits[:2]) if fits else options[-1])
+    _fit(out, n_tokens)
+    return out
 
 
 def thinking_tokens(rng: random.Random, n_tokens: int, body: dict[str, Any] | None = None) -> list[str]:

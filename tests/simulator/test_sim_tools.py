@@ -217,3 +217,13 @@ async def test_disable_parallel_tool_use_means_one_call_at_most(client: anthropi
                                                tool_choice=choice)
             n = sum(b.type == "tool_use" for b in msg.content)
             assert n <= 1 if choice["type"] == "auto" else n == 1
+
+
+async def test_the_text_before_an_auto_call_names_the_tool(client: anthropic.AsyncAnthropic) -> None:
+    for messages in _prompts(12):
+        msg = await client.messages.create(model=MODEL, max_tokens=512, messages=messages, tools=[WEATHER])
+        if msg.stop_reason == "tool_use":
+            text = msg.content[0].text
+            assert "`get_weather`" in text and text.endswith("."), text
+            return
+    raise AssertionError("auto never called the tool in 12 prompts")
