@@ -68,15 +68,19 @@ def _usage(raw: Any, previous: Usage) -> Usage:
     if raw is None:
         return previous
 
-    def pick(name: str, old: int) -> int:
-        value = getattr(raw, name, None)
+    def pick(name: str, old: int, source: Any = raw) -> int:
+        value = getattr(source, name, None)
         return old if value is None else int(value)
 
+    split = getattr(raw, "cache_creation", None)
     return Usage(
         input_tokens=pick("input_tokens", previous.input_tokens),
         output_tokens=pick("output_tokens", previous.output_tokens),
         cache_creation_input_tokens=pick("cache_creation_input_tokens", previous.cache_creation_input_tokens),
         cache_read_input_tokens=pick("cache_read_input_tokens", previous.cache_read_input_tokens),
+        # the 5m / 1h split of the writes: in message_start only (message_delta's usage has none)
+        ephemeral_5m_input_tokens=pick("ephemeral_5m_input_tokens", previous.ephemeral_5m_input_tokens, split),
+        ephemeral_1h_input_tokens=pick("ephemeral_1h_input_tokens", previous.ephemeral_1h_input_tokens, split),
     )
 
 

@@ -42,6 +42,21 @@ class Usage:
     output_tokens: int = 0
     cache_creation_input_tokens: int = 0
     cache_read_input_tokens: int = 0
+    # The cache writes split by TTL (``usage.cache_creation`` in message_start): a 1-hour write costs
+    # 2x input, a 5-minute one 1.25x. A reply without the split leaves both 0: every write is then
+    # priced as 5-minute (``cache_write_1h_tokens``), the API's default TTL.
+    ephemeral_5m_input_tokens: int = 0
+    ephemeral_1h_input_tokens: int = 0
+
+    @property
+    def cache_write_1h_tokens(self) -> int:
+        """The 1-hour part of the cache writes, never more than the writes themselves."""
+        return min(self.ephemeral_1h_input_tokens, self.cache_creation_input_tokens)
+
+    @property
+    def cache_write_5m_tokens(self) -> int:
+        """The rest of the cache writes (all of them when the reply carried no split)."""
+        return self.cache_creation_input_tokens - self.cache_write_1h_tokens
 
     def as_dict(self) -> dict[str, int]:
         return {
@@ -49,6 +64,8 @@ class Usage:
             "output_tokens": self.output_tokens,
             "cache_creation_input_tokens": self.cache_creation_input_tokens,
             "cache_read_input_tokens": self.cache_read_input_tokens,
+            "ephemeral_5m_input_tokens": self.ephemeral_5m_input_tokens,
+            "ephemeral_1h_input_tokens": self.ephemeral_1h_input_tokens,
         }
 
 

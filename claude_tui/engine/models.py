@@ -37,6 +37,7 @@ class ModelSpec:
     rate_class: str
     thinking: str = "adaptive"  # "adaptive" | "extended": which thinking types the model takes
     lifecycle: str = "active"
+    cache_read_price: float | None = None  # USD/MTok where it is not the usual 0.1x input
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -44,19 +45,22 @@ class ModelSpec:
 
 
 def _m(id: str, name: str, line: str, created: str, ctx: int, out: int, price_in: float, price_out: float,
-       rate_class: str, *, alias: str | None = None, thinking: str = "adaptive") -> ModelSpec:
+       rate_class: str, *, alias: str | None = None, thinking: str = "adaptive",
+       cache_read: float | None = None) -> ModelSpec:
     return ModelSpec(id, alias or id, name, line, created + "T00:00:00Z", ctx, out, price_in, price_out,
-                     rate_class, thinking)
+                     rate_class, thinking, cache_read_price=cache_read)
 
 
 #: Newest first, as ``GET /v1/models`` lists them. Release dates of the 5.5 family are not on
 #: the page copies we have; 2026-10-21 is an estimate (the first client release naming them).
 MODELS: tuple[ModelSpec, ...] = (
-    _m("claude-opus-5-5", "Claude Opus 5.5", "opus", "2026-10-21", 1 * M, 128 * K, 4, 20, "opus-5"),
+    # cache reads: Opus 5.5 $0.20 (0.05x, its model page), Fable 5.1 $0.25 (0.025x, the pricing page)
+    _m("claude-opus-5-5", "Claude Opus 5.5", "opus", "2026-10-21", 1 * M, 128 * K, 4, 20, "opus-5", cache_read=0.20),
     _m("claude-sonnet-5-5", "Claude Sonnet 5.5", "sonnet", "2026-10-21", 1 * M, 128 * K, 2, 10, "sonnet-5"),
     # Haiku 5.5 bills prompts over 100K tokens at a higher rate; the table keeps the base rate.
     _m("claude-haiku-5-5", "Claude Haiku 5.5", "haiku", "2026-10-21", 1 * M, 128 * K, 0.10, 0.50, "haiku-5"),
-    _m("claude-fable-5-1", "Claude Fable 5.1", "fable", "2026-09-01", 1 * M, 128 * K, 10, 50, "fable-5"),
+    _m("claude-fable-5-1", "Claude Fable 5.1", "fable", "2026-09-01", 1 * M, 128 * K, 10, 50, "fable-5",
+       cache_read=0.25),
     _m("claude-opus-5", "Claude Opus 5", "opus", "2026-07-24", 1 * M, 128 * K, 5, 25, "opus-5"),
     _m("claude-sonnet-5", "Claude Sonnet 5", "sonnet", "2026-06-30", 1 * M, 128 * K, 2, 10, "sonnet-5"),
     _m("claude-fable-5", "Claude Fable 5", "fable", "2026-06-09", 1 * M, 128 * K, 10, 50, "fable-5"),

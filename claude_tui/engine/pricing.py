@@ -11,33 +11,31 @@ from .models import MODELS
 
 @dataclass(frozen=True, slots=True)
 class Price:
-    """USD per million tokens. Cache writes default to 1.25x input (5-minute), reads to 0.1x."""
+    """USD per million tokens. 5-minute cache writes default to 1.25x input, reads to 0.1x; 1-hour writes are 2x."""
 
     input: float
     output: float
     cache_write: float | None = None
     cache_read: float | None = None
 
-    def cost(self, usage: Usage, cache_1h_tokens: int = 0) -> float:
-        """``cache_1h_tokens``: the part of the cache writes with a 1-hour TTL (2x input, not 1.25x).
-
-        The API reports that split in ``usage.cache_creation.ephemeral_1h_input_tokens``.
-        """
+    def cost(self, usage: Usage) -> float:
+        """Input, output, cache reads (0.1x input) and cache writes by TTL: 5-minute 1.25x input (or
+        ``cache_write``), 1-hour 2x input (pricing page; the split is ``usage.cache_creation``)."""
         cache_write = self.cache_write if self.cache_write is not None else self.input * 1.25
         cache_read = self.cache_read if self.cache_read is not None else self.input * 0.1
-        one_hour = min(cache_1h_tokens, usage.cache_creation_input_tokens)
         return (
             usage.input_tokens * self.input
             + usage.output_tokens * self.output
-            + (usage.cache_creation_input_tokens - one_hour) * cache_write
-            + one_hour * self.input * 2
+            + usage.cache_write_5m_tokens * cache_write
+            + usage.cache_write_1h_tokens * self.input * 2
             + usage.cache_read_input_tokens * cache_read
         ) / 1_000_000
 
 
 #: List prices from the one model table (engine/models.py), under each id and alias. An estimate, not a bill.
 DEFAULT_PRICES: dict[str, Price] = {
-    name: Price(spec.input_price, spec.output_price) for spec in MODELS for name in spec.names
+    name: Price(spec.input_price, spec.output_price, cache_read=spec.cache_read_price)
+    for spec in MODELS for name in spec.names
 }
 
 

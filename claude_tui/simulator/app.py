@@ -92,14 +92,14 @@ class Reply:
     clock: Clock
     chunk_seed: int = 0  # how the tokens are grouped into deltas, fixed by the request
     stop_sequence: str | None = None
-    tool_call: tools.ToolCall | None = None  # a tool_use block after the text (stop_reason tool_use)
+    tool_calls: list[tools.ToolCall] = field(default_factory=list)  # tool_use blocks after the text (stop_reason tool_use)
     cache: CacheUsage = field(default_factory=CacheUsage)
     service_tier: str = "standard"
 
     @property
     def output_tokens(self) -> int:
         return (len(self.text) + (len(self.thinking) if self.thinking else 0)
-                + (len(self.tool_call.json_tokens) if self.tool_call else 0))
+                + sum(len(call.json_tokens) for call in self.tool_calls))
 
 
 def plan_reply(state: SimState, body: dict[str, Any], input_tokens: int, received: float,
@@ -112,9 +112,9 @@ def plan_reply(state: SimState, body: dict[str, Any], input_tokens: int, receive
     rng = replies.request_rng(cfg.seed, body)
     max_tokens: int = body["max_tokens"]
     n_text = replies.draw_length(rng, cfg.reply_tokens, cfg.fixed_length)
-    tool, forced = tools.choose(rng, body)
-    call = tools.make_call(rng, tool) if tool is not None else None
-    if call is not None:
+    chosen, forced = tools.choose(rng, body)
+    calls = [tools.make_call(rng, tool) for tool in chosen]
+    if calls:
         # forced (any / tool): the API prefills the call, so no text comes before it
         n_text = 0 if forced else min(n_text, rng.randint(8, 20))
     thinking_cfg = body.get("thinking") or {}
@@ -123,28 +123,31 @@ def plan_reply(state: SimState, body: dict[str, Any], input_tokens: int, receive
     if thinking_cfg.get("type") in ("enabled", "adaptive"):
         budget = thinking_cfg.get("budget_tokens") or max(1, max_tokens // 2)
         n_think = min(budget, max_tokens - 1, max(16, round(n_text * rng.uniform(0.3, 0.8))))
-        thinking = replies.thinking_tokens(rng, max(1, n_think))
+        thinking = replies.thinking_tokens(rng, max(1, n_think), body)
         sig = replies.signature(rng)
     room = max_tokens - (len(thinking) if thinking else 0)
-    if call is not None and not forced and n_text + len(call.json_tokens) > room:
-        call = None  # no room for the call: answer in text (a forced call is sent whole regardless)
-    if call is not None:
-        room -= len(call.json_tokens)
+    call_tokens = sum(len(call.json_tokens) for call in calls)
+    if calls and not forced and n_text + call_tokens > room:
+        calls, call_tokens = [], 0  # no room for the calls: answer in text (forced calls are sent whole regardless)
+    room -= call_tokens
     stop_reason = "end_turn"
     if n_text >= room:
         stop_reason = "max_tokens" if n_text > room else "end_turn"
         n_text = max(room, 0)
-    text = replies.reply_tokens(rng, n_text, body, clean_end=stop_reason == "end_turn") if n_text else []
+    if calls and n_text:  # a sentence saying what it is about to call, as the model does before a call
+        text = replies.preface_tokens(rng, n_text, [call.name for call in calls])
+    else:
+        text = replies.reply_tokens(rng, n_text, body, clean_end=stop_reason == "end_turn") if n_text else []
     stop_sequence = None
     if body.get("stop_sequences") and text:
         stop_sequence = _apply_stop_sequences(text, body["stop_sequences"])
         if stop_sequence is not None:
             stop_reason = "stop_sequence"
-            call = None  # generation stopped in the text, before the call
-    if call is not None:
+            calls = []  # generation stopped in the text, before the calls
+    if calls:
         stop_reason = "tool_use"
 
-    n = len(text) + (len(thinking) if thinking else 0) + (len(call.json_tokens) if call else 0)
+    n = len(text) + (len(thinking) if thinking else 0) + sum(len(call.json_tokens) for call in calls)
     if cfg.fixed_latency_ms is not None:
         total = cfg.fixed_latency_ms / 1000
         ttft = min(cfg.ttft_ms / 1000, total) if n > 1 else total
@@ -154,7 +157,7 @@ def plan_reply(state: SimState, body: dict[str, Any], input_tokens: int, receive
         ttft = cfg.ttft_ms / 1000 * f_ttft
         interval = 1.0 / (cfg.tps * f_tps) if cfg.tps > 0 else 0.0
     return Reply(_new_id("msg_"), body["model"], input_tokens, thinking, sig, text, stop_reason,
-                 Clock(received + ttft, interval), rng.getrandbits(32), stop_sequence, call,
+                 Clock(received + ttft, interval), rng.getrandbits(32), stop_sequence, calls,
                  cache or CacheUsage(), "standard")
 
 
@@ -181,10 +184,9 @@ def whole_message(reply: Reply, output_tokens: int) -> dict[str, Any]:
     content: list[dict[str, Any]] = []
     if reply.thinking:
         content.append({"type": "thinking", "thinking": "".join(reply.thinking), "signature": reply.signature})
-    if reply.text or reply.tool_call is None:
+    if reply.text or not reply.tool_calls:
         content.append({"type": "text", "text": "".join(reply.text)})
-    if reply.tool_call is not None:
-        call = reply.tool_call
+    for call in reply.tool_calls:
         content.append({"type": "tool_use", "id": call.id, "name": call.name, "input": call.input})
     return {"id": reply.message_id, "type": "message", "role": "assistant", "model": reply.model,
             "content": content, "stop_reason": reply.stop_reason, "stop_sequence": reply.stop_sequence,
@@ -242,8 +244,7 @@ def stream_items(reply: Reply) -> tuple[list[tuple[int, bytes]], int]:
         items.append((k, sse.signature_delta(0, reply.signature)))
         items.append((k, sse.block_stop(0)))
         index = 1
-    call = reply.tool_call
-    if reply.text or call is None:
+    if reply.text or not reply.tool_calls:
         items.append((max(k, 1), sse.block_start(index, {"type": "text", "text": ""})))
         if not reply.thinking:
             items.append((1, sse.PING))
@@ -252,16 +253,17 @@ def stream_items(reply: Reply) -> tuple[list[tuple[int, bytes]], int]:
             items.append((k, sse.text_delta(index, text)))
         items.append((max(k, 1), sse.block_stop(index)))
         index += 1
-    if call is not None:
+    for n_call, call in enumerate(reply.tool_calls):  # parallel calls: one block each, in order
         items.append((max(k, 1), sse.block_start(index, {"type": "tool_use", "id": call.id, "name": call.name,
                                                          "input": {}})))
-        if not reply.thinking and not reply.text:
+        if not n_call and not reply.thinking and not reply.text:
             items.append((1, sse.PING))
         items.append((max(k, 1), sse.input_json_delta(index, "")))  # the API's first delta is often empty
         for part, size in _chunks(call.json_tokens, rng):
             k += size
             items.append((k, sse.input_json_delta(index, part)))
         items.append((max(k, 1), sse.block_stop(index)))
+        index += 1
     md_index = len(items)
     items.append((max(k, 1), sse.message_delta(reply.stop_reason, _usage(reply, k, full=False),
                                                          reply.stop_sequence)))
@@ -420,6 +422,7 @@ class Routes:
         """``refusal`` / ``pause_turn``: the reply ends after ``after_tokens`` tokens with that stop_reason."""
         n_thinking = len(reply.thinking) if reply.thinking else 0
         del reply.text[max(0, (fault.after_tokens or 0) - n_thinking):]
+        reply.tool_calls = []  # generation stopped in the text, before any call
         reply.stop_reason, reply.stop_sequence = fault.kind, None
         return None
 

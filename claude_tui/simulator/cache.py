@@ -27,6 +27,10 @@ TTL_SECONDS = {"5m": 300.0, "1h": 3600.0}
 MIN_CACHEABLE = {
     "claude-opus-4-8": 1024, "claude-opus-4-7": 2048, "claude-opus-4-6": 4096, "claude-opus-4-5": 4096,
     "claude-sonnet-4-6": 1024, "claude-sonnet-4-5": 1024, "claude-haiku-4-5": 4096,
+    # the 5 family: our copies of the caching page predate it; 512 / 1024 are from a summary of its list.
+    # The 5.5 models are not on it: they keep the default (a prefix match would give Opus 5's 512).
+    "claude-opus-5": 512, "claude-fable-5": 512, "claude-sonnet-5": 1024,
+    "claude-opus-5-5": 1024, "claude-sonnet-5-5": 1024, "claude-haiku-5-5": 1024,
 }
 DEFAULT_MIN = 1024
 

@@ -25,6 +25,7 @@ _CHOICES = ("auto", "any", "tool", "none")
 _ID_ALPHABET = string.ascii_letters + string.digits
 _WORDS = ("alpha", "delta", "paris", "london", "tokyo", "report", "summary", "blue", "queue", "north")
 AUTO_CALL_RATE = 0.5  # under tool_choice auto, this share of fresh user turns calls a tool
+PARALLEL_RATE = 0.4  # with several tools and parallel use allowed, this share of calling replies calls 2–3
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,8 +92,10 @@ def check_tools(body: dict[str, Any]) -> None:
 def check_tool_results(messages: list[dict[str, Any]]) -> None:
     """``tool_use`` and ``tool_result`` must pair across neighbouring messages (else 400, as the API says).
 
-    Every ``tool_result`` answers a ``tool_use`` id of the message just before it, and every
-    ``tool_use`` of an assistant message that is followed by another message gets its result there.
+    Every ``tool_result`` answers a ``tool_use`` id of the message just before it, every ``tool_use``
+    of an assistant message that is followed by another message gets its result there (all of them,
+    when the reply called several tools in parallel), and the results come before any other block
+    of that message (tool-use docs: "tool_result blocks must come FIRST in the content array").
     """
     previous_ids: set[str] = set()
     for i, msg in enumerate(messages):
@@ -121,6 +124,9 @@ def check_tool_results(messages: list[dict[str, Any]]) -> None:
                     raise bad(f"messages.{i}.content.{j}: unexpected `tool_use_id` found in `tool_result` "
                               f"blocks: {tool_use_id}. Each `tool_result` block must have a corresponding "
                               f"`tool_use` block in the previous message.")
+                if any(isinstance(b, dict) and b.get("type") != "tool_result" for b in blocks[:j]):
+                    raise bad(f"messages.{i}.content.{j}: `tool_result` blocks must come first in the content, "
+                              f"before any other block")
                 results.add(tool_use_id)
         missing = previous_ids - results
         if missing:
@@ -139,20 +145,33 @@ def _answers_tool(body: dict[str, Any]) -> bool:
                                              for b in content)
 
 
-def choose(rng: random.Random, body: dict[str, Any]) -> tuple[dict[str, Any] | None, bool]:
-    """(the tool to call or None, whether the call is forced). Deterministic for the request's RNG."""
+def choose(rng: random.Random, body: dict[str, Any]) -> tuple[list[dict[str, Any]], bool]:
+    """(the tools to call, in order — empty for none; whether the call is forced). Deterministic for
+    the request's RNG.
+
+    Parallel use (tool-use docs, "Parallel tool use"): with several tools and
+    ``disable_parallel_tool_use`` not true, a calling reply sometimes calls 2–3 different tools at
+    once; with it true, at most one (``auto``) or exactly one (``any`` / ``tool``).
+    """
     tools = [t for t in body.get("tools") or () if isinstance(t, dict) and _custom(t)]
-    choice = (body.get("tool_choice") or {}).get("type", "auto")
+    tool_choice = body.get("tool_choice") or {}
+    choice = tool_choice.get("type", "auto")
     if not tools or choice == "none":
-        return None, False
+        return [], False
     if choice == "tool":
-        name = body["tool_choice"]["name"]
-        return next(t for t in tools if t["name"] == name), True
-    if choice == "any":
-        return rng.choice(tools), True
-    if _answers_tool(body) or rng.random() >= AUTO_CALL_RATE:
-        return None, False
-    return rng.choice(tools), False
+        first = next(t for t in tools if t["name"] == tool_choice["name"])
+        forced = True
+    elif choice == "any":
+        first, forced = rng.choice(tools), True
+    elif _answers_tool(body) or rng.random() >= AUTO_CALL_RATE:
+        return [], False
+    else:
+        first, forced = rng.choice(tools), False
+    calls = [first]
+    if len(tools) > 1 and not tool_choice.get("disable_parallel_tool_use") and rng.random() < PARALLEL_RATE:
+        others = [t for t in tools if t is not first]
+        calls.extend(rng.sample(others, min(len(others), rng.randint(1, 2))))
+    return calls, forced
 
 
 def value_for(rng: random.Random, schema: Any, depth: int = 0) -> Any:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, Callable, Awaitable
 
 import anthropic
@@ -111,9 +112,11 @@ def test_price_charges_cache_writes_by_ttl_and_reads() -> None:
     price = Price(input=3, output=15)
     usage = Usage(input_tokens=1_000_000, output_tokens=0, cache_creation_input_tokens=2_000_000,
                   cache_read_input_tokens=1_000_000)
-    # 1M input at 3, 1M 5m writes at 3.75, 1M 1h writes at 6, 1M reads at 0.3
-    assert price.cost(usage, cache_1h_tokens=1_000_000) == pytest.approx(3 + 3.75 + 6 + 0.3)
+    # without the TTL split every write is a 5-minute one: 1M input at 3, 2M writes at 3.75, 1M reads at 0.3
     assert price.cost(usage) == pytest.approx(3 + 7.5 + 0.3)
+    split = replace(usage, ephemeral_5m_input_tokens=1_000_000, ephemeral_1h_input_tokens=1_000_000)
+    # 1M 5m writes at 3.75, 1M 1h writes at 6 (2x input)
+    assert price.cost(split) == pytest.approx(3 + 3.75 + 6 + 0.3)
 
 
 def test_entries_expire_after_their_ttl_and_a_read_restarts_it() -> None:
@@ -138,3 +141,10 @@ def test_entries_expire_after_their_ttl_and_a_read_restarts_it() -> None:
     cache.commit(cache.plan(hour, 10_000))
     now[0] += 3000
     assert cache.plan(hour, 10_000).read > 5000
+
+
+def test_minimum_lengths_of_the_5_family_do_not_leak_by_prefix() -> None:
+    from claude_tui.simulator.cache import min_cacheable
+    assert min_cacheable("claude-opus-5") == 512 and min_cacheable("claude-fable-5-1") == 512
+    assert min_cacheable("claude-opus-5-5") == 1024  # not Opus 5's 512 by prefix
+    assert min_cacheable("claude-haiku-4-5-20251001") == 4096

@@ -96,6 +96,6 @@ def test_reply_generator_is_deterministic_and_exact() -> None:
     c = reply_tokens(request_rng(2, body), 500, body, clean_end=True)
     assert a == b and a != c
     assert len(a) == 500 and all(a)
-    assert "".join(a).startswith("You asked about *Explain backoff*.")
+    assert "backoff" in "".join(a)[:200]  # the opening names the prompt's topic
     mean = sum(map(len, a)) / len(a)
     assert 2.5 <= mean <= 6  # a token is a short word piece

@@ -145,11 +145,13 @@ async def test_mid_stream_error_event(sim: Simulator, client: anthropic.AsyncAnt
 async def test_disconnect_raises_httpx_remote_protocol_error(sim: Simulator, client: anthropic.AsyncAnthropic) -> None:
     sim.inject("disconnect", after_tokens=10)
     text: list[str] = []
-    # SDK <= 2.16 lets the raw httpx2 error out mid-stream; 2.17 wraps it in APIConnectionError.
-    with pytest.raises((httpx2.RemoteProtocolError, anthropic.APIConnectionError), match="peer closed connection"):
+    # SDK ≤ 2.16 lets the raw httpx2 error through; 2.17 wraps it in APIConnectionError (its __cause__)
+    with pytest.raises((httpx2.RemoteProtocolError, anthropic.APIConnectionError)) as exc:
         async with client.messages.stream(model=MODEL, max_tokens=100, messages=HELLO) as stream:
             async for chunk in stream.text_stream:
                 text.append(chunk)
+    root = exc.value if isinstance(exc.value, httpx2.RemoteProtocolError) else exc.value.__cause__
+    assert isinstance(root, httpx2.RemoteProtocolError)  # the body was cut: an incomplete chunked read
     assert text
     assert sim.request_log[-1].outcome == "disconnect"
 
@@ -205,9 +207,11 @@ async def test_stall_trips_the_clients_read_timeout(make_sim) -> None:
     sim.inject("stall", after_tokens=5)
     text: list[str] = []
     async with client_for(sim, timeout=0.3) as c:
-        # mid-stream: raw httpx2 up to SDK 2.16, wrapped in anthropic.APITimeoutError from 2.17
-        with pytest.raises((httpx2.ReadTimeout, anthropic.APITimeoutError)):
+        # mid-stream: raw httpx2 in SDK ≤ 2.16, APITimeoutError (caused by it) in 2.17
+        with pytest.raises((httpx2.ReadTimeout, anthropic.APITimeoutError)) as exc:
             async with c.messages.stream(model=MODEL, max_tokens=100, messages=HELLO) as stream:
                 async for chunk in stream.text_stream:
                     text.append(chunk)
+        root = exc.value if isinstance(exc.value, httpx2.ReadTimeout) else exc.value.__cause__
+        assert isinstance(root, httpx2.ReadTimeout)
     assert text

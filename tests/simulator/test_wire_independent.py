@@ -152,6 +152,29 @@ async def test_tool_use_stream_partial_json_parses(http: httpx.AsyncClient) -> N
     assert whole["content"][-1]["input"] == block["input"] and whole["stop_reason"] == "tool_use"
 
 
+async def test_parallel_tool_calls_are_consecutive_blocks(http: httpx.AsyncClient) -> None:
+    """Several tool_use blocks in one reply: each opens, streams its own input_json_deltas and stops
+    before the next opens, indexes counting up; the whole reply carries the same calls."""
+    other = {"name": "fetch", "input_schema": {"type": "object", "properties": {"url": {"type": "string"}},
+                                               "required": ["url"]}}
+    schemas = {"lookup": TOOL["input_schema"], "fetch": other["input_schema"]}
+    for i in range(20):
+        body = {"model": MODEL, "max_tokens": 1024, "tools": [TOOL, other], "tool_choice": {"type": "any"},
+                "messages": [{"role": "user", "content": f"Research question {i}"}]}
+        _resp, events = await _events(http, body)
+        message = assemble(events)  # fails on any block out of order or interleaved
+        calls = [b for b in message["content"] if b["type"] == "tool_use"]
+        if len(calls) < 2:
+            continue
+        assert message["stop_reason"] == "tool_use" and len({c["id"] for c in calls}) == len(calls)
+        for call in calls:
+            jsonschema.validate(call["input"], schemas[call["name"]])
+        whole = (await http.post("/v1/messages", json=body)).json()
+        assert [(b["name"], b["input"]) for b in whole["content"]] == [(c["name"], c["input"]) for c in calls]
+        return
+    raise AssertionError("no parallel call in 20 prompts")
+
+
 async def test_cache_usage_in_message_start_and_whole(http: httpx.AsyncClient) -> None:
     system = [{"type": "text", "text": "Stable reference text for the cache. " * 500,
                "cache_control": {"type": "ephemeral", "ttl": "1h"}}]
