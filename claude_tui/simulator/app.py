@@ -50,6 +50,7 @@ class SimState:
         self._timing_lock = threading.Lock()
         self._timing_rng = random.Random(f"timing:{config.seed}")
         self.handlers: set[asyncio.Task[Any]] = set()  # running /v1/messages handlers, cancelled on stop
+        self.hold: ReplyHold | None = None  # test hook: streamed replies pause until released
 
     def jitter(self) -> tuple[float, float]:
         """Two factors in [1-jitter, 1+jitter]: one for TTFT, one for tokens/s."""
@@ -60,6 +61,18 @@ class SimState:
     def draw(self, a: int, b: int) -> int:
         with self._timing_lock:
             return self._timing_rng.randint(a, b)
+
+
+@dataclass(slots=True)
+class ReplyHold:
+    """Streamed replies stop after their thinking and ``after_tokens`` text tokens (pinging) until ``released`` is set.
+
+    A test that needs a reply to be "still streaming" when it acts waits for this, not for a reply
+    long enough to outlast it: on a busy CI a 20 s reply ended before the test's next key arrived.
+    """
+
+    after_tokens: int
+    released: asyncio.Event
 
 
 @dataclass(slots=True)
@@ -478,7 +491,22 @@ class Routes:
                     wait = min(wait, last_write + ping - now)
                 await asyncio.sleep(max(wait, MIN_TICK))
 
-        await emit(0, stop)
+        hold = self.state.hold
+        if hold is not None and not hold.released.is_set():
+            # Up to the token the test asked for, then pings (so a byte-counting stall timer stays quiet).
+            threshold = len(reply.thinking or ()) + hold.after_tokens  # thinking streams whole, then some text
+            cut = next((k for k in range(min(stop, md_index)) if items[k][0] >= threshold), 0)
+            await emit(0, cut)
+            held_from = loop.time()
+            while not hold.released.is_set():
+                try:
+                    await asyncio.wait_for(hold.released.wait(), min(cfg.ping_seconds, 1.0) if cfg.ping_seconds > 0 else 1.0)
+                except TimeoutError:
+                    await resp.write(sse.PING)
+            reply.clock.t_first += loop.time() - held_from  # the rest streams at its own pace
+            await emit(cut, stop)
+        else:
+            await emit(0, stop)
         if fault is None:
             record.output_tokens = reply.output_tokens
             record.outcome = "ok"

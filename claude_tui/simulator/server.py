@@ -9,7 +9,7 @@ from typing import Any, Callable
 
 from aiohttp import web
 
-from .app import SimState, build_app
+from .app import ReplyHold, SimState, build_app
 from .config import SimulatorConfig, is_loopback
 from .faults import FaultPlan
 from .ratelimit import RateLimiter
@@ -86,6 +86,16 @@ class Simulator:
 
     def clear_injected(self) -> None:
         self.state.faults.clear()
+
+    def hold_replies(self, after_tokens: int = 1) -> None:
+        """Streamed replies from now on stop after ``after_tokens`` tokens until ``release_replies()``
+        (they send pings meanwhile). In-loop simulator only: the event belongs to this loop."""
+        self.state.hold = ReplyHold(after_tokens, asyncio.Event())
+
+    def release_replies(self) -> None:
+        hold, self.state.hold = self.state.hold, None
+        if hold is not None:
+            hold.released.set()
 
     @property
     def pending_faults(self) -> int:

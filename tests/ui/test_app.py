@@ -54,8 +54,9 @@ async def test_multi_turn_sends_whole_conversation(make_sim):
 
 
 async def test_three_tabs_with_limit_two_one_queued(make_sim):
-    sim = await make_sim(tps=20, reply_tokens=100)  # 5 s a reply: the third prompt is sent long before one ends
-    app = make_app(sim, concurrency=2)
+    sim = await make_sim(tps=20, reply_tokens=100)
+    sim.hold_replies(after_tokens=3)  # no reply can end before the third prompt is queued, however slow the machine
+    app = make_app(sim, concurrency=2, stall_timeout=600)  # held replies send only pings
     async with app.run_test(size=SIZE) as pilot:
         await app.engine_ready.wait()
         chats = [app.active_chat]
@@ -72,6 +73,7 @@ async def test_three_tabs_with_limit_two_one_queued(make_sim):
         assert "ahead" in status.text or "next to start" in status.text
         assert chats[2].label().split()[0] == "◷"
         assert app.pool.in_flight == 2
+        sim.release_replies()
         for chat in chats:
             await wait_for(pilot, turn_state(chat, "done"), timeout=60, what="all done")
         assert app.metrics.snapshot().done == 3

@@ -14,9 +14,10 @@ def streaming_with_text(chat):
 
 
 async def test_ctrl_q_while_streaming_asks_then_restores_thinking_and_partial_text(make_sim, tmp_path: Path) -> None:
-    sim = await make_sim(tps=300, reply_tokens=6000)  # 20 s: a reply that is still streaming when we quit
+    sim = await make_sim(tps=300, reply_tokens=600)
+    sim.hold_replies(after_tokens=40)  # still streaming when we quit, however slow the machine
     store = HistoryStore.open(tmp_path / "h.db")
-    app = make_app(sim, store=store, thinking_budget=1024)
+    app = make_app(sim, store=store, thinking_budget=1024, stall_timeout=600)  # a held reply sends only pings
     async with app.run_test(size=SIZE) as pilot:
         chat = app.active_chat
         await send(pilot, "think, then talk")
