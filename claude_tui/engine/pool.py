@@ -364,10 +364,12 @@ class RequestPool:
         assert entry.state is not None
         emit: Callable[[JobEvent], None] = lambda ev: self._emit(entry, ev)
         if self.budget is None:
-            return await run_attempt(self._client, entry.job, entry.state, emit, stall_timeout=self.stall_timeout)
+            return await run_attempt(self._client, entry.job, entry.state, emit, stall_timeout=self.stall_timeout,
+                                     attempt_timeout=self.policy.attempt_timeout)
         async with self.budget.attempt(entry.job, emit) as watched:
             entry.state.started = time.monotonic()  # the request goes now: budget waits are not latency
-            return await run_attempt(self._client, entry.job, entry.state, watched, stall_timeout=self.stall_timeout)
+            return await run_attempt(self._client, entry.job, entry.state, watched, stall_timeout=self.stall_timeout,
+                                     attempt_timeout=self.policy.attempt_timeout)
 
     def _attempt_failed(self, entry: _Entry, error: AttemptError) -> AttemptFailed:
         state = entry.state
