@@ -16,8 +16,9 @@ from ..engine.metrics import MetricsSnapshot, Percentiles
 def say(console: Console, line: str, *, style: str | None = None) -> None:
     """One notice line, as written: no markup, no highlighting, never wrapped mid-path.
 
-    Every line `run` prints goes through its console (the progress bar's too), so rich can clear the
-    bar, print the line and draw the bar again below it; a raw write to stderr landed inside the bar.
+    Every line `run` prints goes through its console (the progress bar's too), so rich clears the
+    bar, prints the line and draws the bar again below it. A raw write to stderr relied on rich's
+    Live proxying ``sys.stderr`` (only on a terminal, and without the notice's style).
     """
     console.print(line, style=style, markup=False, highlight=False, soft_wrap=True)
 
