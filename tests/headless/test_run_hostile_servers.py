@@ -90,3 +90,21 @@ async def test_a_key_echoed_by_the_server_reaches_neither_the_results_nor_the_te
     for path in tmp_path.rglob("*"):  # history, log, results: nothing on disk holds it
         if path.is_file():
             assert KEY.encode() not in path.read_bytes(), path
+
+
+async def test_a_server_that_pings_forever_ends_at_the_attempt_limit(tmp_path: Path) -> None:
+    async def pings_forever(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse(headers={"content-type": "text/event-stream"})
+        await response.prepare(request)
+        try:
+            while True:  # a server's pacing, not synchronisation: pings until the client hangs up
+                await response.write(b'event: ping\ndata: {"type": "ping"}\n\n')
+                await asyncio.sleep(0.1)
+        except (ConnectionResetError, asyncio.CancelledError):
+            return response
+
+    server, code, output, out = await run_cli(
+        tmp_path, pings_forever, "--stall-timeout", "0.5", "--attempt-timeout", "2", "--max-attempts", "1")
+    assert code == 1 and "Traceback" not in output and server.requests == 1
+    assert "no end of reply after 2 s (the attempt limit, --attempt-timeout)" in output  # not a stall: pings are bytes
+    assert result_of(out)["error"]["kind"] == "timeout"
