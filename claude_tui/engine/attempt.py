@@ -6,10 +6,12 @@ attempt; the text it streamed is kept on the raised AttemptError.
 
 We read the raw server-sent events (``messages.with_streaming_response`` and
 ``AsyncStream.raw_events``) and parse each event's JSON ourselves, rather than the SDK's typed events:
-building a typed model per event cost ~43 µs (~50 µs against ~6 µs for ``json.loads``), about 2.4 ms
-of client CPU for a 55-event reply, and the ``messages.stream()`` helper on top rebuilt a snapshot of
-the whole message on every event (15–25 % of the client's CPU in the scaling benchmark). Raw events
-also keep the SDK's status errors (raised before the body is read) and let the stall timer see pings.
+the SDK's typed model for a text delta cost ~50 µs to build against ~6 µs for ``json.loads`` (timeit),
+and the ``messages.stream()`` helper on top rebuilt a snapshot of the whole message on every event
+(15–25 % of the client's CPU in the scaling benchmark). Measured (``bench --scenario scaling
+--concurrency 20 --requests 400``, shared machine, load average 8.5–11.7): 7.1–7.3 ms of client CPU
+per request with typed events, 6.5–6.7 ms with raw ones. Raw events keep the SDK's status errors
+(raised before the body is read) and let the stall timer see pings.
 """
 
 from __future__ import annotations
