@@ -9,9 +9,10 @@ We read the raw server-sent events (``messages.with_streaming_response`` and
 the SDK's typed model for a text delta cost ~50 µs to build against ~6 µs for ``json.loads`` (timeit),
 and the ``messages.stream()`` helper on top rebuilt a snapshot of the whole message on every event
 (15–25 % of the client's CPU in the scaling benchmark). Measured (``bench --scenario scaling
---concurrency 20 --requests 400``, shared machine, load average 8.5–11.7): 7.1–7.3 ms of client CPU
-per request with typed events, 6.5–6.7 ms with raw ones. Raw events keep the SDK's status errors
-(raised before the body is read) and let the stall timer see pings.
+--concurrency 20 --requests 400``, 4 runs each, alternating, shared machine, load average 3–12):
+client CPU per request 6.4–8.8 ms (mean 7.4) with typed events, 5.8–6.7 ms (mean 6.3) with raw ones.
+Raw events keep the SDK's status errors (raised before the body is read) and let the stall timer see
+pings.
 """
 
 from __future__ import annotations
