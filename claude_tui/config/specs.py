@@ -18,6 +18,9 @@ Adding a setting is one declaration:
       connect_patience_seconds: float = setting(
           _RETRY["connect_patience"], "How long connection errors are retried, in all.",
           env="CLAUDE_TUI_CONNECT_PATIENCE", flag="--connect-patience", lo=0, hi=86400, policy="connect_patience")
+    attempt_timeout_seconds: float = setting(
+        _RETRY["attempt_timeout"], "Longest one attempt may take in all, pings included (a server that pings forever must end); then retried.",
+        env="CLAUDE_TUI_ATTEMPT_TIMEOUT", flag="--attempt-timeout", lo=1, hi=86400, policy="attempt_timeout")
 
   (``policy=`` names the ``RetryPolicy`` field ``RetrySettings.policy()`` fills in);
 * at the top level: the same, as a field of ``Settings``;
@@ -128,6 +131,9 @@ class RetrySettings:
     connect_patience_seconds: float = setting(
         _RETRY["connect_patience"], "Connection failures spend no attempt; a request keeps reconnecting this long in all.",
         env="CLAUDE_TUI_CONNECT_PATIENCE", flag="--connect-patience", lo=0, hi=86400, policy="connect_patience")
+    attempt_timeout_seconds: float = setting(
+        _RETRY["attempt_timeout"], "Longest one attempt may take in all, pings included (a server that pings forever must end); then retried.",
+        env="CLAUDE_TUI_ATTEMPT_TIMEOUT", flag="--attempt-timeout", lo=1, hi=86400, policy="attempt_timeout")
 
     def policy(self) -> RetryPolicy:
         """The engine's ``RetryPolicy`` for these settings (each field names its policy field)."""

@@ -96,6 +96,20 @@ def _is_spend_limit(exc: "anthropic.APIStatusError") -> bool:
     return False
 
 
+def stream_error(data: str) -> AttemptError:
+    """An ``error`` event in the middle of a stream (its data should be the API's error body)."""
+    try:
+        body = json.loads(data)
+    except ValueError:
+        body = None
+    err = body.get("error", body) if isinstance(body, dict) else None
+    if isinstance(err, dict):
+        error_type, message = err.get("type"), str(err.get("message") or data)
+    else:
+        error_type, message = None, data or "no details"
+    return AttemptError("stream_error", f"stream interrupted by {error_type or 'an error'}: {message}")
+
+
 def _is_transport_error(exc: BaseException) -> bool:
     """httpx-family errors that escape the SDK mid-stream (the SDK wraps only the request phase)."""
     return any(cls.__module__.split(".")[0] in ("httpx", "httpx2", "httpcore", "anyio") for cls in type(exc).__mro__[:-2])

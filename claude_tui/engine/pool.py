@@ -293,8 +293,11 @@ class RequestPool:
             delay = retry_state.upcoming_sleep
             if error.retry_after is not None:
                 if entry.paced_wait + delay > policy.rate_limit_patience:
-                    error.message = (f"{error.message}; server asked to wait {_duration(error.retry_after)} "
-                                     f"(retry-after); over the {policy.rate_limit_patience:g} s patience")
+                    if entry.paced_wait == 0 or delay > policy.rate_limit_patience:  # this one wait is too long
+                        said = f"server asked to wait {_duration(error.retry_after)} (retry-after)"
+                    else:  # many short ones added up ("retry-after: 0" on every answer said "wait 0 s")
+                        said = f"server still asking to wait after {entry.paced_wait:.1f} s of retry-after waits"
+                    error.message = f"{error.message}; {said}; over the {policy.rate_limit_patience:g} s patience"
                     return True
                 if is_paced(error):
                     return False
@@ -364,10 +367,12 @@ class RequestPool:
         assert entry.state is not None
         emit: Callable[[JobEvent], None] = lambda ev: self._emit(entry, ev)
         if self.budget is None:
-            return await run_attempt(self._client, entry.job, entry.state, emit, stall_timeout=self.stall_timeout)
+            return await run_attempt(self._client, entry.job, entry.state, emit, stall_timeout=self.stall_timeout,
+                                     attempt_timeout=self.policy.attempt_timeout)
         async with self.budget.attempt(entry.job, emit) as watched:
             entry.state.started = time.monotonic()  # the request goes now: budget waits are not latency
-            return await run_attempt(self._client, entry.job, entry.state, watched, stall_timeout=self.stall_timeout)
+            return await run_attempt(self._client, entry.job, entry.state, watched, stall_timeout=self.stall_timeout,
+                                     attempt_timeout=self.policy.attempt_timeout)
 
     def _attempt_failed(self, entry: _Entry, error: AttemptError) -> AttemptFailed:
         state = entry.state

@@ -33,12 +33,19 @@ class RetryPolicy:
     #: ``connect_cap`` for this long in all. With 5 quick attempts a ~6 s outage failed 20 of 1,000 jobs.
     connect_patience: float = 120.0
     connect_cap: float = 5.0
+    #: The longest one attempt may take in all, pings included. The stall timer counts bytes, so a
+    #: server that pings forever and never finishes would otherwise hold a job for ever; an attempt
+    #: past this fails as a ``timeout`` (retried). 10 min: a 1,024-token reply at even 10 tokens/s
+    #: takes under 2 min; raise it for very long replies (tens of thousands of output tokens).
+    attempt_timeout: float = 600.0
 
     def __post_init__(self) -> None:
         if self.max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
         if self.base < 0 or self.cap < 0:
             raise ValueError("backoff times must not be negative")
+        if not self.attempt_timeout > 0:
+            raise ValueError("attempt_timeout must be positive")
 
     def wait(self, retry_state: RetryCallState) -> float:
         """A tenacity ``wait`` callable."""

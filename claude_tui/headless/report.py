@@ -8,8 +8,31 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from ..engine.budget import BudgetSnapshot
 from ..engine.errors import hint_for
 from ..engine.metrics import MetricsSnapshot, Percentiles
+
+
+def say(console: Console, line: str, *, style: str | None = None) -> None:
+    """One notice line, as written: no markup, no highlighting, never wrapped mid-path.
+
+    Every line `run` prints goes through its console (the progress bar's too), so rich clears the
+    bar, prints the line and draws the bar again below it. A raw write to stderr relied on rich's
+    Live proxying ``sys.stderr`` (only on a terminal, and without the notice's style).
+    """
+    console.print(line, style=style, markup=False, highlight=False, soft_wrap=True)
+
+
+def limiter_notice(before: BudgetSnapshot | None, now: BudgetSnapshot) -> tuple[BudgetSnapshot, str | None]:
+    """A line when the limiter's mode changes (Redis lost: pacing locally; Redis back), else None.
+
+    The peer count is left out: processes joining a shared budget is not news.
+    """
+    if before is not None and (before.mode, before.reason) == (now.mode, now.reason):
+        return before, None
+    if before is None and now.mode == "local" and not now.reason:
+        return now, None
+    return now, now.mode_text
 
 
 def make_progress(console: Console) -> Progress:

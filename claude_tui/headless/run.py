@@ -19,8 +19,9 @@ from ..engine.metrics import Metrics
 from ..engine.pool import RequestPool
 from ..engine.pricing import PriceTable
 from ..engine.retry import RetryPolicy
+from ..logs import notices_to
 from .prompts import PromptSpec
-from .report import failure_lines, make_progress, progress_fields, summary_tables
+from .report import failure_lines, limiter_notice, make_progress, progress_fields, say, summary_tables
 from .results import ResultWriter, open_for_append, read_results, result_record, rewrite_latest
 
 EXIT_OK, EXIT_FAILURES, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -79,22 +80,22 @@ async def run_batch(
         previous = read_results(out_path)
         if previous.unreadable:
             numbers = ", ".join(map(str, previous.unreadable[:20])) + (" …" if len(previous.unreadable) > 20 else "")
-            console.print(
-                f"{out_path}: ignored unreadable line{'s' if len(previous.unreadable) > 1 else ''} {numbers}"
-                " (not a JSON result; dropped when the file is rewritten)",
-                style="yellow", markup=False, highlight=False, soft_wrap=True,
-            )
+            say(console, f"{out_path}: ignored unreadable line{'s' if len(previous.unreadable) > 1 else ''} {numbers}"
+                " (not a JSON result; dropped when the file is rewritten)", style="yellow")
         skip = previous.succeeded() & {spec.id for spec in specs}
         if skip:
-            console.print(f"resuming: {len(skip)} of {len(specs)} already succeeded in {out_path}", markup=False, highlight=False, soft_wrap=True)
+            say(console, f"resuming: {len(skip)} of {len(specs)} already succeeded in {out_path}")
     todo = [spec for spec in specs if spec.id not in skip]
     out_name = str(out_path) if out_path else "<stdout>"
     try:
         out = open_for_append(out_path) if out_path else (results_stream or sys.stdout)
     except OSError as exc:
-        console.print(f"cannot write results to {out_name}: {exc.strerror or exc}", style="red", markup=False, highlight=False, soft_wrap=True)
+        say(console, f"cannot write results to {out_name}: {exc.strerror or exc}", style="red")
         return RunOutcome(EXIT_FAILURES, 0, 0, len(skip), False)
     budget = await open_budget(options.limits, api_key=api_key, user_limit=options.concurrency)
+    limiter = budget.snapshot() if budget is not None else None
+    if limiter is not None and limiter.reason:  # pacing locally although a shared budget was asked for
+        say(console, limiter.mode_text, style="yellow")
     pool = RequestPool(api_key=api_key, base_url=base_url, limit=options.concurrency, policy=options.policy, stall_timeout=options.stall_timeout, prices=options.prices, budget=budget)
     metrics = Metrics(prices=pool.prices, per_tag=False)
     pool.add_listener(metrics.observe)
@@ -147,8 +148,13 @@ async def run_batch(
         progress = make_progress(console)
         fatal = asyncio.ensure_future(pool.wait_fatal())
         all_done = asyncio.ensure_future(finished.wait())
+        def notify(message: str) -> None:
+            # Through the progress's console, so a notice never lands in the middle of the bar:
+            # rich clears the bar, prints the line and draws the bar again below it.
+            say(progress.console, f"claude-tui: {message}", style="yellow")
+
         try:
-            with progress:
+            with progress, notices_to(notify):
                 task = progress.add_task("run", total=len(todo), **progress_fields(metrics.snapshot()))
                 for spec in todo:
                     job = _job_for(spec, options)
@@ -162,6 +168,10 @@ async def run_batch(
                     await asyncio.wait((fatal, all_done), timeout=0.2, return_when=asyncio.FIRST_COMPLETED)
                     snap = metrics.snapshot()
                     progress.update(task, completed=snap.done + snap.failed + snap.cancelled, **progress_fields(snap))
+                    if budget is not None:  # Redis lost or back: say so when it happens, not only in the summary
+                        limiter, line = limiter_notice(limiter, budget.snapshot())
+                        if line:
+                            notify(line)
                 snap = metrics.snapshot()
                 progress.update(task, completed=snap.done + snap.failed + snap.cancelled, **progress_fields(snap))
         finally:
@@ -184,20 +194,20 @@ async def run_batch(
         try:
             rewrite_latest(out_path)  # one line per id; the appended log stays valid if this fails
         except OSError as exc:
-            console.print(f"{out_path}: could not rewrite to one line per id ({exc.strerror or exc}); "
-                          "it still holds every result (latest line per id wins)", style="yellow", markup=False, highlight=False, soft_wrap=True)
+            say(console, f"{out_path}: could not rewrite to one line per id ({exc.strerror or exc}); "
+                "it still holds every result (latest line per id wins)", style="yellow")
     wall = time.monotonic() - started_at
     snap = metrics.snapshot()
     for table in summary_tables(snap, wall_time=wall, skipped=len(specs) - len(todo), interrupted=interrupted):
         console.print(table)
-    console.print(budget.snapshot().summary_line() if budget is not None else "limiter: off", markup=False, highlight=False)
+    say(console, budget.snapshot().summary_line() if budget is not None else "limiter: off")
     for line in failure_lines(failures):
-        console.print(line, style="red", markup=False, highlight=False, soft_wrap=True)
+        say(console, line, style="red")
     if write_error is not None:
         reason = getattr(write_error, "strerror", None) or str(write_error)
-        console.print(f"cannot write results to {out_name}: {reason}", style="red", markup=False, highlight=False, soft_wrap=True)
+        say(console, f"cannot write results to {out_name}: {reason}", style="red")
         return RunOutcome(EXIT_FAILURES, snap.done, snap.failed, len(specs) - len(todo), interrupted)
     if out_path:
-        console.print(f"results: {out_path}")
+        say(console, f"results: {out_path}")
     code = EXIT_INTERRUPTED if interrupted else (EXIT_FAILURES if snap.failed else EXIT_OK)
     return RunOutcome(code, snap.done, snap.failed, len(specs) - len(todo), interrupted)

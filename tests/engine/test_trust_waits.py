@@ -1,6 +1,6 @@
 """Every wait is bounded, every retry loop ends, and a reply is whole only when the protocol says so.
 
-A small scripted HTTP server over loopback plays the hostile or broken server each case needs (the
+A scripted HTTP server over loopback (tests/scripted_http.py, the ``scripted`` fixture) plays the hostile or broken server each case needs (the
 simulator is faithful on purpose, so it cannot send an `inf` retry-after or an HTML page). It is a
 real server: the real SDK talks to it over real HTTP.
 """
@@ -8,105 +8,18 @@ real server: the real SDK talks to it over real HTTP.
 from __future__ import annotations
 
 import asyncio
-import json
-import socket
-from typing import Any, Awaitable, Callable
 
 import pytest
 from aiohttp import web
+from scripted_http import BLOCK, BLOCK_STOP, DELTA, KEY, MESSAGE_DELTA, START, STOP
+from scripted_http import error_response as _error
+from scripted_http import sse as _sse
+from scripted_http import stream as _stream
 
-from claude_tui.engine.events import AttemptFailed, Done, Failed, JobEvent
+from claude_tui.engine.events import AttemptFailed, Done, Failed
 from claude_tui.engine.job import Job
-from claude_tui.engine.pool import RequestPool
 from claude_tui.engine.ratelimits import parse_retry_after
 from claude_tui.engine.retry import RetryPolicy
-
-KEY = "sk-ant-api03-SECRETSECRETSECRET-abcdef"
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class Scripted:
-    """A loopback server whose /v1/messages answers with ``handler``; counts the requests."""
-
-    def __init__(self, handler: Handler, port: int | None = None) -> None:
-        self.handler = handler
-        self.port = port or _free_port()
-        self.requests = 0
-        self._runner: web.AppRunner | None = None
-
-    async def _route(self, request: web.Request) -> web.StreamResponse:
-        self.requests += 1
-        await request.read()
-        return await self.handler(request)
-
-    async def start(self) -> None:
-        app = web.Application()
-        app.router.add_post("/v1/messages", self._route)
-        self._runner = web.AppRunner(app)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", self.port).start()
-
-    async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-
-def _error(status: int, headers: dict[str, str] | None = None, message: str = "try later") -> web.Response:
-    kind = {429: "rate_limit_error", 503: "api_error", 529: "overloaded_error", 400: "invalid_request_error"}[status]
-    return web.json_response({"type": "error", "error": {"type": kind, "message": message}}, status=status, headers=headers)
-
-
-def _sse(*events: dict[str, Any], raw: list[bytes] = ()) -> bytes:  # type: ignore[assignment]
-    out = b"".join(f"event: {e['type']}\ndata: {json.dumps(e)}\n\n".encode() for e in events)
-    return out + b"".join(raw)
-
-
-START = {"type": "message_start", "message": {"id": "msg_1", "type": "message", "role": "assistant", "model": "claude-sonnet-4-6",
-                                              "content": [], "stop_reason": None, "stop_sequence": None,
-                                              "usage": {"input_tokens": 5, "output_tokens": 1}}}
-BLOCK = {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}}
-DELTA = {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "Hello there"}}
-BLOCK_STOP = {"type": "content_block_stop", "index": 0}
-MESSAGE_DELTA = {"type": "message_delta", "delta": {"stop_reason": "end_turn", "stop_sequence": None}, "usage": {"output_tokens": 3}}
-STOP = {"type": "message_stop"}
-
-
-def _stream(body: bytes) -> web.Response:
-    return web.Response(body=body, content_type="text/event-stream")
-
-
-@pytest.fixture
-async def scripted():
-    servers: list[Scripted] = []
-    pools: list[RequestPool] = []
-
-    async def factory(handler: Handler, *, start: bool = True, **pool_kwargs: Any) -> tuple[Scripted, RequestPool, list[JobEvent]]:
-        server = Scripted(handler)
-        if start:
-            await server.start()
-        servers.append(server)
-        pool_kwargs.setdefault("policy", RetryPolicy(max_attempts=5, base=0.05, cap=0.2, rate_limit_patience=600))
-        pool = RequestPool(api_key=KEY, base_url=server.base_url, stall_timeout=5.0, **pool_kwargs)
-        pools.append(pool)
-        events: list[JobEvent] = []
-        pool.add_listener(events.append)
-        return server, pool, events
-
-    yield factory
-    for pool in pools:
-        await pool.aclose()
-    for server in servers:
-        await server.stop()
 
 
 @pytest.mark.parametrize("value", ["inf", "-inf", "nan", "-3", "soon", "1e400"])
