@@ -163,7 +163,7 @@ def _run_batch(ns: argparse.Namespace) -> int:
         from .headless.modes import dispatch
 
         code = dispatch(ns, specs, _run_options(settings), settings, backend, out_path, console,
-                        listeners=services.listeners(), track=services.track)
+                        listeners=services.listeners())
         if code is not None:  # --dry-run, --mode batch, or --mode auto choosing batch
             return code
         outcome = asyncio.run(
@@ -175,7 +175,6 @@ def _run_batch(ns: argparse.Namespace) -> int:
                 out_path=out_path,
                 console=console,
                 listeners=services.listeners(),
-                track=services.track,
             )
         )
     finally:

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeAlias
 
+from .job import Job
+
 # Why an attempt failed, in words a consumer can branch on.
 ErrorKind: TypeAlias = Literal[
     "rate_limit",  # 429
@@ -113,9 +115,16 @@ class Event:
 
 
 @dataclass(frozen=True, slots=True)
+class Submitted(Event):
+    """The first event of every job: the Job itself, so each consumer learns what was asked
+    (model, prompt, where it belongs) from the stream, not from a side channel."""
+
+    job: Job
+
+
+@dataclass(frozen=True, slots=True)
 class Queued(Event):
     position: int  # 0 = next to start; re-emitted as the queue moves
-    tag: Any = None  # the Job's tag, so consumers can group jobs (per tab, per batch line)
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,7 +239,8 @@ class Cancelled(Event):
 TERMINAL = (Done, Failed, Cancelled)
 
 JobEvent: TypeAlias = (
-    Queued
+    Submitted
+    | Queued
     | Started
     | FirstToken
     | TextDelta

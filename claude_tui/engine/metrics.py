@@ -24,6 +24,7 @@ from .events import (
     RateLimits,
     RateLimitSnapshot,
     Started,
+    Submitted,
 )
 from .pricing import PriceTable
 
@@ -143,10 +144,11 @@ class Metrics:
         if self._first_at is None:
             self._first_at = event.at
         job_id = event.job_id
-        if isinstance(event, Queued):
+        if isinstance(event, Submitted):
+            if self._per_tag and event.job.correlation.group is not None:
+                self._tags[job_id] = event.job.correlation.group
+        elif isinstance(event, Queued):
             self._queued.add(job_id)
-            if self._per_tag and event.tag is not None:
-                self._tags[job_id] = event.tag
         elif isinstance(event, Started):
             self._queued.discard(job_id)
             self._running.add(job_id)
@@ -205,7 +207,7 @@ class Metrics:
 
     # -- output ------------------------------------------------------------------------------
     def for_tag(self, tag: Any) -> "Metrics | None":
-        """The same figures for the jobs submitted with this ``Job.tag`` (per-tab figures)."""
+        """The same figures for the jobs whose ``Job.correlation.group`` is ``tag`` (per-tab figures)."""
         return self._by_tag.get(tag)
 
     def snapshot(self) -> MetricsSnapshot:

@@ -314,8 +314,7 @@ def _ask_cancel(console: Console, running: Sequence[str]) -> bool:
 
 async def run_via_batches(specs: list[PromptSpec], options: RunOptions, bopts: BatchOptions, *, api_key: str,
                           base_url: str | None, out_path: Path, console: Console,
-                          listeners: Sequence[Callable[[Any], None]] = (),
-                          track: Callable[[Any], None] | None = None) -> RunOutcome:
+                          listeners: Sequence[Callable[[Any], None]] = ()) -> RunOutcome:
     """`run --mode batch`: everything the live runner promises, at half price and within 24 h."""
     from .run import run_batch  # the live runner, for errored / expired items
 
@@ -353,7 +352,7 @@ async def run_via_batches(specs: list[PromptSpec], options: RunOptions, bopts: B
     elif runner.retry_live:
         console.print(f"{len(runner.retry_live):,} errored / expired item(s): re-running live", highlight=False)
         live_outcome = await run_batch(runner.retry_live, options, api_key=api_key, base_url=base_url,
-                                       out_path=out_path, console=console, listeners=listeners, track=track)
+                                       out_path=out_path, console=console, listeners=listeners)
     await runner.client.close()
     t = runner.tally
     table = Table(title="claude-tui run --mode batch — " + ("interrupted" if running else "summary"), show_header=False)

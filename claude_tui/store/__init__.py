@@ -5,7 +5,7 @@ See docs/config-and-history.md. Nothing here creates files on import.
 
 from .db import HistoryError, HistoryStore
 from .models import Attempt, Conversation, ConversationSummary, Message, Percentiles, StatsRow, percentile
-from .recorder import HistoryRecorder, HistoryTag
+from .recorder import HistoryRecorder
 from .writer import StreamingWriter
 
 __all__ = [
@@ -15,7 +15,6 @@ __all__ = [
     "HistoryError",
     "HistoryRecorder",
     "HistoryStore",
-    "HistoryTag",
     "Message",
     "Percentiles",
     "StatsRow",

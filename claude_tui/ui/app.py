@@ -1,17 +1,17 @@
 """ClaudeTUI: tabs of streaming chats over one shared, bounded request pool, with a live stats panel.
 
-The app owns one :class:`RequestPool` and one :class:`Metrics` (created on mount, in the app's loop;
-closed on unmount). A pool listener routes every engine event to the tab that submitted the job
-(``Job.tag`` is the tab id) by buffering it in that tab's ChatView, which drains its buffer in one
-message handler: the listener itself never renders.
+The app owns one :class:`RequestPool` (built by ``services.open_pool``, as ``run`` builds its own, at
+mount; only its SDK client waits for the SDK's import) and one :class:`Metrics`. Everything the app,
+the metrics, the history recorder and the request log know comes from the pool's events: a listener
+routes each event to the tab that submitted the job (``Job.correlation.group`` is the tab id, read
+from the job's ``Submitted`` event) by buffering it in that tab's ChatView, which drains its buffer
+in one message handler: the listener itself never renders.
 """
 
 from __future__ import annotations
 
 import asyncio
-import importlib
 import re
-import time
 from datetime import datetime
 from functools import partial
 from pathlib import Path
@@ -26,13 +26,14 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
 
 from claude_tui.backend import Backend
-from claude_tui.engine.events import Cancelled, JobEvent, Queued, Timings, is_terminal
-from claude_tui.engine.job import Job
+from claude_tui.engine.events import JobEvent, Submitted, is_terminal
+from claude_tui.engine.job import Correlation, Job
 from claude_tui.engine.metrics import Metrics
 from claude_tui.engine.pool import RequestPool
 from claude_tui.engine.models import model_ids
 from claude_tui.engine.pricing import PriceTable
 from claude_tui.engine.retry import RetryPolicy
+from claude_tui.services import Services, close_pool, open_pool
 
 from . import fmt, keys
 from .commands import ClaudeCommands
@@ -114,8 +115,8 @@ class ClaudeTUI(App[int]):
         theme: str | None = None,
         show_stats: bool | None = None,
         user_theme_dir: Path | None = None,
-        store: Any = None,
-        listeners: Sequence[Callable[[JobEvent], None]] = (),
+        services: Services | None = None,
+        limits: Any = None,
         thinking_budget: int | None = None,
     ) -> None:
         super().__init__()
@@ -129,15 +130,16 @@ class ClaudeTUI(App[int]):
         self.policy = policy
         self.stall_timeout = stall_timeout
         self.prices = prices
+        self.limits = limits  # config.LimitSettings: the rate budget, as `run` has it (None: no pacing)
         self._requested_theme = theme
         self._show_stats = show_stats
         self.user_theme_dir = user_theme_dir
-        self.history: HistoryBridge | None = HistoryBridge(store, prices=prices) if store is not None else None
+        services = services or Services()
+        self.history: HistoryBridge | None = HistoryBridge(services.store) if services.store is not None else None
         self.pool: RequestPool | None = None
-        self.engine_ready = asyncio.Event()  # set once the pool exists (the SDK imports off the UI thread)
-        self._pending_jobs: list[Job] = []
+        self.engine_ready = asyncio.Event()  # set once the pool's SDK client is open (imported off the UI thread)
         self.engine_gate: asyncio.Event | None = None
-        self._extra_listeners = tuple(listeners)  # e.g. the request log
+        self._service_listeners = tuple(services.listeners())  # the history recorder, the request log
         self._closing = False
         self._collector = CollectorPolicy()
         self.metrics: Metrics | None = None
@@ -171,8 +173,20 @@ class ClaudeTUI(App[int]):
         self.sub_title = f"{'SIMULATOR' if self.backend.simulated else self.backend.label} · {self.model}"
         self.set_class(self.backend.simulated, "-simulated")
         self.metrics = Metrics(prices=self.prices)
-        # The SDK takes over a second to import: do it in a thread after the first frame, and hold
-        # prompts sent meanwhile (see _submit_turn) until the pool exists.
+        self.pool = pool = await open_pool(
+            api_key=self.backend.api_key,
+            base_url=self.backend.base_url,
+            concurrency=self._initial_concurrency,
+            policy=self.policy,
+            stall_timeout=self.stall_timeout,
+            prices=self.prices,
+            limits=self.limits,
+            defer_client=True,
+        )
+        for listener in (self.metrics.observe, self._route, *self._service_listeners):
+            self._unsubscribe.append(pool.add_listener(listener))
+        # The SDK takes over a second to import: the pool opens its client in a thread after the first
+        # frame; prompts sent meanwhile wait in the pool's queue, with their Queued events.
         self.run_worker(self._start_engine(), name="start engine", group="engine")
         show = self._show_stats if self._show_stats is not None else self.size.width >= STATS_MIN_WIDTH
         self.stats_panel.display = show
@@ -187,30 +201,11 @@ class ClaudeTUI(App[int]):
         self.set_interval(0.5, self._refresh_stats)
 
     async def _start_engine(self) -> None:
-        await asyncio.to_thread(importlib.import_module, "anthropic")
         if self.engine_gate is not None:  # tests hold the engine back to see prompts wait for it
             await self.engine_gate.wait()
-        if self._closing:
+        if self._closing or self.pool is None:
             return
-        self.pool = RequestPool(
-            api_key=self.backend.api_key,
-            base_url=self.backend.base_url,
-            limit=self._initial_concurrency,
-            policy=self.policy,
-            stall_timeout=self.stall_timeout,
-            prices=self.prices,
-        )
-        assert self.metrics is not None
-        self._unsubscribe.append(self.pool.add_listener(self.metrics.observe))
-        self._unsubscribe.append(self.pool.add_listener(self._route))
-        if self.history is not None:
-            self.history.app = self
-            self._unsubscribe.append(self.pool.add_listener(self.history.observe))
-        for listener in self._extra_listeners:
-            self._unsubscribe.append(self.pool.add_listener(listener))
-        pending, self._pending_jobs = self._pending_jobs, []
-        for job in pending:
-            self.pool.submit(job, stream_events=False)
+        await self.pool.open_client()
         self.engine_ready.set()
         self._refresh_stats()
 
@@ -223,7 +218,7 @@ class ClaudeTUI(App[int]):
             self.history.close_all()  # remember the open tabs while they are still here
         if self.pool is not None:
             pool, self.pool = self.pool, None
-            await pool.aclose()  # cancels what runs: listeners (history) still hear the Cancelled events
+            await close_pool(pool)  # cancels what runs: listeners (history) still hear the Cancelled events
         for unsubscribe in self._unsubscribe:
             unsubscribe()
         self._unsubscribe.clear()
@@ -251,8 +246,8 @@ class ClaudeTUI(App[int]):
     # -- routing engine events ---------------------------------------------------------------
     def _route(self, event: JobEvent) -> None:
         """Pool listener: O(1) per event — find the tab, buffer the event there."""
-        if isinstance(event, Queued):
-            tab_id = event.tag
+        if isinstance(event, Submitted):
+            tab_id = event.job.correlation.group
             if tab_id is not None:
                 self._job_tabs[event.job_id] = tab_id
         else:
@@ -267,33 +262,23 @@ class ClaudeTUI(App[int]):
         max_tokens = self.max_tokens
         if self.thinking_budget:
             max_tokens = max(max_tokens, self.thinking_budget + 1024)  # the API wants budget < max_tokens
+        conversation_id = message_id = None
+        if self.history is not None:
+            conversation_id, message_id = self.history.user_message(chat, turn, model=self.model, system=self.system_prompt)
         job = Job(
             messages=messages,
             model=self.model,
             max_tokens=max_tokens,
             system=self.system_prompt or None,
             thinking_budget=self.thinking_budget,
-            tag=chat.tab_id,
+            correlation=Correlation(group=chat.tab_id, conversation_id=conversation_id, message_id=message_id),
         )
-        if self.history is not None:
-            self.history.user_message(chat, turn, job)
-        if self.pool is None:  # the engine is still starting: the job waits its turn here
-            self._pending_jobs.append(job)
-            self._route(Queued(job.id, time.monotonic(), len(self._pending_jobs) - 1, job.tag))
-        else:
-            self.pool.submit(job, stream_events=False)
+        assert self.pool is not None  # created at mount, before any tab exists
+        self.pool.submit(job, stream_events=False)
         return job.id
 
     def _cancel_job(self, job_id: str) -> bool:
-        if self.pool is not None:
-            return self.pool.cancel(job_id)
-        for job in self._pending_jobs:
-            if job.id == job_id:
-                self._pending_jobs.remove(job)
-                now = time.monotonic()
-                self._route(Cancelled(job_id, now, "", 0, Timings(now, finished=now)))
-                return True
-        return False
+        return self.pool.cancel(job_id) if self.pool is not None else False
 
     # -- tabs --------------------------------------------------------------------------------
     async def new_tab(self, title: str | None = None, *, focus: bool = True) -> ChatView:
@@ -481,7 +466,7 @@ class ClaudeTUI(App[int]):
         if self.metrics is None:
             return
         snap = self.metrics.snapshot()
-        self._collector.tick(busy=bool(snap.in_flight or snap.queued or self._pending_jobs))
+        self._collector.tick(busy=bool(snap.in_flight or snap.queued))
         limit = self.concurrency_limit
         marker = "◉ SIMULATOR" if self.backend.simulated else f"◉ {self.backend.label}"
         chat = self.active_chat if self._order else None
@@ -618,7 +603,3 @@ class ClaudeTUI(App[int]):
             return
         self.history.open_screen(self)
 
-    # -- helpers for tests and screenshots ---------------------------------------------------
-    def snapshot_now(self) -> tuple[Any, float]:
-        assert self.metrics is not None
-        return self.metrics.snapshot(), time.monotonic()

@@ -1,10 +1,9 @@
 """All access to the history store from the UI goes through here, so the app works with ``store=None``.
 
 - Before a turn is submitted: the conversation exists (created on a tab's first prompt), the user
-  message is written, an assistant message is started, and the store's recorder is told which
-  message the job streams into (``HistoryRecorder.track``), so its throttled ``StreamingWriter``
-  saves the reply as it streams and finalises it on Done / Failed / Cancelled.
-- ``Job.tag`` stays the tab id (per-tab metrics); the store's ids travel via ``track``.
+  message is written and an assistant message is started; their ids ride on the job's
+  ``Correlation``, so the history recorder (built in ``open_services``, as for ``run``) saves the
+  reply as it streams and finalises it on Done / Failed / Cancelled, learning all of it from events.
 - The tabs open at exit are remembered (``set_open_tabs``) and reopened at start.
 Store errors are shown as notifications and never break the chat.
 """
@@ -12,12 +11,10 @@ Store errors are shown as notifications and never break the chat.
 from __future__ import annotations
 
 import logging
-from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from claude_tui.engine.events import JobEvent
-    from claude_tui.engine.job import Job
 
     from .app import ClaudeTUI
     from .widgets.chat_view import ChatView, Turn
@@ -28,11 +25,8 @@ _STATES = {"complete": "done", "failed": "failed", "cancelled": "cancelled", "in
 
 
 class HistoryBridge:
-    def __init__(self, store: Any, *, prices: Any = None) -> None:
-        from claude_tui.store import HistoryRecorder
-
+    def __init__(self, store: Any) -> None:
         self.store = store
-        self.recorder = HistoryRecorder(store, prices=prices)
         self.app: ClaudeTUI | None = None
         self.last_error: Exception | None = None
 
@@ -48,36 +42,30 @@ class HistoryBridge:
             return None
 
     # -- writing -----------------------------------------------------------------------------
-    def observe(self, event: "JobEvent") -> None:
-        self.recorder.observe(event)  # never raises: the recorder keeps its own last_error
-
-    def conversation_id(self, chat: "ChatView") -> int | None:
+    def conversation_id(self, chat: "ChatView", model: str, system: str | None) -> int | None:
         cid = chat.meta.get("conversation_id")
-        if cid is None and self.app is not None:
-            cid = self._safe(
-                "create the conversation", self.store.create_conversation, chat.title, self.app.model, self.app.system_prompt
-            )
+        if cid is None:
+            cid = self._safe("create the conversation", self.store.create_conversation, chat.title, model, system)
             if cid is not None:
                 chat.meta["conversation_id"] = cid
                 self.save_open_tabs()
         return cid
 
-    def user_message(self, chat: "ChatView", turn: "Turn", job: "Job") -> None:
-        cid = self.conversation_id(chat)
+    def user_message(self, chat: "ChatView", turn: "Turn", *, model: str, system: str | None) -> tuple[int | None, int | None]:
+        """Store the prompt and start its reply; the (conversation, message) ids the job carries."""
+        cid = self.conversation_id(chat, model, system)
         if cid is None:
-            return
+            return None, None
         if "user_message_id" not in turn.meta:  # a retry reuses the prompt already stored
             mid = self._safe("save the prompt", self.store.add_user_message, cid, turn.prompt)
             if mid is None:
-                return
+                return cid, None
             turn.meta["user_message_id"] = mid
         msg = self._safe("start the reply", self.store.start_assistant_message, cid)
         if msg is None:
-            return
+            return cid, None
         turn.meta["assistant_message_id"] = msg
-        from claude_tui.store import HistoryTag
-
-        self.recorder.track(SimpleNamespace(id=job.id, model=job.model, tag=HistoryTag(cid, msg, job.model, chat.tab_id)))
+        return cid, msg
 
     def turn_finished(self, chat: "ChatView", turn: "Turn", event: "JobEvent | None") -> None:
         cid = chat.meta.get("conversation_id")

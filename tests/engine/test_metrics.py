@@ -1,6 +1,7 @@
 """Metrics from synthetic events: percentiles, TPOT, windows, per-tag figures."""
 
-from claude_tui.engine.events import AttemptFailed, BackingOff, Done, Failed, Queued, Started, Timings, Usage
+from claude_tui.engine.events import AttemptFailed, BackingOff, Done, Failed, Queued, Started, Submitted, Timings, Usage
+from claude_tui.engine.job import Correlation, Job
 import pytest
 
 from claude_tui.engine.metrics import Metrics, percentile
@@ -32,7 +33,9 @@ def test_ttft_latency_tpot_and_tokens() -> None:
     metrics = Metrics(clock=clock)
     for index in range(10):
         job = f"j{index}"
-        metrics.observe(Queued(job, clock.now, 0, "tab-1" if index < 4 else None))
+        group = "tab-1" if index < 4 else None
+        metrics.observe(Submitted(job, clock.now, Job.from_prompt("p", id=job, correlation=Correlation(group=group))))
+        metrics.observe(Queued(job, clock.now, 0))
         metrics.observe(Started(job, clock.now, 1))
         # TTFT 0.1..1.0 s, latency 2 s, 101 output tokens → TPOT = (2 - ttft) / 100
         metrics.observe(done(job, clock.now, ttft=(index + 1) / 10, latency=2.0, out=101))

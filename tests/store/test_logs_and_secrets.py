@@ -12,9 +12,9 @@ import pytest
 from claude_tui import logs, paths
 from claude_tui.commands import add_all
 from claude_tui.config import load_settings
-from claude_tui.engine.events import AttemptFailed, BackingOff, Cancelled, Done, Failed, Queued, Started, TextDelta, Timings, Usage
-from claude_tui.engine.job import Job
-from claude_tui.store import HistoryRecorder, HistoryStore, HistoryTag
+from claude_tui.engine.events import AttemptFailed, BackingOff, Cancelled, Done, Failed, Queued, Started, Submitted, TextDelta, Timings, Usage
+from claude_tui.engine.job import Correlation, Job
+from claude_tui.store import HistoryRecorder, HistoryStore
 from claude_tui.store import export as exporter
 
 KEY = "sk-ant-test-SECRET123"
@@ -44,8 +44,8 @@ def test_request_logger_lines(xdg):
     logs.setup_logging(load_settings(env={}))
     rl = logs.RequestLogger()
     job = Job.from_prompt("my secret prompt text", model="claude-sonnet-4-6")
-    rl.track(job)
     t0 = time.monotonic()
+    rl.observe(Submitted(job.id, t0, job))
     rl.observe(AttemptFailed(job.id, t0 + 1, 1, "rate_limit", "slow down", 429, True, "req_a", "", Usage(), t0, t0 + 0.25))
     rl.observe(BackingOff(job.id, t0 + 1, 1, 5, 2.0, t0 + 3, "rate_limit", 429, "slow down", True))
     rl.observe(Done(job.id, t0 + 4, "the reply text", "", Usage(12, 34), "end_turn", "claude-sonnet-4-6", "req_b", 2,
@@ -67,8 +67,8 @@ def test_log_prompts_opt_in(xdg):
     logs.setup_logging(load_settings(env={}))
     rl = logs.RequestLogger(log_prompts=True)
     job = Job.from_prompt("tell me about WAL")
-    rl.track(job)
     t0 = time.monotonic()
+    rl.observe(Submitted(job.id, t0, job))
     rl.observe(Done(job.id, t0, "WAL is...", "", Usage(), "end_turn", "m", None, 1, Timings(t0, t0, t0, t0)))
     text = read_log()
     assert 'prompt="tell me about WAL"' in text and 'reply="WAL is..."' in text
@@ -111,11 +111,12 @@ def test_the_key_is_written_nowhere(xdg, monkeypatch, capsys):
     conv = store.create_conversation(f"about {KEY}", settings.model, f"system mentions {KEY}")
     store.add_user_message(conv, f"is my key {KEY} valid?")
     msg = store.start_assistant_message(conv)
-    job = Job.from_prompt(f"is my key {KEY} valid?", model=settings.model, tag=HistoryTag(conv, msg))
-    requests.track(job)
+    job = Job.from_prompt(f"is my key {KEY} valid?", model=settings.model,
+                          correlation=Correlation(conversation_id=conv, message_id=msg))
     t0 = time.monotonic()
     events = [
-        Queued(job.id, t0, 0, job.tag) if "tag" in Queued.__dataclass_fields__ else Queued(job.id, t0, 0),
+        Submitted(job.id, t0, job),
+        Queued(job.id, t0, 0),
         Started(job.id, t0, 1),
         TextDelta(job.id, t0, f"Your key {KEY} "),
         AttemptFailed(job.id, t0 + 1, 1, "authentication", f"invalid x-api-key: {KEY}", 401, True, "req_1", f"Your key {KEY} ",

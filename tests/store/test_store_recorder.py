@@ -15,14 +15,15 @@ from claude_tui.engine.events import (
     FirstToken,
     Queued,
     Started,
+    Submitted,
     TextDelta,
     ThinkingDelta,
     Timings,
     Usage,
 )
-from claude_tui.engine.job import Job
+from claude_tui.engine.job import Correlation, Job
 from claude_tui.engine.pricing import PriceTable
-from claude_tui.store import HistoryRecorder, HistoryStore, HistoryTag
+from claude_tui.store import HistoryRecorder, HistoryStore
 
 
 @pytest.fixture
@@ -32,11 +33,13 @@ def store(tmp_path):
     s.close()
 
 
-def queued(job_id, tag, at):
-    try:
-        return Queued(job_id, at, 0, tag)
-    except TypeError:  # an engine without Queued.tag
-        return Queued(job_id, at, 0)
+def submitted(job, at):
+    """What the pool emits first for every job: the Job itself (the recorder learns its ids there)."""
+    return Submitted(job.id, at, job)
+
+
+def job_for(job_id, conv, msg, model="m"):
+    return Job.from_prompt("p", model=model, id=job_id, correlation=Correlation(conversation_id=conv, message_id=msg))
 
 
 def test_retry_then_done(store):
@@ -44,11 +47,11 @@ def test_retry_then_done(store):
     store.add_user_message(conv, "hi")
     msg = store.start_assistant_message(conv)
     rec = HistoryRecorder(store, prices=PriceTable())
-    job = Job.from_prompt("hi", model="claude-sonnet-4-6", tag=HistoryTag(conv, msg))
-    rec.track(job)
+    job = Job.from_prompt("hi", model="claude-sonnet-4-6", correlation=Correlation(conversation_id=conv, message_id=msg))
     t0 = time.monotonic() - 5
     for ev in [
-        queued(job.id, job.tag, t0),
+        submitted(job, t0),
+        Queued(job.id, t0, 0),
         Started(job.id, t0 + 0.1, 1),
         FirstToken(job.id, t0 + 0.4, 0.3, 1),
         TextDelta(job.id, t0 + 0.5, "Hel"),
@@ -81,9 +84,8 @@ def test_failed_marks_the_last_attempt_and_keeps_partial_text(store):
     conv = store.create_conversation("t", "claude-haiku-4-5")
     msg = store.start_assistant_message(conv)
     rec = HistoryRecorder(store)
-    tag = HistoryTag(conv, msg)
     t0 = time.monotonic()
-    rec.observe(queued("j", tag, t0))
+    rec.observe(submitted(job_for("j", conv, msg, model="claude-haiku-4-5"), t0))
     rec.observe(Started("j", t0, 1))
     rec.observe(TextDelta("j", t0, "partial "))
     rec.observe(AttemptFailed("j", t0 + 1, 1, "overloaded", "529", 529, True, None, "partial ", Usage(), t0, t0 + 1))
@@ -107,14 +109,14 @@ def test_cancelled_mid_stream_and_while_queued(store):
     msg = store.start_assistant_message(conv)
     rec = HistoryRecorder(store)
     t0 = time.monotonic()
-    rec.observe(queued("c1", HistoryTag(conv, msg, model="m"), t0))
+    rec.observe(submitted(job_for("c1", conv, msg), t0))
     rec.observe(Started("c1", t0, 1))
     rec.observe(TextDelta("c1", t0, "so far"))
     rec.observe(Cancelled("c1", t0 + 1, "so far", 1, Timings(t0, t0, t0 + 0.1, t0 + 1)))
     [row] = store.attempts(job_id="c1")
     assert (row.status, row.model, row.ttft_ms) == ("cancelled", "m", pytest.approx(100))
     assert store.get_message(msg).status == "cancelled" and store.get_message(msg).text == "so far"
-    rec.observe(queued("c2", None, t0))
+    rec.observe(submitted(job_for("c2", None, None), t0))
     rec.observe(Cancelled("c2", t0, "", 0, Timings(t0, finished=t0)))
     assert store.attempts(job_id="c2") == []  # nothing was sent
 
@@ -131,12 +133,12 @@ def test_untagged_headless_jobs_and_opt_out(store):
     assert store.attempts(job_id="h2") == []
 
 
-def test_tuple_tag_and_database_errors_are_contained(store):
+def test_database_errors_are_contained(store):
     conv = store.create_conversation("t", "m")
     msg = store.start_assistant_message(conv)
     rec = HistoryRecorder(store)
     t0 = time.monotonic()
-    rec.observe(queued("t1", (conv, msg), t0))
+    rec.observe(submitted(job_for("t1", conv, msg), t0))
     rec.observe(TextDelta("t1", t0, "abc"))
     rec.observe(Done("t1", t0, "abc", "", Usage(), "end_turn", "m", None, 1, Timings(t0, t0, t0, t0)))
     assert store.get_message(msg).text == "abc"

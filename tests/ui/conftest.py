@@ -12,6 +12,7 @@ from textual import events
 
 from claude_tui.backend import SIMULATOR_KEY, Backend
 from claude_tui.engine.retry import RetryPolicy
+from claude_tui.services import Services
 from claude_tui.simulator import Simulator, SimulatorConfig
 from claude_tui.ui.app import ClaudeTUI
 
@@ -37,6 +38,9 @@ def make_app(sim: Simulator, *, api_key: str = SIMULATOR_KEY, **kwargs: Any) -> 
         stall_timeout=5.0,
         show_stats=True,
     )
+    store = kwargs.pop("store", None)
+    if store is not None:  # the store and its recorder, wired as `claude-tui` wires them
+        options["services"] = Services.with_history(store)
     options.update(kwargs)
     return ClaudeTUI(backend, **options)
 

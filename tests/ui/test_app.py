@@ -348,7 +348,7 @@ async def test_prompt_sent_before_the_engine_is_ready_waits_then_streams(make_si
         chat = app.active_chat
         await send(pilot, "typed at once")
         await wait_for(pilot, lambda: chat.turns and chat.turns[0].state == "queued", what="the prompt waits")
-        assert app.pool is None and len(app._pending_jobs) == 1
+        assert app.pool is not None and not app.pool.client_ready and app.pool.queued == 1
         assert sim.stats.requests_total == 0
         assert chat.turns[0].state == "queued"
         app.engine_gate.set()
@@ -372,3 +372,31 @@ async def test_thinking_blocks_shown_collapsed_and_dimmed(make_sim):
         # dimmed: drawn in the theme's muted colour (and italic), not the answer's colour
         assert reply._thinking.rich_style.color != reply.body.rich_style.color
         assert reply._thinking.rich_style.italic
+
+
+async def test_the_tuis_jobs_get_the_same_request_log_lines_as_run(make_sim):
+    """The request log is a pool listener fed by the pool's events, as in `run`: submitted … done."""
+    import logging
+
+    from claude_tui.logs import RequestLogger
+    from claude_tui.services import Services
+
+    lines: list[str] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            lines.append(record.getMessage())
+
+    logger = logging.getLogger("claude_tui.test_requests")
+    logger.propagate = False
+    logger.setLevel(logging.INFO)
+    logger.addHandler(Keep())
+    sim = await make_sim()
+    app = make_app(sim, services=Services(request_logger=RequestLogger(logger)))
+    async with app.run_test(size=SIZE) as pilot:
+        chat = app.active_chat
+        await send(pilot, "log me")
+        await wait_for(pilot, turn_state(chat, "done"), what="the reply")
+    job_id = chat.turns[0].job_id
+    assert any(line.startswith(f"job={job_id} submitted model=claude-sonnet-4-6 max_tokens=512") for line in lines), lines
+    assert any(line.startswith(f"job={job_id} status=done") for line in lines), lines

@@ -19,6 +19,7 @@ CHILD = textwrap.dedent(
     sys.path.insert(0, {root!r})
     from claude_tui.backend import Backend
     from claude_tui.engine.retry import RetryPolicy
+    from claude_tui.services import Services
     from claude_tui.simulator import Simulator, SimulatorConfig
     from claude_tui.store import HistoryStore
     from claude_tui.ui.app import ClaudeTUI
@@ -28,7 +29,8 @@ CHILD = textwrap.dedent(
         await sim.start()
         store = HistoryStore.open({db!r})
         app = ClaudeTUI(Backend(api_key="sim-key", base_url=sim.base_url, simulated=True), model="claude-sonnet-4-6",
-                        max_tokens=4096, system=None, concurrency=2, policy=RetryPolicy(), stall_timeout=10.0, store=store)
+                        max_tokens=4096, system=None, concurrency=2, policy=RetryPolicy(), stall_timeout=10.0,
+                        services=Services.with_history(store))
         async with app.run_test(size=(120, 40)) as pilot:
             chat = app.active_chat
             chat.send("tell me about token buckets")
