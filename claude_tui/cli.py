@@ -10,17 +10,9 @@ import sys
 from typing import Any, Callable, Sequence
 
 from . import __version__
+from .cli_error import EXIT_USAGE, CliError
 
 SUBCOMMANDS = ("chat", "simulate", "run", "bench", "history", "config")
-EXIT_USAGE = 2
-
-
-class CliError(Exception):
-    """A one-line, user-facing error; the CLI prints it and exits with ``code``."""
-
-    def __init__(self, message: str, code: int = EXIT_USAGE) -> None:
-        super().__init__(message)
-        self.code = code
 
 
 def _add_request_options(parser: argparse.ArgumentParser, command: str) -> None:

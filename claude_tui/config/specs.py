@@ -41,6 +41,7 @@ from ..engine.pool import RequestPool
 from ..engine.retry import RetryPolicy
 from ..simulator.config import SimulatorConfig
 from . import validate
+from .validate import PriceSetting
 
 __all__ = ["PRICES_HELP", "LimitSettings", "PriceSetting", "RetrySettings", "SPECS", "SPEC_BY_KEY", "Settings", "SimulatorSettings", "Spec", "TABLES", "setting", "table"]
 
@@ -181,16 +182,6 @@ class SimulatorSettings:
         values["faults"] = self.fault_rates()
         values.update(overrides)
         return SimulatorConfig(**values)
-
-
-@dataclass(frozen=True, slots=True)
-class PriceSetting:
-    """USD per million tokens (same meaning as ``engine.pricing.Price``)."""
-
-    input: float
-    output: float
-    cache_write: float | None = None
-    cache_read: float | None = None
 
 
 PRICES_HELP = "Price overrides, USD per million tokens: [prices.\"MODEL\"] input, output, optional cache_write, cache_read."

@@ -108,7 +108,7 @@ def dispatch(ns: argparse.Namespace, specs: list[PromptSpec], options: RunOption
         if chosen == "live":
             return None
     if out_path is None:
-        from ..cli import CliError
+        from ..cli_error import CliError
 
         raise CliError("claude-tui run: --mode batch needs --out (the results file and its batch ids are how "
                        "a re-run resumes)")

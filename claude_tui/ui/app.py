@@ -15,14 +15,13 @@ import re
 from datetime import datetime
 from functools import partial
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Iterator
 
 from textual import on
-from textual.app import App, ComposeResult, SystemCommand
+from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.dom import NoScreen
 from textual.containers import Horizontal
-from textual.screen import Screen
 from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
 
 from claude_tui.backend import Backend
@@ -36,10 +35,11 @@ from claude_tui.engine.retry import RetryPolicy
 from claude_tui.services import Services, close_pool, open_pool
 
 from . import fmt, keys
-from .commands import ClaudeCommands
+from .chat_history import ChatHistory, StoredTurn, restored_turns
+from .commands import ClaudeCommands, PaletteCommand
 from .gc_policy import CollectorPolicy
-from .history_bridge import HistoryBridge
 from .screens.dialogs import ConfirmDialog, InputDialog
+from .screens.history import HistoryScreen
 from .themes import DEFAULT_THEME, load_all
 from .widgets.chat_tabs import ChatTabs
 from .widgets.chat_view import ChatView, Messages, Turn
@@ -135,7 +135,9 @@ class ClaudeTUI(App[int]):
         self._show_stats = show_stats
         self.user_theme_dir = user_theme_dir
         services = services or Services()
-        self.history: HistoryBridge | None = HistoryBridge(services.store) if services.store is not None else None
+        self.history: ChatHistory | None = (
+            ChatHistory(services.store, on_error=self._history_error) if services.store is not None else None
+        )
         self.pool: RequestPool | None = None
         self.engine_ready = asyncio.Event()  # set once the pool's SDK client is open (imported off the UI thread)
         self.engine_gate: asyncio.Event | None = None
@@ -214,8 +216,7 @@ class ClaudeTUI(App[int]):
 
     async def close_pool(self) -> None:
         self._closing = True
-        if self.history is not None:
-            self.history.close_all()  # remember the open tabs while they are still here
+        self.remember_open_tabs()  # while the tabs are still here
         if self.pool is not None:
             pool, self.pool = self.pool, None
             await close_pool(pool)  # cancels what runs: listeners (history) still hear the Cancelled events
@@ -240,9 +241,6 @@ class ClaudeTUI(App[int]):
             if DEFAULT_THEME in self.available_themes:
                 self.theme = DEFAULT_THEME
 
-    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
-
     # -- routing engine events ---------------------------------------------------------------
     def _route(self, event: JobEvent) -> None:
         """Pool listener: O(1) per event — find the tab, buffer the event there."""
@@ -262,16 +260,14 @@ class ClaudeTUI(App[int]):
         max_tokens = self.max_tokens
         if self.thinking_budget:
             max_tokens = max(max_tokens, self.thinking_budget + 1024)  # the API wants budget < max_tokens
-        conversation_id = message_id = None
-        if self.history is not None:
-            conversation_id, message_id = self.history.user_message(chat, turn, model=self.model, system=self.system_prompt)
+        stored = self._store_turn(chat, turn)
         job = Job(
             messages=messages,
             model=self.model,
             max_tokens=max_tokens,
             system=self.system_prompt or None,
             thinking_budget=self.thinking_budget,
-            correlation=Correlation(group=chat.tab_id, conversation_id=conversation_id, message_id=message_id),
+            correlation=Correlation(group=chat.tab_id, conversation_id=stored.conversation_id, message_id=stored.message_id),
         )
         assert self.pool is not None  # created at mount, before any tab exists
         self.pool.submit(job, stream_events=False)
@@ -352,8 +348,7 @@ class ClaudeTUI(App[int]):
 
     @on(ChatView.TurnFinished)
     def _turn_finished(self, message: ChatView.TurnFinished) -> None:
-        if self.history is not None:
-            self.history.turn_finished(message.chat, message.turn, message.event)
+        self._name_conversation(message.chat, message.turn)
         self._collector.freeze()  # a finished reply lives as long as its tab: out of the collector's way
         self._refresh_stats()  # counts on the status bar move at once, not at the next tick
 
@@ -387,8 +382,7 @@ class ClaudeTUI(App[int]):
         index = self._order.index(tab_id)
         self._order.remove(tab_id)
         chat.cancel_all_quietly()
-        if self.history is not None:
-            self.history.tab_closed(chat)
+        self.remember_open_tabs()
         await self.tabs.remove_pane(tab_id)
         if not self._order:
             await self.new_tab()
@@ -530,6 +524,31 @@ class ClaudeTUI(App[int]):
         )
 
     # -- settings from the palette -----------------------------------------------------------
+    def palette_commands(self) -> Iterator[PaletteCommand]:
+        """(name, callback, help) for every palette command of the app (``commands.ClaudeCommands``)."""
+        yield "New tab", self.action_new_tab, "Open a new conversation tab (Ctrl+T)"
+        yield "Close tab", self.action_close_tab, "Close the focused tab (Ctrl+W)"
+        yield "Model…", self.action_pick_model, f"Pick the model for new requests (now {self.model})"
+        yield "System prompt…", self.action_edit_system, "Set or clear the system prompt"
+        yield "Max tokens…", self.action_edit_max_tokens, f"Max output tokens per reply (now {self.max_tokens})"
+        yield "Concurrency…", self.action_edit_concurrency, f"Requests in flight at once (now {self.concurrency_limit})"
+        yield "Concurrency +1", partial(self.action_concurrency, 1), "Raise the pool's limit by one (F8 / Ctrl+Up)"
+        yield "Concurrency −1", partial(self.action_concurrency, -1), "Lower the pool's limit by one (F7 / Ctrl+Down)"
+        yield (
+            "Extended thinking on/off",
+            self.action_toggle_thinking,
+            f"Ask for thinking blocks, shown collapsed (now {'on' if self.thinking_budget else 'off'})",
+        )
+        yield "Theme…", self.action_pick_theme, f"Pick a theme (now {self.theme})"
+        yield "Toggle stats panel", self.action_toggle_stats, "Show or hide the live stats panel (F2)"
+        yield "Copy last reply", self.action_copy_reply, "Copy the focused tab's last reply to the clipboard (Ctrl+O)"
+        yield "Copy last code block", self.action_copy_code, "Copy the last fenced code block of the focused tab (Ctrl+G)"
+        yield "Export conversation to Markdown…", self.action_export, "Write the focused tab's conversation to a .md file"
+        yield "Retry last request", self.action_retry, "Run the focused tab's failed or cancelled request again (Ctrl+R)"
+        yield "Cancel request", self.action_cancel_request, "Cancel the focused tab's running or queued request (Esc)"
+        if self.history is not None:
+            yield "History…", self.action_history, "Browse, search and reopen past conversations (F3)"
+
     def model_choices(self) -> list[str]:
         models = model_ids()
         if self.model not in models:
@@ -593,13 +612,87 @@ class ClaudeTUI(App[int]):
         self.search_themes()
 
     # -- history -----------------------------------------------------------------------------
+    def _history_error(self, message: str) -> None:
+        self.notify(message, severity="warning", timeout=5)
+
+    def _store_turn(self, chat: ChatView, turn: Turn) -> StoredTurn:
+        """Store the prompt and start its reply before the request goes out; the ids the job carries."""
+        if self.history is None:
+            return StoredTurn()
+        stored = self.history.start_turn(chat.conversation_id, title=chat.title, model=self.model, system=self.system_prompt,
+                                         prompt=turn.prompt, user_message_id=turn.user_message_id)
+        turn.user_message_id = stored.user_message_id
+        turn.assistant_message_id = stored.message_id
+        if stored.conversation_id is not None and chat.conversation_id is None:
+            chat.conversation_id = stored.conversation_id
+            self.remember_open_tabs()
+        return stored
+
+    def _name_conversation(self, chat: ChatView, turn: Turn) -> None:
+        """The first reply is in: the conversation keeps the tab's title (the start of the first prompt)."""
+        if self.history is None or chat.conversation_id is None or chat.titled or not chat.auto_title:
+            return
+        if chat.turns and turn is chat.turns[0]:
+            chat.titled = True
+            self.history.name(chat.conversation_id, chat.title)
+
+    def remember_open_tabs(self) -> None:
+        """The stored conversations of the open tabs, in tab order: reopened at the next start."""
+        if self.history is None:
+            return
+        ids = [chat.conversation_id for tab_id in self._order if (chat := self.chats.get(tab_id)) is not None]
+        self.history.remember_open_tabs(cid for cid in ids if cid is not None)
+
     async def _restore_tabs(self) -> bool:
         assert self.history is not None
-        return await self.history.restore_tabs(self)
+        if self.history.notice:
+            self.notify(self.history.notice, title="history", severity="warning", timeout=8)
+        restored = False
+        for cid in self.history.open_tabs():
+            restored |= await self.open_conversation(cid, focus=False) is not None
+        if restored and self._order:
+            self.show_tab(self._order[0])
+        return restored
+
+    async def open_conversation(self, cid: int, *, focus: bool = True) -> ChatView | None:
+        """Show a stored conversation: its tab if open, else a new tab with its turns."""
+        for chat in self.chats.values():
+            if chat.conversation_id == cid:
+                self.show_tab(chat.tab_id)
+                return chat
+        conv = self.history.load(cid) if self.history is not None else None
+        if conv is None:
+            return None
+        chat = await self.new_tab(conv.title or f"chat {cid}", focus=focus)
+        chat.conversation_id = cid
+        chat.titled = True
+        for restored in restored_turns(conv):
+            chat.add_restored_turn(restored)
+        self.remember_open_tabs()
+        return chat
 
     def action_history(self) -> None:
         if self.history is None:
             self.notify("history is off (no store)", timeout=3)
             return
-        self.history.open_screen(self)
 
+        async def chosen(cid: int | None) -> None:
+            if cid is not None:
+                await self.open_conversation(cid)
+
+        self.push_screen(HistoryScreen(self.history), chosen)
+
+    @on(HistoryScreen.Renamed)
+    def _conversation_renamed(self, message: HistoryScreen.Renamed) -> None:
+        for chat in self.chats.values():
+            if chat.conversation_id == message.conversation_id:
+                chat.title = message.title
+                chat.auto_title = False
+                self._relabel(chat)
+
+    @on(HistoryScreen.Deleted)
+    def _conversation_deleted(self, message: HistoryScreen.Deleted) -> None:
+        for chat in self.chats.values():
+            if chat.conversation_id == message.conversation_id:
+                chat.conversation_id = None  # new turns start a new conversation
+        self.remember_open_tabs()

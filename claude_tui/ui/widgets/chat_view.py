@@ -10,7 +10,7 @@ listener never renders.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable
 
 from textual.app import ComposeResult
@@ -32,6 +32,7 @@ from claude_tui.engine.events import (
     ThinkingDelta,
 )
 
+from ..chat_history import RestoredTurn
 from .prompt_box import PromptBox, PromptHistory
 from .turns import AssistantReply, UserMessage, footer_text
 
@@ -68,7 +69,9 @@ class Turn:
     footer: str = ""
     error: str = ""
     last_failure: str | None = None
-    meta: dict[str, Any] = field(default_factory=dict)  # e.g. the history store's ids
+    failed_with_text: bool = False  # the last failed attempt had streamed text (the retry restarts it)
+    user_message_id: int | None = None  # where the history store keeps the prompt (a retry reuses it)
+    assistant_message_id: int | None = None
 
     @property
     def in_context(self) -> bool:
@@ -120,7 +123,8 @@ class ChatView(Widget):
         self._inbox_posted = False
         self.log_view = VerticalScroll(classes="chat-log")
         self.prompt = PromptBox(history, classes="prompt-box")
-        self.meta: dict[str, Any] = {}  # e.g. the history store's conversation id
+        self.conversation_id: int | None = None  # the stored conversation, once the first prompt is saved
+        self.titled = False  # the stored conversation has its final title
 
     def compose(self) -> ComposeResult:
         yield self.log_view
@@ -249,7 +253,7 @@ class ChatView(Widget):
             return True
         if isinstance(event, Started):
             if event.attempt > 1:
-                reply.restart(event.attempt, turn.last_failure, interrupted=bool(turn.meta.get("failed_with_text")))
+                reply.restart(event.attempt, turn.last_failure, interrupted=turn.failed_with_text)
             turn.state = "waiting"
             reply.status.show_waiting(event.at)
             return True
@@ -262,7 +266,7 @@ class ChatView(Widget):
             return False
         if isinstance(event, AttemptFailed):
             turn.last_failure = event.kind.replace("_", " ")
-            turn.meta["failed_with_text"] = bool(event.partial_text)
+            turn.failed_with_text = bool(event.partial_text)
             return False
         if isinstance(event, BackingOff):
             turn.state = "backoff"
@@ -366,11 +370,11 @@ class ChatView(Widget):
         return "\n".join(lines).rstrip() + "\n"
 
     # -- restore (history) -------------------------------------------------------------------
-    def add_restored_turn(self, prompt: str, text: str, *, state: str = "done", footer: str = "", meta: dict[str, Any] | None = None,
-                          thinking: str = "") -> Turn:
+    def add_restored_turn(self, restored: RestoredTurn) -> Turn:
         """A finished turn loaded from history (rendered at once, no request), its thinking collapsed above it."""
+        prompt, text, state, footer, thinking = restored.prompt, restored.text, restored.state, restored.footer, restored.thinking
         turn = Turn(prompt, UserMessage(prompt), AssistantReply(), state=state, text=text, thinking=thinking, footer=footer,
-                    meta=dict(meta or {}))
+                    user_message_id=restored.user_message_id, assistant_message_id=restored.assistant_message_id)
         self.turns.append(turn)
         self.log_view.mount(turn.user, turn.reply)
 
