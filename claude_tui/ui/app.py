@@ -42,7 +42,8 @@ from .screens.dialogs import ConfirmDialog, InputDialog
 from .screens.history import HistoryScreen
 from .themes import DEFAULT_THEME, load_all
 from .widgets.chat_tabs import ChatTabs
-from .widgets.chat_view import ChatView, Messages, Turn
+from .tab_model import Messages, TabModel, Turn
+from .widgets.chat_view import ChatView
 from .widgets.prompt_box import PromptHistory
 from .widgets.stats_panel import StatsPanel
 
@@ -281,15 +282,12 @@ class ClaudeTUI(App[int]):
         self._tab_counter += 1
         tab_id = f"t{self._tab_counter}"
         chat = ChatView(
-            tab_id,
-            title or f"chat {self._tab_counter}",
+            TabModel(tab_id, title or f"chat {self._tab_counter}", auto_title=not title),
             submit=self._submit_turn,
             cancel=self._cancel_job,
             history=self.prompt_history,
             id=f"chat-{tab_id}",
         )
-        if title:
-            chat.auto_title = False
         self.chats[tab_id] = chat
         self._order.append(tab_id)
         pane = TabPane(chat.label(len(self._order)), chat, id=tab_id)
@@ -624,16 +622,16 @@ class ClaudeTUI(App[int]):
         turn.user_message_id = stored.user_message_id
         turn.assistant_message_id = stored.message_id
         if stored.conversation_id is not None and chat.conversation_id is None:
-            chat.conversation_id = stored.conversation_id
+            chat.tab.conversation_id = stored.conversation_id
             self.remember_open_tabs()
         return stored
 
     def _name_conversation(self, chat: ChatView, turn: Turn) -> None:
         """The first reply is in: the conversation keeps the tab's title (the start of the first prompt)."""
-        if self.history is None or chat.conversation_id is None or chat.titled or not chat.auto_title:
+        if self.history is None or chat.conversation_id is None or chat.tab.titled or not chat.tab.auto_title:
             return
         if chat.turns and turn is chat.turns[0]:
-            chat.titled = True
+            chat.tab.titled = True
             self.history.name(chat.conversation_id, chat.title)
 
     def remember_open_tabs(self) -> None:
@@ -664,8 +662,8 @@ class ClaudeTUI(App[int]):
         if conv is None:
             return None
         chat = await self.new_tab(conv.title or f"chat {cid}", focus=focus)
-        chat.conversation_id = cid
-        chat.titled = True
+        chat.tab.conversation_id = cid
+        chat.tab.titled = True
         for restored in restored_turns(conv):
             chat.add_restored_turn(restored)
         self.remember_open_tabs()
@@ -686,13 +684,13 @@ class ClaudeTUI(App[int]):
     def _conversation_renamed(self, message: HistoryScreen.Renamed) -> None:
         for chat in self.chats.values():
             if chat.conversation_id == message.conversation_id:
-                chat.title = message.title
-                chat.auto_title = False
+                chat.tab.title = message.title
+                chat.tab.auto_title = False
                 self._relabel(chat)
 
     @on(HistoryScreen.Deleted)
     def _conversation_deleted(self, message: HistoryScreen.Deleted) -> None:
         for chat in self.chats.values():
             if chat.conversation_id == message.conversation_id:
-                chat.conversation_id = None  # new turns start a new conversation
+                chat.tab.conversation_id = None  # new turns start a new conversation
         self.remember_open_tabs()

@@ -75,7 +75,7 @@ async def render(out_dir: Path, *, theme: str | None = None) -> list[Path]:
             for chat, prompt in zip(chats, PROMPTS):
                 chat.send(prompt)  # type: ignore[union-attr]
             app.tabs.active = chats[0].tab_id  # type: ignore[union-attr]
-            await _until(pilot, lambda: len(chats[0].turns[0].reply.body.text) > 900, extra=lambda: [(c.state, len(c.turns), len(c.turns[0].reply.body.text) if c.turns else None) for c in chats])  # type: ignore[union-attr]
+            await _until(pilot, lambda: len(chats[0].reply(chats[0].turns[0]).body.text) > 900, extra=lambda: [(c.state, len(c.turns), len(c.reply(c.turns[0]).body.text) if c.turns else None) for c in chats])  # type: ignore[union-attr]
             app._refresh_stats()
             await pilot.pause(0.2)
             written.append(Path(app.save_screenshot("main.svg", str(out_dir))))

@@ -32,8 +32,8 @@ async def test_send_streams_into_the_right_tab(make_sim):
         assert not first.turns
         turn = second.turns[0]
         assert "hello from tab two" in turn.text
-        assert turn.reply.body.text == turn.text
-        assert "TTFT" in str(turn.reply.footer.render()) and "tokens out" in str(turn.reply.footer.render())
+        assert second.reply(turn).body.text == turn.text
+        assert "TTFT" in str(second.reply(turn).footer.render()) and "tokens out" in str(second.reply(turn).footer.render())
         assert "✓" in second.label()
         # The app talks to the simulator with the request it built: one user message.
         assert sim.stats.requests_total == 1
@@ -67,7 +67,7 @@ async def test_three_tabs_with_limit_two_one_queued(make_sim):
             assert app.active_chat is chat
             await send(pilot, f"prompt {index}")
         await wait_for(pilot, lambda: chats[2].state == "queued", what=f"third tab queued {[c.state for c in chats]}")
-        status = chats[2].turns[0].reply.status
+        status = chats[2].reply(chats[2].turns[0]).status
         await wait_for(pilot, lambda: "queued" in status.text, what="queued text")
         assert "ahead" in status.text or "next to start" in status.text
         assert chats[2].label().split()[0] == "◷"
@@ -87,7 +87,7 @@ async def test_queued_prompt_in_same_tab_runs_after_previous(make_sim):
         await send(pilot, "two")
         assert len(chat.turns) == 2
         assert chat.turns[1].state == "pending"
-        await wait_for(pilot, lambda: "previous reply" in chat.turns[1].reply.status.text, what="waits for the previous reply")
+        await wait_for(pilot, lambda: "previous reply" in chat.reply(chat.turns[1]).status.text, what="waits for the previous reply")
         assert "+1" in chat.label()
         app.engine_gate.set()
         await wait_for(pilot, lambda: chat.turns[1].state == "done", timeout=30)
@@ -104,7 +104,7 @@ async def test_rate_limit_countdown_then_reply(make_sim):
         sim.inject("rate_limit", retry_after=1)
         await send(pilot, "please wait")
         await wait_for(pilot, lambda: chat.state == "backoff", what="backoff")
-        status = chat.turns[0].reply.status
+        status = chat.reply(chat.turns[0]).status
         await wait_for(pilot, lambda: status.remaining is not None and "retry" in status.text, what="the countdown")
         first_text, first = status.text, status.remaining
         await wait_for(pilot, lambda: status.text != first_text and status.remaining is not None
@@ -117,9 +117,9 @@ async def test_rate_limit_countdown_then_reply(make_sim):
         assert chat.label().split()[0] == "↻"
         await wait_for(pilot, turn_state(chat, "done"), what="reply after the retry")
         assert app.metrics.snapshot().rate_limited == 1
-        assert "2 attempts" in str(chat.turns[0].reply.footer.render())
+        assert "2 attempts" in str(chat.reply(chat.turns[0]).footer.render())
         # a 429 came before any text: nothing was interrupted, and the note says so
-        assert "failed before any text (rate limit)" in str(chat.turns[0].reply.note.render())
+        assert "failed before any text (rate limit)" in str(chat.reply(chat.turns[0]).note.render())
 
 
 async def test_stream_interrupted_retry_restarts_body(make_sim):
@@ -130,7 +130,7 @@ async def test_stream_interrupted_retry_restarts_body(make_sim):
         sim.inject("disconnect", after_tokens=10)
         await send(pilot, "interrupt me")
         await wait_for(pilot, turn_state(chat, "done"), what="reply after a retry")
-        reply = chat.turns[0].reply
+        reply = chat.reply(chat.turns[0])
         assert reply.note.display and "interrupted" in str(reply.note.render())
         assert reply.body.text == chat.turns[0].text
 
@@ -141,12 +141,12 @@ async def test_escape_cancels_and_keeps_partial_text(make_sim):
     async with app.run_test(size=SIZE) as pilot:
         chat = app.active_chat
         await send(pilot, "long answer please")
-        await wait_for(pilot, lambda: len(chat.turns[0].reply.body.text) > 20, what="some text")
+        await wait_for(pilot, lambda: len(chat.reply(chat.turns[0]).body.text) > 20, what="some text")
         await press(pilot, "escape")
         await wait_for(pilot, turn_state(chat, "cancelled"), what="cancelled")
         turn = chat.turns[0]
-        assert turn.text and turn.reply.body.text.startswith(turn.text[:20])
-        assert "cancelled" in str(turn.reply.footer.render())
+        assert turn.text and chat.reply(turn).body.text.startswith(turn.text[:20])
+        assert "cancelled" in str(chat.reply(turn).footer.render())
         assert chat.label().split()[0] == "■"
         assert app.metrics.snapshot().cancelled == 1
 
@@ -173,7 +173,7 @@ async def test_authentication_error_shows_hint(make_sim):
         chat = app.active_chat
         await send(pilot, "hi")
         await wait_for(pilot, turn_state(chat, "failed"), what="failed")
-        text = str(chat.turns[0].reply.footer.render())
+        text = str(chat.reply(chat.turns[0]).footer.render())
         assert "401" in text and "check ANTHROPIC_API_KEY" in text and "Ctrl+R" in text
         assert "a-wrong-key" not in text
         assert chat.label().split()[0] == "✗"
@@ -186,7 +186,7 @@ async def test_unknown_model_shows_hint_and_retry_key(make_sim):
         chat = app.active_chat
         await send(pilot, "hi")
         await wait_for(pilot, turn_state(chat, "failed"))
-        text = str(chat.turns[0].reply.footer.render())
+        text = str(chat.reply(chat.turns[0]).footer.render())
         assert "404" in text and "unknown model" in text
         # pick a real model, then Ctrl+R retries the same turn
         app.set_model("claude-haiku-4-5")
@@ -363,7 +363,7 @@ async def test_thinking_blocks_shown_collapsed_and_dimmed(make_sim):
         chat = app.active_chat
         await send(pilot, "think first")
         await wait_for(pilot, turn_state(chat, "done"), what="reply with thinking")
-        reply = chat.turns[0].reply
+        reply = chat.reply(chat.turns[0])
         assert reply.thinking  # the simulator streamed a thinking block first
         box = reply._thinking_box
         assert box is not None and box.collapsed and box.title == "thinking"

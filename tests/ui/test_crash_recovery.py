@@ -34,11 +34,11 @@ CHILD = textwrap.dedent(
         async with app.run_test(size=(120, 40)) as pilot:
             chat = app.active_chat
             chat.send("tell me about token buckets")
-            while not (chat.turns and len(chat.turns[0].reply.body.text) > 300):
+            while not (chat.turns and len(chat.reply(chat.turns[0]).body.text) > 300):
                 await asyncio.sleep(0.05)
             await asyncio.sleep(1.6)  # the throttled writer saves at least once a second
             assert not chat.turns[0].state == "done"
-            print("STREAMED", len(chat.turns[0].reply.body.text), flush=True)
+            print("STREAMED", len(chat.reply(chat.turns[0]).body.text), flush=True)
             os.kill(os.getpid(), signal.SIGKILL)
 
     asyncio.run(main())
@@ -69,8 +69,8 @@ async def test_kill_9_mid_stream_then_restart_restores_prompt_and_partial_reply(
             chat = await wait_for(pilot, lambda: app.active_chat if app.active_chat and app.active_chat.turns else None, what="restored tab")
             turn = chat.turns[0]
             assert turn.prompt == "tell me about token buckets"
-            await wait_for(pilot, lambda: turn.reply.body.text == assistant.text, what="partial reply on screen")
+            await wait_for(pilot, lambda: chat.reply(turn).body.text == assistant.text, what="partial reply on screen")
             assert turn.state == "cancelled"  # shown as interrupted, not as a finished reply
-            assert "interrupted" in str(turn.reply.footer.render())
+            assert "interrupted" in str(chat.reply(turn).footer.render())
     finally:
         store.close()

@@ -45,7 +45,7 @@ async def test_history_saved_restored_and_browsed(make_sim, tmp_path: Path) -> N
         restored = app.chats[app._order[0]]
         assert [t.prompt for t in restored.turns] == ["remember the aardvark", "and the bee"]
         assert restored.turns[1].state == "done"
-        await wait_for(pilot, lambda: restored.turns[0].reply.body.text, what="restored text shown")
+        await wait_for(pilot, lambda: restored.reply(restored.turns[0]).body.text, what="restored text shown")
         # continuing a restored conversation sends its whole history
         app.show_tab(restored.tab_id)
         await send(pilot, "third turn")

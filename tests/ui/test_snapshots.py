@@ -60,7 +60,7 @@ async def settle(pilot: Any, *prompts: str) -> None:
         assert time.monotonic() < deadline, "replies did not finish"
         await asyncio.sleep(0.05)
     for turn in chat.turns:
-        footer = turn.reply.footer
+        footer = chat.reply(turn).footer
         footer.update(_TIMING.sub(r"TTFT · total ·\1 tok/s", str(footer.render())))
     chat.prompt.blur()
     await pilot.pause(0.1)
