@@ -59,30 +59,17 @@ def build_parser() -> argparse.ArgumentParser:
     bench.set_defaults(func=_run_bench, bench_parser=bench)
     _add_bench_arguments(bench)
 
-    for name in ("history", "config"):
-        module = _command_module(name)
-        if module is not None:
-            module.add_parser(sub)
+    from .commands import config_cmd, history_cmd
+
+    history_cmd.add_parser(sub)
+    config_cmd.add_parser(sub)
     return parser
 
 
 def _add_bench_arguments(parser: argparse.ArgumentParser) -> None:
-    try:
-        from .bench.cli import add_arguments
-    except ImportError:
-        return
+    from .bench.cli import add_arguments
+
     add_arguments(parser)
-
-
-def _command_module(name: str) -> Any:
-    try:
-        if name == "history":
-            from .commands import history_cmd as module
-        else:
-            from .commands import config_cmd as module
-    except ImportError:
-        return None
-    return module
 
 
 def _settings(ns: argparse.Namespace) -> Any:
@@ -127,7 +114,7 @@ def _run_batch(ns: argparse.Namespace) -> int:
     from .backend import open_backend
     from .services import open_services
     from .headless.prompts import PromptFileError, read_prompts
-    from .headless.run import RunOptions, run_batch
+    from .headless.run import run_batch
 
     from .headless.results import ResultsFileError, check_out_path
 
@@ -182,10 +169,8 @@ def _run_options(settings: Any) -> Any:
 
 
 def _run_bench(ns: argparse.Namespace) -> int:
-    try:
-        from .bench.cli import run as run_bench
-    except ImportError:
-        raise CliError("claude-tui bench is not available in this build") from None
+    from .bench.cli import run as run_bench
+
     return run_bench(ns)
 
 

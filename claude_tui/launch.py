@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .config import Settings
 
 
-def launch(settings: Any, *, simulate: bool) -> int:
+def launch(settings: "Settings", *, simulate: bool) -> int:
     from . import paths
     from .backend import open_backend
     from .services import open_services

@@ -21,9 +21,12 @@ import sqlite3
 import sys
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
 from . import paths
+
+if TYPE_CHECKING:
+    from .engine.events import JobEvent
 from .engine.redact import KEY_PATTERN, REDACTED, redact  # noqa: F401 - re-exported: the one redaction
 
 LOGGER_NAME = "claude_tui"
@@ -224,7 +227,7 @@ class RequestLogger:
         self.logger = logger or _request_log
         self.log_prompts = log_prompts
 
-    def observe(self, event: Any) -> None:
+    def observe(self, event: "JobEvent") -> None:
         from .engine.events import AttemptFailed, BackingOff, Cancelled, Done, Failed, Submitted
 
         try:

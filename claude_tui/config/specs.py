@@ -237,10 +237,6 @@ class Settings:
     def sources(self) -> Mapping[str, str]:
         return MappingProxyType({spec.key: self.source(spec.key) for spec in SPECS} | {"prices": self.source("prices")})
 
-    @property
-    def has_api_key(self) -> bool:
-        return bool(self.api_key)
-
     def price_table(self) -> Any:
         """The engine's ``PriceTable``: built-in list prices with this file's overrides on top."""
         from ..engine.pricing import Price, PriceTable

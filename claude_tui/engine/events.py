@@ -7,7 +7,7 @@ consumer ever talks to the SDK. Times are ``time.monotonic()`` readings taken by
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypeAlias
+from typing import Literal, TypeAlias
 
 from .job import Job
 
@@ -108,6 +108,8 @@ class Timings:
         return self.finished - self.submitted
 
 
+#: The long records (the outcomes, a failed attempt, a backoff) are keyword-only: eleven positional
+#: arguments in a row cannot be checked by eye.
 @dataclass(frozen=True, slots=True)
 class Event:
     job_id: str
@@ -158,7 +160,7 @@ class RateLimits(Event):
     snapshot: RateLimitSnapshot
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class AttemptFailed(Event):
     """One attempt failed (it may be retried). Emitted for every failed attempt."""
 
@@ -174,7 +176,7 @@ class AttemptFailed(Event):
     ended: float
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class BackingOff(Event):
     """Emitted just before the sleep; ``deadline`` is the monotonic moment of the next attempt."""
 
@@ -202,7 +204,7 @@ class Throttled(Event):
     model_class: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Done(Event):
     text: str
     thinking: str
@@ -215,7 +217,7 @@ class Done(Event):
     cost: float | None = None  # USD estimate from the price table
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Failed(Event):
     kind: ErrorKind
     message: str
@@ -228,7 +230,7 @@ class Failed(Event):
     usage: Usage = field(default_factory=Usage)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Cancelled(Event):
     partial_text: str
     attempts: int
@@ -258,8 +260,3 @@ JobEvent: TypeAlias = (
 
 def is_terminal(event: Event) -> bool:
     return isinstance(event, TERMINAL)
-
-
-def describe(event: Any) -> str:
-    """A short human label for logs."""
-    return f"{type(event).__name__}({event.job_id})"

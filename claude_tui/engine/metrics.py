@@ -7,7 +7,6 @@ Tokens come from ``usage``, never from chunk counts.
 
 from __future__ import annotations
 
-import math
 import time
 from collections import deque
 from dataclasses import dataclass, field
@@ -26,22 +25,11 @@ from .events import (
     Started,
     Submitted,
 )
+from .percentiles import percentile_sorted as percentile
 from .pricing import PriceTable
 
 HISTORY_BUCKET_SECONDS = 5.0
 HISTORY_BUCKETS = 36  # three minutes of sparkline
-
-
-def percentile(sorted_values: list[float], p: float) -> float | None:
-    """Linear interpolation between closest ranks (numpy's default), on pre-sorted values."""
-    if not sorted_values:
-        return None
-    rank = (len(sorted_values) - 1) * p / 100
-    low = math.floor(rank)
-    high = math.ceil(rank)
-    if low == high:
-        return sorted_values[low]
-    return sorted_values[low] + (sorted_values[high] - sorted_values[low]) * (rank - low)
 
 
 @dataclass(frozen=True, slots=True)

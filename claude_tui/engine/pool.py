@@ -261,7 +261,8 @@ class RequestPool:
             if entry.job.id == job_id:
                 del self._waiting[index]
                 now = time.monotonic()
-                self._emit(entry, Cancelled(job_id, now, "", 0, Timings(entry.submitted, finished=now)))
+                self._emit(entry, Cancelled(job_id=job_id, at=now, partial_text="", attempts=0,
+                                            timings=Timings(entry.submitted, finished=now)))
                 self._announce_positions(start=index)
                 return True
         entry = self._running.get(job_id)
@@ -359,31 +360,31 @@ class RequestPool:
             now = time.monotonic()
             state = entry.state
             return Failed(
-                job.id,
-                now,
-                error.kind,
-                error.message,
-                error.status_code,
-                error.retryable,
-                error.partial_text,
-                entry.attempts,
-                error.request_id,
-                Timings(entry.submitted, state.started if state else None, state.first_token if state else None, now),
-                error.usage,
+                job_id=job.id,
+                at=now,
+                kind=error.kind,
+                message=error.message,
+                status_code=error.status_code,
+                retryable=error.retryable,
+                partial_text=error.partial_text,
+                attempts=entry.attempts,
+                request_id=error.request_id,
+                timings=Timings(entry.submitted, state.started if state else None, state.first_token if state else None, now),
+                usage=error.usage,
             )
         timings = Timings(entry.submitted, result.started, result.first_token, result.finished)
         return Done(
-            job.id,
-            result.finished,
-            result.text,
-            result.thinking,
-            result.usage,
-            result.stop_reason,
-            result.model,
-            result.request_id,
-            entry.attempts,
-            timings,
-            self.prices.cost(result.model, result.usage),
+            job_id=job.id,
+            at=result.finished,
+            text=result.text,
+            thinking=result.thinking,
+            usage=result.usage,
+            stop_reason=result.stop_reason,
+            model=result.model,
+            request_id=result.request_id,
+            attempts=entry.attempts,
+            timings=timings,
+            cost=self.prices.cost(result.model, result.usage),
         )
 
     def _slots(self) -> int:
@@ -407,18 +408,18 @@ class RequestPool:
         assert state is not None
         now = time.monotonic()
         return AttemptFailed(
-            entry.job.id,
-            now,
-            state.number,
-            error.kind,
-            error.message,
-            error.status_code,
-            error.retryable,
-            error.request_id,
-            error.partial_text,
-            error.usage,
-            state.started,
-            now,
+            job_id=entry.job.id,
+            at=now,
+            attempt=state.number,
+            kind=error.kind,
+            message=error.message,
+            status_code=error.status_code,
+            retryable=error.retryable,
+            request_id=error.request_id,
+            partial_text=error.partial_text,
+            usage=error.usage,
+            started=state.started,
+            ended=now,
         )
 
     def _backing_off(self, entry: _Entry, retry_state: RetryCallState) -> None:
@@ -434,16 +435,16 @@ class RequestPool:
         self._emit(
             entry,
             BackingOff(
-                entry.job.id,
-                now,
-                retry_state.attempt_number,
-                self.policy.max_attempts + entry.paced,
-                delay,
-                now + delay,
-                error.kind,
-                error.status_code,
-                error.message,
-                self.policy.uses_retry_after(error),
+                job_id=entry.job.id,
+                at=now,
+                attempt=retry_state.attempt_number,
+                max_attempts=self.policy.max_attempts + entry.paced,
+                delay=delay,
+                deadline=now + delay,
+                reason=error.kind,
+                status_code=error.status_code,
+                message=error.message,
+                from_retry_after=self.policy.uses_retry_after(error),
             ),
         )
 
@@ -452,7 +453,7 @@ class RequestPool:
         state = entry.state
         text = state.text if state and state.text_parts else (entry.last_failure.partial_text if entry.last_failure else "")
         timings = Timings(entry.submitted, state.started if state else None, state.first_token if state else None, now)
-        return Cancelled(entry.job.id, now, text, entry.attempts, timings)
+        return Cancelled(job_id=entry.job.id, at=now, partial_text=text, attempts=entry.attempts, timings=timings)
 
 
 def _duration(seconds: float) -> str:

@@ -258,11 +258,12 @@ class BatchRunner:
             self.tally.live_price += live or 0.0
             self.tally.input_tokens += usage.input_tokens
             self.tally.output_tokens += usage.output_tokens
-            return result_record(spec.id, model, Done(spec.id, now, text, thinking, usage, msg.stop_reason,
-                                                      msg.model, None, 1, timings, cost))
+            return result_record(spec.id, model, Done(job_id=spec.id, at=now, text=text, thinking=thinking, usage=usage,
+                                                      stop_reason=msg.stop_reason, model=msg.model, request_id=None,
+                                                      attempts=1, timings=timings, cost=cost))
         if result.type == "canceled":
             self.tally.canceled += 1
-            return result_record(spec.id, model, Cancelled(spec.id, now, "", 1, timings))
+            return result_record(spec.id, model, Cancelled(job_id=spec.id, at=now, partial_text="", attempts=1, timings=timings))
         error_type, message = "expired", "the batch request expired before it was processed"
         if result.type == "errored":
             error_type, message = result.error.error.type, result.error.error.message
@@ -270,8 +271,9 @@ class BatchRunner:
             self.tally.rerun += 1
             return None
         self.tally.failed += 1
-        return result_record(spec.id, model, Failed(spec.id, now, _KINDS.get(error_type, "unknown"), message,
-                                                    None, False, "", 1, None, timings))
+        return result_record(spec.id, model, Failed(job_id=spec.id, at=now, kind=_KINDS.get(error_type, "unknown"),
+                                                    message=message, status_code=None, retryable=False, partial_text="",
+                                                    attempts=1, request_id=None, timings=timings))
 
     # -- the whole run ---------------------------------------------------------------------------
     async def run(self, specs: Sequence[PromptSpec]) -> dict[str, dict[str, Any]]:

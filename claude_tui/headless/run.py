@@ -8,7 +8,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, Callable, Sequence
+from typing import IO, TYPE_CHECKING, Callable, Sequence
 
 from rich.console import Console
 
@@ -22,6 +22,9 @@ from .prompts import PromptSpec
 from .report import failure_lines, make_progress, progress_fields, summary_tables
 from .results import ResultWriter, open_for_append, read_results, result_record, rewrite_latest
 
+if TYPE_CHECKING:
+    from ..config import LimitSettings
+
 EXIT_OK, EXIT_FAILURES, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
@@ -34,7 +37,7 @@ class RunOptions:
     policy: RetryPolicy
     stall_timeout: float | None
     prices: PriceTable | None = None
-    limits: Any = None  # config.LimitSettings: the rate-limit budget (None: no pacing)
+    limits: "LimitSettings | None" = None  # the rate-limit budget (None: no pacing)
 
 
 @dataclass

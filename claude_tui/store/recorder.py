@@ -33,7 +33,9 @@ from ..engine.events import (
     TextDelta,
     ThinkingDelta,
     Timings,
+    Usage,
 )
+from ..engine.pricing import PriceTable
 from ..logs import notice, storage_reason
 from .db import HistoryError, HistoryStore
 from .writer import StreamingWriter
@@ -83,7 +85,7 @@ class HistoryRecorder:
         self,
         store: HistoryStore,
         *,
-        prices: Any = None,
+        prices: PriceTable | None = None,
         stream_messages: bool = True,
         record_untagged: bool = True,
         interval: float = 0.5,
@@ -175,7 +177,7 @@ class HistoryRecorder:
             state.model = conv.model if conv else None
         return state.model
 
-    def _cost(self, model: str | None, usage: Any) -> float | None:
+    def _cost(self, model: str | None, usage: Usage) -> float | None:
         if self.prices is None or model is None:
             return None
         return self.prices.cost(model, usage)
@@ -183,7 +185,7 @@ class HistoryRecorder:
     def _linked(self, state: _JobState) -> bool:
         return self.record_untagged or state.conversation_id is not None or state.message_id is not None
 
-    def _row(self, event: Any, state: _JobState, **values: Any) -> None:
+    def _row(self, event: JobEvent, state: _JobState, **values: Any) -> None:
         if not self._linked(state):
             return
         state.last_row = self.store.record_attempt(
@@ -215,7 +217,7 @@ class HistoryRecorder:
         )
 
     @staticmethod
-    def _usage_values(usage: Any) -> dict[str, int]:
+    def _usage_values(usage: Usage) -> dict[str, int]:
         """The attempt row's token columns from the API's usage."""
         return dict(
             input_tokens=usage.input_tokens,

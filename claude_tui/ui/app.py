@@ -15,7 +15,7 @@ import re
 from datetime import datetime
 from functools import partial
 from pathlib import Path
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Callable, Iterator
 
 from textual import on
 from textual.app import App, ComposeResult
@@ -46,6 +46,9 @@ from .tab_model import Messages, TabModel, Turn
 from .widgets.chat_view import ChatView
 from .widgets.prompt_box import PromptHistory
 from .widgets.stats_panel import StatsPanel
+
+if TYPE_CHECKING:
+    from claude_tui.config import LimitSettings
 
 
 
@@ -117,7 +120,7 @@ class ClaudeTUI(App[int]):
         show_stats: bool | None = None,
         user_theme_dir: Path | None = None,
         services: Services | None = None,
-        limits: Any = None,
+        limits: "LimitSettings | None" = None,
         thinking_budget: int | None = None,
     ) -> None:
         super().__init__()
@@ -151,7 +154,7 @@ class ClaudeTUI(App[int]):
         self._order: list[str] = []
         self._job_tabs: dict[str, str] = {}
         self._tab_counter = 0
-        self._unsubscribe: list[Any] = []
+        self._unsubscribe: list[Callable[[], None]] = []
         self.theme_errors: list[str] = []
         self.loaded_themes: list[str] = []
         self.tabs = ChatTabs(id="tabs")

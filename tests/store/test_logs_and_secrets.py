@@ -10,7 +10,7 @@ import time
 import pytest
 
 from claude_tui import logs, paths
-from claude_tui.commands import add_all
+from claude_tui.cli import build_parser
 from claude_tui.config import load_settings
 from claude_tui.engine.events import AttemptFailed, BackingOff, Cancelled, Done, Failed, Queued, Started, Submitted, TextDelta, Timings, Usage
 from claude_tui.engine.job import Correlation, Job
@@ -46,12 +46,12 @@ def test_request_logger_lines(xdg):
     job = Job.from_prompt("my secret prompt text", model="claude-sonnet-4-6")
     t0 = time.monotonic()
     rl.observe(Submitted(job.id, t0, job))
-    rl.observe(AttemptFailed(job.id, t0 + 1, 1, "rate_limit", "slow down", 429, True, "req_a", "", Usage(), t0, t0 + 0.25))
-    rl.observe(BackingOff(job.id, t0 + 1, 1, 5, 2.0, t0 + 3, "rate_limit", 429, "slow down", True))
-    rl.observe(Done(job.id, t0 + 4, "the reply text", "", Usage(12, 34), "end_turn", "claude-sonnet-4-6", "req_b", 2,
-                    Timings(t0, t0 + 3, t0 + 3.2, t0 + 4), cost=0.0005))
-    rl.observe(Failed("job-x", t0, "overloaded", "overloaded", 529, True, "", 5, "req_c", Timings(t0, finished=t0 + 9)))
-    rl.observe(Cancelled("job-y", t0, "abc", 1, Timings(t0, finished=t0 + 1)))
+    rl.observe(AttemptFailed(job_id=job.id, at=t0 + 1, attempt=1, kind="rate_limit", message="slow down", status_code=429, retryable=True, request_id="req_a", partial_text="", usage=Usage(), started=t0, ended=t0 + 0.25))
+    rl.observe(BackingOff(job_id=job.id, at=t0 + 1, attempt=1, max_attempts=5, delay=2.0, deadline=t0 + 3, reason="rate_limit", status_code=429, message="slow down", from_retry_after=True))
+    rl.observe(Done(job_id=job.id, at=t0 + 4, text="the reply text", thinking="", usage=Usage(12, 34), stop_reason="end_turn", model="claude-sonnet-4-6", request_id="req_b", attempts=2,
+                    timings=Timings(t0, t0 + 3, t0 + 3.2, t0 + 4), cost=0.0005))
+    rl.observe(Failed(job_id="job-x", at=t0, kind="overloaded", message="overloaded", status_code=529, retryable=True, partial_text="", attempts=5, request_id="req_c", timings=Timings(t0, finished=t0 + 9)))
+    rl.observe(Cancelled(job_id="job-y", at=t0, partial_text="abc", attempts=1, timings=Timings(t0, finished=t0 + 1)))
     rl.observe(TextDelta(job.id, t0, "ignored"))
     text = read_log()
     assert f"job={job.id} attempt=1 failed kind=rate_limit status=429 retryable=True request_id=req_a elapsed_ms=250" in text
@@ -69,7 +69,7 @@ def test_log_prompts_opt_in(xdg):
     job = Job.from_prompt("tell me about WAL")
     t0 = time.monotonic()
     rl.observe(Submitted(job.id, t0, job))
-    rl.observe(Done(job.id, t0, "WAL is...", "", Usage(), "end_turn", "m", None, 1, Timings(t0, t0, t0, t0)))
+    rl.observe(Done(job_id=job.id, at=t0, text="WAL is...", thinking="", usage=Usage(), stop_reason="end_turn", model="m", request_id=None, attempts=1, timings=Timings(t0, t0, t0, t0)))
     text = read_log()
     assert 'prompt="tell me about WAL"' in text and 'reply="WAL is..."' in text
 
@@ -119,12 +119,12 @@ def test_the_key_is_written_nowhere(xdg, monkeypatch, capsys):
         Queued(job.id, t0, 0),
         Started(job.id, t0, 1),
         TextDelta(job.id, t0, f"Your key {KEY} "),
-        AttemptFailed(job.id, t0 + 1, 1, "authentication", f"invalid x-api-key: {KEY}", 401, True, "req_1", f"Your key {KEY} ",
-                      Usage(), t0, t0 + 1),
-        BackingOff(job.id, t0 + 1, 1, 3, 0.1, t0 + 1.1, "authentication", 401, f"invalid x-api-key: {KEY}", False),
+        AttemptFailed(job_id=job.id, at=t0 + 1, attempt=1, kind="authentication", message=f"invalid x-api-key: {KEY}", status_code=401, retryable=True, request_id="req_1", partial_text=f"Your key {KEY} ",
+                      usage=Usage(), started=t0, ended=t0 + 1),
+        BackingOff(job_id=job.id, at=t0 + 1, attempt=1, max_attempts=3, delay=0.1, deadline=t0 + 1.1, reason="authentication", status_code=401, message=f"invalid x-api-key: {KEY}", from_retry_after=False),
         Started(job.id, t0 + 1.1, 2),
         TextDelta(job.id, t0 + 1.2, f"looks like {KEY}"),
-        Done(job.id, t0 + 2, f"looks like {KEY}", "", Usage(3, 4), "end_turn", settings.model, "req_2", 2, Timings(t0, t0 + 1.1, t0 + 1.2, t0 + 2)),
+        Done(job_id=job.id, at=t0 + 2, text=f"looks like {KEY}", thinking="", usage=Usage(3, 4), stop_reason="end_turn", model=settings.model, request_id="req_2", attempts=2, timings=Timings(t0, t0 + 1.1, t0 + 1.2, t0 + 2)),
     ]
     for ev in events:
         recorder.observe(ev)
@@ -140,8 +140,7 @@ def test_the_key_is_written_nowhere(xdg, monkeypatch, capsys):
     (export_dir / "c.json").write_text(exporter.to_json(conversation))
     store.close()
 
-    parser = argparse.ArgumentParser()
-    add_all(parser.add_subparsers(dest="command"))
+    parser = build_parser()
     for argv in (["config", "init"], ["config", "show"], ["history", "list"], ["history", "show", str(conv)], ["history", "stats"]):
         ns = parser.parse_args(argv)
         assert ns.func(ns) == 0

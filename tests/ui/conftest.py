@@ -10,11 +10,9 @@ import anthropic  # noqa: F401 - warm: the app imports the SDK in a thread at st
 import pytest
 from textual import events
 
-from claude_tui.backend import SIMULATOR_KEY, Backend
-from claude_tui.engine.retry import RetryPolicy
-from claude_tui.services import Services
 from claude_tui.simulator import Simulator, SimulatorConfig
 from claude_tui.ui.app import ClaudeTUI
+from claude_tui.ui.launch import build_app
 
 FAST: dict[str, Any] = dict(
     ttft_ms=50, tps=1500, reply_tokens=40, fixed_length=True, jitter=0.0, seed=11, rpm=0, itpm=0, otpm=0
@@ -27,22 +25,9 @@ def sim_defaults() -> dict[str, Any]:
     return dict(FAST)
 
 
-def make_app(sim: Simulator, *, api_key: str = SIMULATOR_KEY, **kwargs: Any) -> ClaudeTUI:
-    backend = Backend(api_key=api_key, base_url=sim.base_url, simulated=True)
-    options: dict[str, Any] = dict(
-        model="claude-sonnet-4-6",
-        max_tokens=512,
-        system=None,
-        concurrency=4,
-        policy=RetryPolicy(max_attempts=5, base=0.05, cap=0.2),
-        stall_timeout=5.0,
-        show_stats=True,
-    )
-    store = kwargs.pop("store", None)
-    if store is not None:  # the store and its recorder, wired as `claude-tui` wires them
-        options["services"] = Services.with_history(store)
-    options.update(kwargs)
-    return ClaudeTUI(backend, **options)
+def make_app(sim: Simulator, **kwargs: Any) -> ClaudeTUI:
+    """The app on this test's simulator (``claude_tui.ui.launch.build_app``: the one app builder)."""
+    return build_app(sim.base_url, **kwargs)
 
 
 async def wait_for(pilot: Any, predicate: Callable[[], Any], timeout: float = 30.0, what: str = "condition") -> Any:
