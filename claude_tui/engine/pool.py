@@ -165,6 +165,11 @@ class RequestPool:
     def client_ready(self) -> bool:
         return self._client is not None
 
+    @property
+    def closed(self) -> bool:
+        """``aclose()`` has begun: no more jobs are taken."""
+        return self._closed
+
     # -- observation -------------------------------------------------------------------------
     def add_listener(self, listener: Listener, *, critical: bool = False) -> Callable[[], None]:
         """Call ``listener(event)`` for every event of every job; returns an unsubscribe function.

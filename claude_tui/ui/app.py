@@ -323,6 +323,11 @@ class ClaudeTUI(App[int]):
         screen.set_focus(prompt)
 
     @property
+    def tab_ids(self) -> list[str]:
+        """The open tabs' ids, in the order their labels number them (1…9)."""
+        return list(self._order)
+
+    @property
     def active_chat(self) -> ChatView | None:
         active = self.tabs.active
         return self.chats.get(active) if active else None

@@ -293,8 +293,8 @@ async def test_tab_keys(make_sim):
     async with app.run_test(size=SIZE) as pilot:
         for _ in range(3):
             await press(pilot, "ctrl+t")
-        await wait_for(pilot, lambda: len(app._order) == 4, what="four tabs")
-        ids = list(app._order)
+        await wait_for(pilot, lambda: len(app.tab_ids) == 4, what="four tabs")
+        ids = list(app.tab_ids)
         await wait_for(pilot, lambda: app.tabs.active == ids[3], what="the new tab active")
         # Each key's effect is awaited (not assumed after a fixed pause): a loaded machine may be slow.
         await press(pilot, "ctrl+pagedown")
@@ -305,13 +305,13 @@ async def test_tab_keys(make_sim):
         await wait_for(pilot, lambda: app.tabs.active == ids[1], what="alt+2 jumps to tab 2")
         await wait_for(pilot, lambda: app.focused is app.chats[ids[1]].prompt, what="its prompt focused")
         await press(pilot, "ctrl+w")
-        await wait_for(pilot, lambda: ids[1] not in app.chats and len(app._order) == 3, what="tab 2 closed")
-        assert str(app.tabs.get_tab(app._order[1]).label).startswith("2 ")  # labels renumbered
+        await wait_for(pilot, lambda: ids[1] not in app.chats and len(app.tab_ids) == 3, what="tab 2 closed")
+        assert str(app.tabs.get_tab(app.tab_ids[1]).label).startswith("2 ")  # labels renumbered
         for _ in range(3):
             await press(pilot, "ctrl+w")
-        await wait_for(pilot, lambda: len(app._order) == 1, what="closing the last tab opens a fresh one")
+        await wait_for(pilot, lambda: len(app.tab_ids) == 1, what="closing the last tab opens a fresh one")
         await pilot.pause(0.2)
-        assert len(app._order) == 1
+        assert len(app.tab_ids) == 1
 
 
 async def test_copy_and_export(make_sim, tmp_path, monkeypatch):
@@ -337,7 +337,7 @@ async def test_pool_closed_on_exit(make_sim):
     async with app.run_test(size=SIZE) as pilot:
         pool = app.pool
         assert pool is not None
-    assert app.pool is None and pool._closed
+    assert app.pool is None and pool.closed
 
 
 async def test_prompt_sent_before_the_engine_is_ready_waits_then_streams(make_sim):
@@ -365,13 +365,13 @@ async def test_thinking_blocks_shown_collapsed_and_dimmed(make_sim):
         await wait_for(pilot, turn_state(chat, "done"), what="reply with thinking")
         reply = chat.reply(chat.turns[0])
         assert reply.thinking  # the simulator streamed a thinking block first
-        box = reply._thinking_box
+        box = reply.thinking_box
         assert box is not None and box.collapsed and box.title == "thinking"
         assert box.has_class("thinking")
         assert reply.thinking not in reply.body.text  # thinking is kept apart from the answer
         # dimmed: drawn in the theme's muted colour (and italic), not the answer's colour
-        assert reply._thinking.rich_style.color != reply.body.rich_style.color
-        assert reply._thinking.rich_style.italic
+        assert reply.thinking_view.rich_style.color != reply.body.rich_style.color
+        assert reply.thinking_view.rich_style.italic
 
 
 async def test_the_tuis_jobs_get_the_same_request_log_lines_as_run(make_sim):

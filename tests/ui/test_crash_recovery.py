@@ -34,9 +34,10 @@ CHILD = textwrap.dedent(
         async with app.run_test(size=(120, 40)) as pilot:
             chat = app.active_chat
             chat.send("tell me about token buckets")
-            while not (chat.turns and len(chat.reply(chat.turns[0]).body.text) > 300):
+            # wait for the store to hold part of the reply (the throttled writer saves as it streams)
+            while not (chat.turns and chat.turns[0].assistant_message_id is not None
+                       and len(store.get_message(chat.turns[0].assistant_message_id).text) > 300):
                 await asyncio.sleep(0.05)
-            await asyncio.sleep(1.6)  # the throttled writer saves at least once a second
             assert not chat.turns[0].state == "done"
             print("STREAMED", len(chat.reply(chat.turns[0]).body.text), flush=True)
             os.kill(os.getpid(), signal.SIGKILL)

@@ -42,7 +42,7 @@ async def test_history_saved_restored_and_browsed(make_sim, tmp_path: Path) -> N
     app = make_app(sim, store=store)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: len(app.chats) == 2, what="tabs restored")
-        restored = app.chats[app._order[0]]
+        restored = app.chats[app.tab_ids[0]]
         assert [t.prompt for t in restored.turns] == ["remember the aardvark", "and the bee"]
         assert restored.turns[1].state == "done"
         await wait_for(pilot, lambda: restored.reply(restored.turns[0]).body.text, what="restored text shown")

@@ -175,6 +175,16 @@ class AssistantReply(Vertical):
     def thinking(self) -> str:
         return "".join(self._thinking_text)
 
+    @property
+    def thinking_box(self) -> Collapsible | None:
+        """The collapsed "thinking" section above the answer (None until thinking arrives)."""
+        return self._thinking_box
+
+    @property
+    def thinking_view(self) -> Static | None:
+        """The thinking text inside ``thinking_box``."""
+        return self._thinking
+
     def restart(self, attempt: int, reason: str | None, *, interrupted: bool = True) -> None:
         """A retried attempt starts its text from scratch; say why there is another attempt."""
         self.body.reset()
