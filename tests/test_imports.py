@@ -168,3 +168,51 @@ def test_the_engine_imports_only_the_engine() -> None:
         if name.startswith("claude_tui.engine"):
             outside = [t for t in targets if not t.startswith("claude_tui.engine") and t != "claude_tui"]
             assert not outside, (name, outside)
+
+
+#: Which parts of the package each part may import (docs/architecture.md has the same table).
+ALLOWED: dict[str, set[str]] = {
+    "engine": set(),
+    "simulator": {"engine"},
+    "store": {"engine", "logs", "paths"},
+    "logs": {"engine", "paths"},
+    "paths": set(),
+    "services": {"engine", "store", "logs", "simulator", "backend"},
+    "backend": {"engine", "simulator"},
+    "config": {"engine", "simulator", "paths"},
+    "headless": {"engine", "services", "cli_error"},
+    "commands": {"store", "config", "paths"},
+    "bench": {"engine", "simulator", "argtypes"},
+    "ui": {"engine", "services", "backend", "simulator"},
+    "argtypes": set(),
+    "cli_error": set(),
+}
+
+
+def part(module: str) -> str:
+    pieces = module.split(".")
+    return pieces[1] if len(pieces) > 1 else "claude_tui"
+
+
+def test_each_part_imports_only_what_the_map_allows() -> None:
+    wrong = []
+    for name, targets in graph().items():
+        allowed = ALLOWED.get(part(name))
+        if allowed is None:  # cli, launch, the package root: the front door may import anything
+            continue
+        for target in targets:
+            if part(target) not in allowed | {part(name), "claude_tui"}:
+                wrong.append(f"{name} -> {target}")
+    assert wrong == []
+
+
+def test_the_architecture_map_names_every_module() -> None:
+    doc = (PACKAGE.parent / "docs" / "architecture.md").read_text(encoding="utf-8")
+    missing = [
+        str(path.relative_to(PACKAGE))
+        for path in sorted(PACKAGE.rglob("*.py"))
+        if path.name != "__init__.py" and path.name not in doc
+    ]
+    missing += [f"{path.name}/" for path in sorted(PACKAGE.iterdir()) if path.is_dir() and (path / "__init__.py").exists()
+                and f"{path.name}/" not in doc]
+    assert missing == [], "docs/architecture.md does not name these"
