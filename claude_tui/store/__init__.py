@@ -4,7 +4,8 @@ See docs/config-and-history.md. Nothing here creates files on import.
 """
 
 from .db import HistoryError, HistoryStore
-from .models import Attempt, Conversation, ConversationSummary, Message, Percentiles, StatsRow, percentile
+from ..engine.percentiles import percentile
+from .models import Attempt, Conversation, ConversationSummary, Message, Percentiles, StatsRow
 from .recorder import HistoryRecorder
 from .writer import StreamingWriter
 
