@@ -400,3 +400,26 @@ async def test_the_tuis_jobs_get_the_same_request_log_lines_as_run(make_sim):
     job_id = chat.turns[0].job_id
     assert any(line.startswith(f"job={job_id} submitted model=claude-sonnet-4-6 max_tokens=512") for line in lines), lines
     assert any(line.startswith(f"job={job_id} status=done") for line in lines), lines
+
+
+async def test_the_app_is_paced_by_the_same_rate_budget_as_run(make_sim):
+    """services.open_pool builds the app's pool as it builds run's: with [limits], the budget paces the
+    tabs, and a held request shows its countdown (⧗ …) until the budget has room."""
+    from claude_tui.config import LimitSettings
+
+    sim = await make_sim()
+    app = make_app(sim, limits=LimitSettings(rpm=60, slow_start=False, burst_seconds=1.0))  # one request a second
+    async with app.run_test(size=SIZE) as pilot:
+        await app.engine_ready.wait()
+        assert app.pool is not None and app.pool.budget is not None
+        chats = [app.active_chat]
+        for _ in range(2):
+            chats.append(await app.new_tab())
+        for index, chat in enumerate(chats):
+            chat.send(f"paced prompt {index}")
+        held = await wait_for(pilot, lambda: next((c for c in chats if c.state == "throttled"), None), what="a held request")
+        status = held.reply(held.turns[0]).status
+        await wait_for(pilot, lambda: status.text.startswith("⧗ waiting for request budget — "), what="the countdown")
+        assert held.label().split()[0] == "⧗"
+        for chat in chats:
+            await wait_for(pilot, turn_state(chat, "done"), timeout=60, what="every paced reply")
