@@ -40,7 +40,7 @@ def prompts(app: Any) -> list[list[str]]:
 async def test_keys_right_after_ctrl_t_land_in_the_new_tab(make_sim):
     sim = await make_sim()
     app = make_app(sim)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE):
         await app.engine_ready.wait()
         burst: list[str] = []
         for n in range(2, 7):
@@ -74,7 +74,7 @@ async def test_keys_right_after_ctrl_pagedown_land_in_the_tab_shown(make_sim):
 async def test_many_quick_ctrl_t_then_typing_goes_to_the_last_tab(make_sim):
     sim = await make_sim()
     app = make_app(sim)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE):
         await app.engine_ready.wait()
         queue_keys(app, ["ctrl+t"] * 11 + typed("where am I"))
         assert await burst_handled(app, 12)
