@@ -35,7 +35,6 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from claude_tui.backend import SIMULATOR_KEY, Backend  # noqa: E402
 from claude_tui.engine.retry import RetryPolicy  # noqa: E402
 
 SIZE = (140, 42)
@@ -80,18 +79,10 @@ def make_app_class() -> type:
 
 
 def build(app_class: type, base_url: str, **kwargs: Any) -> Any:
-    backend = Backend(api_key=SIMULATOR_KEY, base_url=base_url, simulated=True)
-    options: dict[str, Any] = dict(
-        model="claude-sonnet-4-6",
-        max_tokens=8192,
-        system=None,
-        concurrency=20,
-        policy=RetryPolicy(),
-        stall_timeout=30.0,
-        show_stats=True,
-    )
-    options.update(kwargs)
-    app = app_class(backend, **options)
+    from claude_tui.ui.launch import build_app
+
+    options: dict[str, Any] = dict(max_tokens=8192, concurrency=20, policy=RetryPolicy(), stall_timeout=30.0)
+    app = build_app(base_url, app_class=app_class, **options | kwargs)
     app.frames = []
     return app
 

@@ -8,7 +8,11 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Callable
+
+if TYPE_CHECKING:
+    from .simulator import SimulatorConfig
+    from .simulator.server import ThreadedSimulator
 
 SIMULATOR_KEY = "sim-key-not-secret"
 #: Handed to the SDK explicitly: given None it reads ANTHROPIC_BASE_URL itself, and an empty one
@@ -22,7 +26,7 @@ class Backend:
     base_url: str | None
     simulated: bool
     _stop: Callable[[], None] | None = field(default=None, repr=False)
-    simulator: Any = field(default=None, repr=False)
+    simulator: "ThreadedSimulator | None" = field(default=None, repr=False)
 
     @property
     def label(self) -> str:
@@ -44,7 +48,7 @@ def open_backend(
     simulate: bool = False,
     api_key: str | None = None,
     base_url: str | None = None,
-    simulator_config: Any = None,
+    simulator_config: "SimulatorConfig | None" = None,
     env: dict[str, str] | None = None,
 ) -> Backend:
     """The simulator when asked or when no key is known; otherwise the real API (or ANTHROPIC_BASE_URL)."""

@@ -10,17 +10,9 @@ import sys
 from typing import Any, Callable, Sequence
 
 from . import __version__
+from .cli_error import EXIT_USAGE, CliError
 
 SUBCOMMANDS = ("chat", "simulate", "run", "worker", "bench", "history", "config")
-EXIT_USAGE = 2
-
-
-class CliError(Exception):
-    """A one-line, user-facing error; the CLI prints it and exits with ``code``."""
-
-    def __init__(self, message: str, code: int = EXIT_USAGE) -> None:
-        super().__init__(message)
-        self.code = code
 
 
 def _add_request_options(parser: argparse.ArgumentParser, command: str) -> None:
@@ -77,27 +69,17 @@ def build_parser() -> argparse.ArgumentParser:
     bench.set_defaults(func=_run_bench, bench_parser=bench)
     _add_bench_arguments(bench)
 
-    for name in ("history", "config"):
-        module = _command_module(name)
-        if module is not None:
-            module.add_parser(sub)
+    from .commands import config_cmd, history_cmd
+
+    history_cmd.add_parser(sub)
+    config_cmd.add_parser(sub)
     return parser
 
 
 def _add_bench_arguments(parser: argparse.ArgumentParser) -> None:
-    try:
-        from .bench.cli import add_arguments
-    except ImportError:
-        return
+    from .bench.cli import add_arguments
+
     add_arguments(parser)
-
-
-def _command_module(name: str) -> Any:
-    if name == "history":
-        from .commands import history_cmd
-        return history_cmd
-    from .commands import config_cmd
-    return config_cmd
 
 
 def _settings(ns: argparse.Namespace) -> Any:
@@ -142,7 +124,7 @@ def _run_batch(ns: argparse.Namespace) -> int:
     from .backend import open_backend
     from .services import open_services
     from .headless.prompts import PromptFileError, read_prompts
-    from .headless.run import RunOptions, run_batch
+    from .headless.run import run_batch
 
     from .headless.results import ResultsFileError, check_out_path
 
@@ -174,7 +156,7 @@ def _run_batch(ns: argparse.Namespace) -> int:
         from .headless.modes import dispatch
 
         code = dispatch(ns, specs, _run_options(settings), settings, backend, out_path, console,
-                        listeners=services.listeners(), track=services.track)
+                        listeners=services.listeners())
         if code is not None:  # --dry-run, --mode batch, or --mode auto choosing batch
             return code
         outcome = asyncio.run(
@@ -186,7 +168,6 @@ def _run_batch(ns: argparse.Namespace) -> int:
                 out_path=out_path,
                 console=console,
                 listeners=services.listeners(),
-                track=services.track,
             )
         )
     finally:
@@ -208,10 +189,8 @@ def _run_options(settings: Any) -> Any:
 
 
 def _run_bench(ns: argparse.Namespace) -> int:
-    try:
-        from .bench.cli import run as run_bench
-    except ImportError:
-        raise CliError("claude-tui bench is not available in this build") from None
+    from .bench.cli import run as run_bench
+
     return run_bench(ns)
 
 

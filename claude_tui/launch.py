@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .config import Settings
 
 
-def launch(settings: Any, *, simulate: bool) -> int:
+def launch(settings: "Settings", *, simulate: bool) -> int:
     from . import paths
     from .backend import open_backend
     from .services import open_services
     from .ui.launch import run_app
 
     paths.ensure_config_dir()  # where `config init` and user themes go; nothing else is written there
-    # The app records history through its own bridge (it knows which tab a reply belongs to).
-    services = open_services(settings, stream_messages=True, with_recorder=False)
+    services = open_services(settings, stream_messages=True)  # the recorder and the log, as for `run`
     for notice in services.notices:  # shown before the screen takes over, and again inside the app
         print(f"claude-tui: {notice}", file=sys.stderr)
     backend = open_backend(
@@ -30,8 +32,8 @@ def launch(settings: Any, *, simulate: bool) -> int:
             theme=settings.theme,
             show_stats=None if settings.source("show_stats") == "default" else settings.show_stats,  # default: by width
             user_theme_dir=paths.config_dir() / "themes",
-            store=services.store,
-            listeners=services.listeners(),
+            services=services,
+            limits=settings.limits,
         )
     finally:
         services.close()

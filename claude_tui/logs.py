@@ -21,9 +21,12 @@ import sqlite3
 import sys
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
 from . import paths
+
+if TYPE_CHECKING:
+    from .engine.events import JobEvent
 from .engine.redact import KEY_PATTERN, REDACTED, redact  # noqa: F401 - re-exported: the one redaction
 
 LOGGER_NAME = "claude_tui"
@@ -218,25 +221,23 @@ def _q(text: Any) -> str:
 
 
 class RequestLogger:
-    """A pool listener writing one ``key=value`` line per failed attempt, backoff and outcome."""
+    """A pool listener writing one ``key=value`` line per submitted job, failed attempt, backoff and outcome."""
 
     def __init__(self, logger: logging.Logger | None = None, *, log_prompts: bool = False) -> None:
         self.logger = logger or _request_log
         self.log_prompts = log_prompts
 
-    def track(self, job: Any) -> None:
-        """Log a submitted job (its prompt only with ``log_prompts``)."""
-        line = f"job={job.id} submitted model={job.model} max_tokens={job.max_tokens}"
-        if self.log_prompts:
-            last = job.messages[-1]["content"] if job.messages else ""
-            line += f" prompt={_q(last)}"
-        self.logger.info(line)
-
-    def observe(self, event: Any) -> None:
-        from .engine.events import AttemptFailed, BackingOff, Cancelled, Done, Failed
+    def observe(self, event: "JobEvent") -> None:
+        from .engine.events import AttemptFailed, BackingOff, Cancelled, Done, Failed, Submitted
 
         try:
-            if isinstance(event, AttemptFailed):
+            if isinstance(event, Submitted):  # its prompt only with log_prompts
+                job = event.job
+                line = f"job={job.id} submitted model={job.model} max_tokens={job.max_tokens}"
+                if self.log_prompts:
+                    line += f" prompt={_q(job.prompt)}"
+                self.logger.info(line)
+            elif isinstance(event, AttemptFailed):
                 self.logger.warning(
                     "job=%s attempt=%d failed kind=%s status=%s retryable=%s request_id=%s elapsed_ms=%s message=%s",
                     event.job_id, event.attempt, event.kind, event.status_code or "-", event.retryable,

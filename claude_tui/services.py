@@ -1,33 +1,44 @@
-"""What every front end (the TUI, `claude-tui run`) attaches to the pool: history, logs.
+"""What every front end (the TUI, `claude-tui run`) opens around the engine: the pool, history, logs.
 
-Opening them is one call, and a history that cannot be opened degrades to "no history" with a
-one-line notice — never a traceback, never lost data (a corrupt file is moved aside by the store).
+Opening them is one call each, the same for both front ends, and a history that cannot be opened
+degrades to "no history" with a one-line notice — never a traceback, never lost data (a corrupt
+file is moved aside by the store). Every consumer here is a pool listener: it learns each job from
+the pool's ``Submitted`` event and everything after from the same stream.
 """
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Callable
 
 from .engine.events import JobEvent
+
+if TYPE_CHECKING:
+    from .config import LimitSettings, Settings
+    from .engine.pool import RequestPool
+    from .engine.pricing import PriceTable
+    from .engine.retry import RetryPolicy
+    from .logs import RequestLogger
+    from .store import HistoryRecorder, HistoryStore
 
 
 @dataclass
 class Services:
-    store: Any = None  # store.HistoryStore, or None when history is unavailable
-    recorder: Any = None  # store.HistoryRecorder
-    request_logger: Any = None  # logs.RequestLogger
+    store: "HistoryStore | None" = None  # None when history is unavailable
+    recorder: "HistoryRecorder | None" = None
+    request_logger: "RequestLogger | None" = None
     notices: list[str] = field(default_factory=list)
+
+    @classmethod
+    def with_history(cls, store: "HistoryStore", *, prices: "PriceTable | None" = None, stream_messages: bool = True) -> "Services":
+        """A store and its recorder, wired as every front end wires them (tests and screenshots too)."""
+        from .store import HistoryRecorder
+
+        return cls(store=store, recorder=HistoryRecorder(store, prices=prices, stream_messages=stream_messages))
 
     def listeners(self) -> list[Callable[[JobEvent], None]]:
         return [obj.observe for obj in (self.recorder, self.request_logger) if obj is not None]
-
-    def track(self, job: Any) -> None:
-        """Tell the recorder and the logger about a job before it is submitted."""
-        for obj in (self.recorder, self.request_logger):
-            if obj is not None:
-                obj.track(job)
 
     def close(self) -> None:
         if self.store is not None:
@@ -38,10 +49,10 @@ class Services:
         teardown_logging()
 
 
-def open_services(settings: Any, *, stream_messages: bool, history: bool = True, with_recorder: bool = True) -> Services:
-    """Logging, the history store and (unless the caller records itself) its event recorder."""
+def open_services(settings: "Settings", *, stream_messages: bool, history: bool = True) -> Services:
+    """Logging, the history store and its event recorder (``stream_messages``: save replies as they stream)."""
     from .logs import RequestLogger, setup_logging
-    from .store import HistoryRecorder, HistoryStore
+    from .store import HistoryStore
     from .store.db import HistoryError
 
     setup_logging(settings)
@@ -55,7 +66,46 @@ def open_services(settings: Any, *, stream_messages: bool, history: bool = True,
         return services
     if store.notice:
         services.notices.append(store.notice)
-    services.store = store
-    if with_recorder:
-        services.recorder = HistoryRecorder(store, prices=settings.price_table(), stream_messages=stream_messages)
+    history_services = Services.with_history(store, prices=settings.price_table(), stream_messages=stream_messages)
+    services.store, services.recorder = history_services.store, history_services.recorder
     return services
+
+
+async def open_pool(
+    *,
+    api_key: str,
+    base_url: str | None,
+    concurrency: int,
+    policy: "RetryPolicy",
+    stall_timeout: float | None,
+    prices: "PriceTable | None" = None,
+    limits: "LimitSettings | None" = None,
+    defer_client: bool = False,
+) -> "RequestPool":
+    """The one way a front end builds its pool: the request settings plus the rate budget that
+    ``[limits]`` / ``--limiter`` / ``--redis`` ask for (``limits=None``: no pacing).
+
+    ``defer_client``: the TUI takes prompts before the SDK has been imported (see ``RequestPool``).
+    Close it with :func:`close_pool`, which closes the budget too.
+    """
+    from .engine.budget import open_budget
+    from .engine.pool import RequestPool
+
+    budget = await open_budget(limits, api_key=api_key, user_limit=concurrency)
+    return RequestPool(
+        api_key=api_key,
+        base_url=base_url,
+        limit=concurrency,
+        policy=policy,
+        stall_timeout=stall_timeout,
+        prices=prices,
+        budget=budget,
+        defer_client=defer_client,
+    )
+
+
+async def close_pool(pool: "RequestPool") -> None:
+    """Cancel what runs (listeners still hear the Cancelled events), close the client and the budget."""
+    await pool.aclose()
+    if pool.budget is not None:
+        await pool.budget.aclose()

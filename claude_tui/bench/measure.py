@@ -16,21 +16,10 @@ Definitions follow the load-testing tools (vLLM ``bench serve``, llmperf):
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-
-def percentile(values: Iterable[float], p: float) -> float | None:
-    """Linear interpolation between closest ranks (numpy's default)."""
-    ordered = sorted(values)
-    if not ordered:
-        return None
-    rank = (len(ordered) - 1) * p / 100
-    low, high = math.floor(rank), math.ceil(rank)
-    if low == high:
-        return ordered[low]
-    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+from ..engine.percentiles import percentile
 
 
 def mean(values: Iterable[float]) -> float | None:

@@ -10,16 +10,5 @@ Each module has ``add_parser(subparsers) -> ArgumentParser`` (which sets ``func=
     ns = parser.parse_args(argv)
     return ns.func(ns)
 
-``add_all(sub)`` registers both.
+(``claude_tui.cli.build_parser`` registers them.)
 """
-
-from __future__ import annotations
-
-from typing import Any
-
-
-def add_all(subparsers: Any) -> None:
-    from . import config_cmd, history_cmd
-
-    config_cmd.add_parser(subparsers)
-    history_cmd.add_parser(subparsers)

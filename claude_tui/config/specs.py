@@ -44,6 +44,7 @@ from ..engine.pool import RequestPool
 from ..engine.retry import RetryPolicy
 from ..simulator.config import SimulatorConfig
 from . import validate
+from .validate import PriceSetting
 
 __all__ = ["PRICES_HELP", "LimitSettings", "PriceSetting", "RetrySettings", "SPECS", "SPEC_BY_KEY", "Settings", "SimulatorSettings", "Spec", "TABLES", "setting", "table"]
 
@@ -189,16 +190,6 @@ class SimulatorSettings:
         return SimulatorConfig(**values)
 
 
-@dataclass(frozen=True, slots=True)
-class PriceSetting:
-    """USD per million tokens (same meaning as ``engine.pricing.Price``)."""
-
-    input: float
-    output: float
-    cache_write: float | None = None
-    cache_read: float | None = None
-
-
 PRICES_HELP = "Price overrides, USD per million tokens: [prices.\"MODEL\"] input, output, optional cache_write, cache_read."
 
 
@@ -251,10 +242,6 @@ class Settings:
     @property
     def sources(self) -> Mapping[str, str]:
         return MappingProxyType({spec.key: self.source(spec.key) for spec in SPECS} | {"prices": self.source("prices")})
-
-    @property
-    def has_api_key(self) -> bool:
-        return bool(self.api_key)
 
     def price_table(self) -> Any:
         """The engine's ``PriceTable``: built-in list prices with this file's overrides on top."""

@@ -9,12 +9,23 @@ from __future__ import annotations
 
 import math
 import re
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .specs import PriceSetting, Spec
+    from .specs import Spec
 
 PRICE_FIELDS = ("input", "output", "cache_write", "cache_read")
+
+
+@dataclass(frozen=True, slots=True)
+class PriceSetting:
+    """USD per million tokens (same meaning as ``engine.pricing.Price``); ``check_price`` makes them."""
+
+    input: float
+    output: float
+    cache_write: float | None = None
+    cache_read: float | None = None
 
 
 class Invalid(Exception):
@@ -145,8 +156,6 @@ def parse_text(spec: Spec, text: str) -> Any:
 
 
 def check_price(model: str, value: Any) -> PriceSetting:
-    from .specs import PriceSetting
-
     if not isinstance(value, dict):
         raise Invalid(f"prices.{model} must be a table with input and output (USD per million tokens), got {show(value)}", f"prices.{model}")
     for name in value:

@@ -34,7 +34,7 @@ def add_worker_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _error(command: str, message: str) -> Any:
-    from ..cli import CliError
+    from ..cli_error import CliError
 
     return CliError(f"claude-tui {command}: {message}")
 
@@ -83,7 +83,7 @@ def run_worker_command(ns: argparse.Namespace, settings: Any, run_options: Calla
     try:
         return asyncio.run(run_worker(run_options(settings), wopts, redis_url=settings.limits.redis_url,
                                       api_key=backend.api_key, base_url=backend.base_url, console=console,
-                                      listeners=services.listeners(), track=services.track))
+                                      listeners=services.listeners()))
     finally:
         backend.close()
         services.close()

@@ -26,12 +26,12 @@ from typing import Any, Callable, Sequence
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn
 
-from ..engine.budget import open_budget
 from ..engine.events import AttemptFailed, Done, Failed, JobEvent
-from ..engine.job import Job
+from ..engine.job import Correlation, Job
 from ..engine.pool import RequestPool
 from ..headless.results import result_record
 from ..headless.run import RunOptions
+from ..services import close_pool, open_pool
 from .layout import DEAD_LETTER, GROUP, JOBS_KEY, MAX_DELIVERIES, RECORD, Keys, loads
 
 READ_BLOCK_MS = 1000  # how long one XREADGROUP waits for new entries (also the Ctrl-C latency)
@@ -69,14 +69,13 @@ def consumer_name() -> str:
 
 
 class Worker:
-    def __init__(self, r: Any, pool: RequestPool, wopts: WorkerOptions, *, track: Callable[[Job], None] | None = None,
+    def __init__(self, r: Any, pool: RequestPool, wopts: WorkerOptions, *,
                  notify: Callable[[str], None] | None = None) -> None:
         self.r = r
         self.notify = notify or (lambda _message: None)
         self.pool = pool
         self.wopts = wopts
         self.name = wopts.name or consumer_name()
-        self.track = track
         self.stats = WorkerStats()
         self.held: dict[str, _Held] = {}  # pool job id → the entry it came from
         self.tasks: set[asyncio.Task[None]] = set()
@@ -218,10 +217,8 @@ class Worker:
             return  # not ours to run (left pending; it dead-letters after max_deliveries)
         pool_job = Job.from_prompt(req["prompt"], model=req.get("model") or "claude-sonnet-4-6",
                                    max_tokens=int(req.get("max_tokens") or 1024), system=req.get("system"),
-                                   tag=fields.get("spec_id", cid))
+                                   correlation=Correlation(item=fields.get("spec_id", cid)))
         self.held[pool_job.id] = _Held(job, eid, cid)
-        if self.track is not None:
-            self.track(pool_job)
         task = asyncio.get_running_loop().create_task(self._run_one(pool_job, fields.get("spec_id", cid)))
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
@@ -316,8 +313,7 @@ class Worker:
 
 
 async def run_worker(options: RunOptions, wopts: WorkerOptions, *, redis_url: str, api_key: str, base_url: str | None,
-                     console: Console, listeners: Sequence[Callable[[JobEvent], None]] = (),
-                     track: Callable[[Job], None] | None = None) -> int:
+                     console: Console, listeners: Sequence[Callable[[JobEvent], None]] = ()) -> int:
     """Serve open jobs until Ctrl-C / SIGTERM; returns the exit code (0 on a clean stop)."""
     from .submit import RedisUnavailable, connect
 
@@ -326,12 +322,12 @@ async def run_worker(options: RunOptions, wopts: WorkerOptions, *, redis_url: st
     except RedisUnavailable as exc:
         console.print(f"claude-tui worker: {exc}", style="red", markup=False, highlight=False, soft_wrap=True)
         return 1
-    budget = await open_budget(options.limits, api_key=api_key, user_limit=options.concurrency)
-    pool = RequestPool(api_key=api_key, base_url=base_url, limit=options.concurrency, policy=options.policy,
-                       stall_timeout=options.stall_timeout, prices=options.prices, budget=budget)
+    pool = await open_pool(api_key=api_key, base_url=base_url, concurrency=options.concurrency, policy=options.policy,
+                           stall_timeout=options.stall_timeout, prices=options.prices, limits=options.limits)
+    budget = pool.budget
     for listener in listeners:
         pool.add_listener(listener)
-    worker = Worker(r, pool, wopts, track=track, notify=lambda message: console.print(
+    worker = Worker(r, pool, wopts, notify=lambda message: console.print(
         message, style="yellow", markup=False, highlight=False, soft_wrap=True))
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -367,9 +363,7 @@ async def run_worker(options: RunOptions, wopts: WorkerOptions, *, redis_url: st
     finally:
         if ticker is not None:
             ticker.cancel()
-        await pool.aclose()
-        if budget is not None:
-            await budget.aclose()
+        await close_pool(pool)
         await r.aclose()
     console.print(worker.line().replace("in flight", "in flight at exit"), markup=False, highlight=False, soft_wrap=True)
     console.print(budget.snapshot().summary_line() if budget is not None else "limiter: off", markup=False, highlight=False)

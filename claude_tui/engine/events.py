@@ -7,7 +7,9 @@ consumer ever talks to the SDK. Times are ``time.monotonic()`` readings taken by
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypeAlias
+from typing import Literal, TypeAlias
+
+from .job import Job
 
 # Why an attempt failed, in words a consumer can branch on.
 ErrorKind: TypeAlias = Literal[
@@ -123,6 +125,8 @@ class Timings:
         return self.finished - self.submitted
 
 
+#: The long records (the outcomes, a failed attempt, a backoff) are keyword-only: eleven positional
+#: arguments in a row cannot be checked by eye.
 @dataclass(frozen=True, slots=True)
 class Event:
     job_id: str
@@ -130,9 +134,16 @@ class Event:
 
 
 @dataclass(frozen=True, slots=True)
+class Submitted(Event):
+    """The first event of every job: the Job itself, so each consumer learns what was asked
+    (model, prompt, where it belongs) from the stream, not from a side channel."""
+
+    job: Job
+
+
+@dataclass(frozen=True, slots=True)
 class Queued(Event):
     position: int  # 0 = next to start; re-emitted as the queue moves
-    tag: Any = None  # the Job's tag, so consumers can group jobs (per tab, per batch line)
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,7 +177,7 @@ class RateLimits(Event):
     snapshot: RateLimitSnapshot
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class AttemptFailed(Event):
     """One attempt failed (it may be retried). Emitted for every failed attempt."""
 
@@ -182,7 +193,7 @@ class AttemptFailed(Event):
     ended: float
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class BackingOff(Event):
     """Emitted just before the sleep; ``deadline`` is the monotonic moment of the next attempt."""
 
@@ -210,7 +221,7 @@ class Throttled(Event):
     model_class: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Done(Event):
     text: str
     thinking: str
@@ -223,7 +234,7 @@ class Done(Event):
     cost: float | None = None  # USD estimate from the price table
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Failed(Event):
     kind: ErrorKind
     message: str
@@ -236,7 +247,7 @@ class Failed(Event):
     usage: Usage = field(default_factory=Usage)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Cancelled(Event):
     partial_text: str
     attempts: int
@@ -247,7 +258,8 @@ class Cancelled(Event):
 TERMINAL = (Done, Failed, Cancelled)
 
 JobEvent: TypeAlias = (
-    Queued
+    Submitted
+    | Queued
     | Started
     | FirstToken
     | TextDelta
@@ -265,8 +277,3 @@ JobEvent: TypeAlias = (
 
 def is_terminal(event: Event) -> bool:
     return isinstance(event, TERMINAL)
-
-
-def describe(event: Any) -> str:
-    """A short human label for logs."""
-    return f"{type(event).__name__}({event.job_id})"

@@ -19,12 +19,34 @@ def new_job_id() -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class Correlation:
+    """Where a job belongs, for the consumers of its events; never sent to the API.
+
+    It rides on the ``Job`` that the pool's ``Submitted`` event carries, so every consumer learns
+    it from the one event stream instead of being told beside it. Hashable, all fields optional:
+
+    - ``group``: gathers jobs for per-group figures and routing (the TUI's tab id; ``Metrics.for_tag``).
+    - ``item``: the prompt's id in its file (``run``), for the results file and batch ``custom_id``.
+    - ``conversation_id`` / ``message_id``: the stored conversation and the assistant message the
+      reply streams into (the history recorder saves it there); None for unrecorded jobs.
+    """
+
+    group: str | None = None
+    item: str | None = None
+    conversation_id: int | None = None
+    message_id: int | None = None
+
+
+NO_CORRELATION = Correlation()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Job:
     """One request: conversation messages + model + max_tokens + optional system prompt.
 
     ``messages`` is in the API's shape: ``[{"role": "user", "content": "..."}, ...]``.
-    ``thinking_budget`` asks for extended thinking when set. ``tag`` is free for the
-    submitter (a tab id, a batch line) and never sent to the API.
+    ``thinking_budget`` asks for extended thinking when set. ``correlation`` says where the job
+    belongs (a tab, a prompt file's line, a stored message) and is never sent to the API.
     """
 
     messages: tuple[dict[str, Any], ...]
@@ -33,11 +55,19 @@ class Job:
     system: str | None = None
     thinking_budget: int | None = None
     id: str = field(default_factory=new_job_id)
-    tag: Any = None
+    correlation: Correlation = NO_CORRELATION
 
     @classmethod
     def from_prompt(cls, prompt: str, **kwargs: Any) -> "Job":
         return cls(messages=({"role": "user", "content": prompt},), **kwargs)
+
+    @property
+    def prompt(self) -> str:
+        """The last user message's text (what a log line shows with ``log_prompts``)."""
+        if not self.messages:
+            return ""
+        content = self.messages[-1].get("content", "")
+        return content if isinstance(content, str) else str(content)
 
     def request_params(self) -> dict[str, Any]:
         """Keyword arguments for ``client.messages.stream`` / ``create``."""

@@ -7,7 +7,6 @@ Tokens come from ``usage``, never from chunk counts.
 
 from __future__ import annotations
 
-import math
 import time
 from collections import deque
 from dataclasses import dataclass, field
@@ -24,23 +23,13 @@ from .events import (
     RateLimits,
     RateLimitSnapshot,
     Started,
+    Submitted,
 )
+from .percentiles import percentile_sorted as percentile
 from .pricing import PriceTable
 
 HISTORY_BUCKET_SECONDS = 5.0
 HISTORY_BUCKETS = 36  # three minutes of sparkline
-
-
-def percentile(sorted_values: list[float], p: float) -> float | None:
-    """Linear interpolation between closest ranks (numpy's default), on pre-sorted values."""
-    if not sorted_values:
-        return None
-    rank = (len(sorted_values) - 1) * p / 100
-    low = math.floor(rank)
-    high = math.ceil(rank)
-    if low == high:
-        return sorted_values[low]
-    return sorted_values[low] + (sorted_values[high] - sorted_values[low]) * (rank - low)
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,10 +132,11 @@ class Metrics:
         if self._first_at is None:
             self._first_at = event.at
         job_id = event.job_id
-        if isinstance(event, Queued):
+        if isinstance(event, Submitted):
+            if self._per_tag and event.job.correlation.group is not None:
+                self._tags[job_id] = event.job.correlation.group
+        elif isinstance(event, Queued):
             self._queued.add(job_id)
-            if self._per_tag and event.tag is not None:
-                self._tags[job_id] = event.tag
         elif isinstance(event, Started):
             self._queued.discard(job_id)
             self._running.add(job_id)
@@ -205,7 +195,7 @@ class Metrics:
 
     # -- output ------------------------------------------------------------------------------
     def for_tag(self, tag: Any) -> "Metrics | None":
-        """The same figures for the jobs submitted with this ``Job.tag`` (per-tab figures)."""
+        """The same figures for the jobs whose ``Job.correlation.group`` is ``tag`` (per-tab figures)."""
         return self._by_tag.get(tag)
 
     def snapshot(self) -> MetricsSnapshot:

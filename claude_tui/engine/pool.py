@@ -8,6 +8,7 @@ to the job's own handle. Retries are the engine's (tenacity); the SDK client is 
 from __future__ import annotations
 
 import asyncio
+import importlib
 import logging
 import time
 from collections import deque
@@ -25,6 +26,7 @@ from .events import (
     Failed,
     JobEvent,
     Queued,
+    Submitted,
     Timings,
     is_terminal,
 )
@@ -117,14 +119,13 @@ class RequestPool:
         stall_timeout: float | None = 30.0,
         prices: PriceTable | None = None,
         budget: "Budget | None" = None,
+        defer_client: bool = False,
     ) -> None:
-        if client is None:
-            from anthropic import AsyncAnthropic  # imported on first use: it is the slowest import we have
-
-            client = AsyncAnthropic(api_key=api_key, base_url=base_url, max_retries=0)
-        elif client.max_retries != 0:
-            client = client.with_options(max_retries=0)
-        self._client = client
+        """``defer_client=True``: the pool takes jobs at once (they queue, with their events) and starts
+        none until ``await open_client()`` has imported the SDK off the event loop — the TUI mounts in
+        ~0.1 s while the SDK import takes over a second."""
+        self._client_args = (api_key, base_url)
+        self._client: "AsyncAnthropic | None" = None if defer_client and client is None else self._connect(client)
         self._limit = _check_limit(limit)
         self.policy = policy or RetryPolicy()
         self.stall_timeout = stall_timeout
@@ -138,6 +139,36 @@ class RequestPool:
         #: The first error raised by a critical listener; once set, the pool has cancelled its work.
         self.fatal: BaseException | None = None
         self._fatal_event = asyncio.Event()
+
+    def _connect(self, client: "AsyncAnthropic | None") -> "AsyncAnthropic":
+        """The SDK client every attempt uses; never one that retries on its own."""
+        api_key, base_url = self._client_args
+        if client is None:
+            from anthropic import AsyncAnthropic  # imported on first use: it is the slowest import we have
+
+            client = AsyncAnthropic(api_key=api_key, base_url=base_url, max_retries=0)
+        elif client.max_retries != 0:
+            client = client.with_options(max_retries=0)
+        return client
+
+    async def open_client(self) -> None:
+        """Build the deferred SDK client (its import in a thread) and start the jobs queued meanwhile."""
+        if self._client is not None or self._closed:
+            return
+        await asyncio.to_thread(importlib.import_module, "anthropic")
+        if self._closed:
+            return
+        self._client = self._connect(None)
+        self._pump()
+
+    @property
+    def client_ready(self) -> bool:
+        return self._client is not None
+
+    @property
+    def closed(self) -> bool:
+        """``aclose()`` has begun: no more jobs are taken."""
+        return self._closed
 
     # -- observation -------------------------------------------------------------------------
     def add_listener(self, listener: Listener, *, critical: bool = False) -> Callable[[], None]:
@@ -209,6 +240,8 @@ class RequestPool:
 
     @property
     def client(self) -> "AsyncAnthropic":
+        if self._client is None:
+            raise RuntimeError("the SDK client is not open yet (RequestPool(defer_client=True): await open_client())")
         return self._client
 
     # -- submission --------------------------------------------------------------------------
@@ -222,7 +255,8 @@ class RequestPool:
         handle._pool = self
         entry = _Entry(job, handle, time.monotonic())
         self._waiting.append(entry)
-        self._emit(entry, Queued(job.id, entry.submitted, len(self._waiting) - 1, job.tag))
+        self._emit(entry, Submitted(job.id, entry.submitted, job))
+        self._emit(entry, Queued(job.id, entry.submitted, len(self._waiting) - 1))
         self._pump()
         return handle
 
@@ -232,7 +266,8 @@ class RequestPool:
             if entry.job.id == job_id:
                 del self._waiting[index]
                 now = time.monotonic()
-                self._emit(entry, Cancelled(job_id, now, "", 0, Timings(entry.submitted, finished=now)))
+                self._emit(entry, Cancelled(job_id=job_id, at=now, partial_text="", attempts=0,
+                                            timings=Timings(entry.submitted, finished=now)))
                 self._announce_positions(start=index)
                 return True
         running = self._running.get(job_id)
@@ -252,7 +287,8 @@ class RequestPool:
         self.cancel_all()
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
-        await self._client.close()
+        if self._client is not None:
+            await self._client.close()
 
     # -- scheduling --------------------------------------------------------------------------
     def _pump(self) -> None:
@@ -269,7 +305,7 @@ class RequestPool:
         now = time.monotonic()
         for position in range(start, min(len(self._waiting), POSITION_UPDATES_FOR)):
             entry = self._waiting[position]
-            self._emit(entry, Queued(entry.job.id, now, position, entry.job.tag))
+            self._emit(entry, Queued(entry.job.id, now, position))
 
     async def _run(self, entry: _Entry) -> None:
         try:
@@ -332,46 +368,49 @@ class RequestPool:
             now = time.monotonic()
             state = entry.state
             return Failed(
-                job.id,
-                now,
-                error.kind,
-                error.message,
-                error.status_code,
-                error.retryable,
-                error.partial_text,
-                entry.attempts,
-                error.request_id,
-                Timings(entry.submitted, state.started if state else None, state.first_token if state else None, now),
-                error.usage,
+                job_id=job.id,
+                at=now,
+                kind=error.kind,
+                message=error.message,
+                status_code=error.status_code,
+                retryable=error.retryable,
+                partial_text=error.partial_text,
+                attempts=entry.attempts,
+                request_id=error.request_id,
+                timings=Timings(entry.submitted, state.started if state else None, state.first_token if state else None, now),
+                usage=error.usage,
             )
         timings = Timings(entry.submitted, result.started, result.first_token, result.finished)
         return Done(
-            job.id,
-            result.finished,
-            result.text,
-            result.thinking,
-            result.usage,
-            result.stop_reason,
-            result.model,
-            result.request_id,
-            entry.attempts,
-            timings,
-            self.prices.cost(result.model, result.usage),
+            job_id=job.id,
+            at=result.finished,
+            text=result.text,
+            thinking=result.thinking,
+            usage=result.usage,
+            stop_reason=result.stop_reason,
+            model=result.model,
+            request_id=result.request_id,
+            attempts=entry.attempts,
+            timings=timings,
+            cost=self.prices.cost(result.model, result.usage),
         )
 
     def _slots(self) -> int:
+        if self._client is None:  # deferred: jobs wait in the queue until open_client()
+            return 0
         return self.budget.slots(self._limit) if self.budget is not None else self._limit
 
     async def _send(self, entry: _Entry) -> AttemptResult:
         """One attempt; with a budget it first waits for room, and settles what it used after."""
         assert entry.state is not None
         emit: Callable[[JobEvent], None] = lambda ev: self._emit(entry, ev)
+        client = self.client
         if self.budget is None:
-            return await run_attempt(self._client, entry.job, entry.state, emit, stall_timeout=self.stall_timeout,
+            return await run_attempt(client, entry.job, entry.state, emit, stall_timeout=self.stall_timeout,
                                      attempt_timeout=self.policy.attempt_timeout)
         async with self.budget.attempt(entry.job, emit) as watched:
             entry.state.started = time.monotonic()  # the request goes now: budget waits are not latency
-            return await run_attempt(self._client, entry.job, entry.state, watched, stall_timeout=self.stall_timeout,
+            return await run_attempt(client, entry.job, entry.state, watched, stall_timeout=self.stall_timeout,
                                      attempt_timeout=self.policy.attempt_timeout)
 
     def _attempt_failed(self, entry: _Entry, error: AttemptError) -> AttemptFailed:
@@ -379,18 +418,18 @@ class RequestPool:
         assert state is not None
         now = time.monotonic()
         return AttemptFailed(
-            entry.job.id,
-            now,
-            state.number,
-            error.kind,
-            error.message,
-            error.status_code,
-            error.retryable,
-            error.request_id,
-            error.partial_text,
-            error.usage,
-            state.started,
-            now,
+            job_id=entry.job.id,
+            at=now,
+            attempt=state.number,
+            kind=error.kind,
+            message=error.message,
+            status_code=error.status_code,
+            retryable=error.retryable,
+            request_id=error.request_id,
+            partial_text=error.partial_text,
+            usage=error.usage,
+            started=state.started,
+            ended=now,
         )
 
     def _backing_off(self, entry: _Entry, retry_state: RetryCallState) -> None:
@@ -406,16 +445,16 @@ class RequestPool:
         self._emit(
             entry,
             BackingOff(
-                entry.job.id,
-                now,
-                retry_state.attempt_number,
-                self.policy.max_attempts + entry.paced,
-                delay,
-                now + delay,
-                error.kind,
-                error.status_code,
-                error.message,
-                self.policy.uses_retry_after(error),
+                job_id=entry.job.id,
+                at=now,
+                attempt=retry_state.attempt_number,
+                max_attempts=self.policy.max_attempts + entry.paced,
+                delay=delay,
+                deadline=now + delay,
+                reason=error.kind,
+                status_code=error.status_code,
+                message=error.message,
+                from_retry_after=self.policy.uses_retry_after(error),
             ),
         )
 
@@ -424,7 +463,7 @@ class RequestPool:
         state = entry.state
         text = state.text if state and state.text_parts else (entry.last_failure.partial_text if entry.last_failure else "")
         timings = Timings(entry.submitted, state.started if state else None, state.first_token if state else None, now)
-        return Cancelled(entry.job.id, now, text, entry.attempts, timings)
+        return Cancelled(job_id=entry.job.id, at=now, partial_text=text, attempts=entry.attempts, timings=timings)
 
 
 def _duration(seconds: float) -> str:

@@ -325,11 +325,12 @@ class BatchRunner:
             self.tally.live_price += live or 0.0
             self.tally.input_tokens += usage.input_tokens
             self.tally.output_tokens += usage.output_tokens
-            return result_record(spec.id, model, Done(spec.id, now, text, thinking, usage, msg.stop_reason,
-                                                      msg.model, None, 1, timings, cost))
+            return result_record(spec.id, model, Done(job_id=spec.id, at=now, text=text, thinking=thinking, usage=usage,
+                                                      stop_reason=msg.stop_reason, model=msg.model, request_id=None,
+                                                      attempts=1, timings=timings, cost=cost))
         if result.type == "canceled":
             self.tally.canceled += 1
-            return result_record(spec.id, model, Cancelled(spec.id, now, "", 1, timings))
+            return result_record(spec.id, model, Cancelled(job_id=spec.id, at=now, partial_text="", attempts=1, timings=timings))
         error_type, message = "expired", "the batch request expired before it was processed"
         if result.type == "errored":
             error_type, message = result.error.error.type, result.error.error.message
@@ -337,8 +338,9 @@ class BatchRunner:
             self.tally.rerun += 1
             return None
         self.tally.failed += 1
-        return result_record(spec.id, model, Failed(spec.id, now, _KINDS.get(error_type, "unknown"), message,
-                                                    None, False, "", 1, None, timings))
+        return result_record(spec.id, model, Failed(job_id=spec.id, at=now, kind=_KINDS.get(error_type, "unknown"),
+                                                    message=message, status_code=None, retryable=False, partial_text="",
+                                                    attempts=1, request_id=None, timings=timings))
 
     # -- the whole run ---------------------------------------------------------------------------
     async def run(self, specs: Sequence[PromptSpec]) -> dict[str, dict[str, Any]]:
@@ -383,8 +385,7 @@ def _ask_cancel(console: Console, running: Sequence[str]) -> bool:
 
 async def run_via_batches(specs: list[PromptSpec], options: RunOptions, bopts: BatchOptions, *, api_key: str,
                           base_url: str | None, out_path: Path, console: Console,
-                          listeners: Sequence[Callable[[Any], None]] = (),
-                          track: Callable[[Any], None] | None = None) -> RunOutcome:
+                          listeners: Sequence[Callable[[Any], None]] = ()) -> RunOutcome:
     """`run --mode batch`: everything the live runner promises, at half price and within 24 h."""
     from .run import run_batch  # the live runner, for errored / expired items
 
@@ -423,7 +424,7 @@ async def run_via_batches(specs: list[PromptSpec], options: RunOptions, bopts: B
     elif runner.retry_live:
         console.print(f"{len(runner.retry_live):,} errored / expired item(s): re-running live", highlight=False)
         live_outcome = await run_batch(runner.retry_live, options, api_key=api_key, base_url=base_url,
-                                       out_path=out_path, console=console, listeners=listeners, track=track)
+                                       out_path=out_path, console=console, listeners=listeners)
     await runner.client.close()
     runner.history.close()
     t = runner.tally

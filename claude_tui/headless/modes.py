@@ -69,8 +69,7 @@ def _limits(ns: argparse.Namespace, settings: Any, simulated: bool) -> tuple[Lim
 
 
 def dispatch(ns: argparse.Namespace, specs: list[PromptSpec], options: RunOptions, settings: Any, backend: Any,
-             out_path: Path | None, console: Console, *, listeners: Sequence[Callable[[Any], None]] = (),
-             track: Callable[[Any], None] | None = None) -> int | None:
+             out_path: Path | None, console: Console, *, listeners: Sequence[Callable[[Any], None]] = ()) -> int | None:
     """Handle --dry-run / --mode batch / --mode auto; None means: run live as before."""
     import asyncio
 
@@ -109,11 +108,11 @@ def dispatch(ns: argparse.Namespace, specs: list[PromptSpec], options: RunOption
         if chosen == "live":
             return None
     if out_path is None:
-        from ..cli import CliError
+        from ..cli_error import CliError
 
         raise CliError("claude-tui run: --mode batch needs --out (the results file and its batch ids are how "
                        "a re-run resumes)")
     outcome = asyncio.run(run_via_batches(
         specs, options, BatchOptions(rerun=getattr(ns, "rerun", "live")), api_key=backend.api_key,
-        base_url=backend.base_url, out_path=out_path, console=console, listeners=listeners, track=track))
+        base_url=backend.base_url, out_path=out_path, console=console, listeners=listeners))
     return outcome.exit_code

@@ -8,21 +8,23 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, Callable, Sequence
+from typing import IO, TYPE_CHECKING, Callable, Sequence
 
 from rich.console import Console
 
-from ..engine.budget import open_budget
 from ..engine.events import Cancelled, Done, Failed, JobEvent, Started
-from ..engine.job import Job
+from ..engine.job import Correlation, Job
 from ..engine.metrics import Metrics
-from ..engine.pool import RequestPool
 from ..engine.pricing import PriceTable
 from ..engine.retry import RetryPolicy
 from ..logs import notices_to
+from ..services import close_pool, open_pool
 from .prompts import PromptSpec
 from .report import failure_lines, limiter_notice, make_progress, progress_fields, say, summary_tables
 from .results import ResultWriter, open_for_append, read_results, result_record, rewrite_latest
+
+if TYPE_CHECKING:
+    from ..config import LimitSettings
 
 EXIT_OK, EXIT_FAILURES, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -36,7 +38,7 @@ class RunOptions:
     policy: RetryPolicy
     stall_timeout: float | None
     prices: PriceTable | None = None
-    limits: Any = None  # config.LimitSettings: the rate-limit budget (None: no pacing)
+    limits: "LimitSettings | None" = None  # the rate-limit budget (None: no pacing)
 
 
 @dataclass
@@ -54,7 +56,7 @@ def _job_for(spec: PromptSpec, options: RunOptions) -> Job:
         model=spec.model or options.model,
         max_tokens=spec.max_tokens or options.max_tokens,
         system=spec.system if spec.system is not None else options.system,
-        tag=spec.id,
+        correlation=Correlation(item=spec.id),
     )
 
 
@@ -68,7 +70,6 @@ async def run_batch(
     console: Console,
     results_stream: IO[str] | None = None,
     listeners: Sequence[Callable[[JobEvent], None]] = (),
-    track: Callable[[Job], None] | None = None,
 ) -> RunOutcome:
     """Run every spec not already succeeded in ``out_path``; write a line per finished prompt.
 
@@ -92,11 +93,12 @@ async def run_batch(
     except OSError as exc:
         say(console, f"cannot write results to {out_name}: {exc.strerror or exc}", style="red")
         return RunOutcome(EXIT_FAILURES, 0, 0, len(skip), False)
-    budget = await open_budget(options.limits, api_key=api_key, user_limit=options.concurrency)
+    pool = await open_pool(api_key=api_key, base_url=base_url, concurrency=options.concurrency, policy=options.policy,
+                           stall_timeout=options.stall_timeout, prices=options.prices, limits=options.limits)
+    budget = pool.budget
     limiter = budget.snapshot() if budget is not None else None
     if limiter is not None and limiter.reason:  # pacing locally although a shared budget was asked for
         say(console, limiter.mode_text, style="yellow")
-    pool = RequestPool(api_key=api_key, base_url=base_url, limit=options.concurrency, policy=options.policy, stall_timeout=options.stall_timeout, prices=options.prices, budget=budget)
     metrics = Metrics(prices=pool.prices, per_tag=False)
     pool.add_listener(metrics.observe)
     for listener in listeners:
@@ -159,8 +161,6 @@ async def run_batch(
                 for spec in todo:
                     job = _job_for(spec, options)
                     by_job[job.id] = spec
-                    if track is not None:
-                        track(job)
                     pool.submit(job, stream_events=False)
                 if not todo:
                     finished.set()
@@ -178,9 +178,7 @@ async def run_batch(
             if handlers:
                 loop.remove_signal_handler(signal.SIGINT)
                 loop.remove_signal_handler(signal.SIGTERM)
-            await pool.aclose()
-            if budget is not None:
-                await budget.aclose()
+            await close_pool(pool)
             fatal.cancel()
             all_done.cancel()
         write_error = pool.fatal

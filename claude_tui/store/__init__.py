@@ -4,8 +4,9 @@ See docs/config-and-history.md. Nothing here creates files on import.
 """
 
 from .db import HistoryError, HistoryStore
-from .models import Attempt, Conversation, ConversationSummary, Message, Percentiles, StatsRow, percentile
-from .recorder import HistoryRecorder, HistoryTag
+from ..engine.percentiles import percentile
+from .models import Attempt, Conversation, ConversationSummary, Message, Percentiles, StatsRow
+from .recorder import HistoryRecorder
 from .writer import StreamingWriter
 
 __all__ = [
@@ -15,7 +16,6 @@ __all__ = [
     "HistoryError",
     "HistoryRecorder",
     "HistoryStore",
-    "HistoryTag",
     "Message",
     "Percentiles",
     "StatsRow",

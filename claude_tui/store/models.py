@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from ..engine.percentiles import percentile
+
 
 @dataclass(frozen=True, slots=True)
 class Message:
@@ -115,19 +117,6 @@ class StatsRow:
     cost: float
     latency_ms: Percentiles = field(default_factory=Percentiles)
     ttft_ms: Percentiles = field(default_factory=Percentiles)
-
-
-def percentile(values: list[float], q: float) -> float | None:
-    """The q-th percentile (0..100) by linear interpolation between closest ranks (numpy's default)."""
-    if not values:
-        return None
-    data = sorted(values)
-    if len(data) == 1:
-        return float(data[0])
-    pos = (len(data) - 1) * q / 100.0
-    lo = int(pos)
-    hi = min(lo + 1, len(data) - 1)
-    return float(data[lo] + (data[hi] - data[lo]) * (pos - lo))
 
 
 def percentiles(values: list[float]) -> Percentiles:

@@ -7,9 +7,10 @@
     conv = store.create_conversation("title", model, system)
     store.add_user_message(conv, prompt)                 # before the request is sent
     msg = store.start_assistant_message(conv)
-    pool.submit(Job(..., tag=HistoryTag(conv, msg)))     # the recorder streams and finishes msg
+    pool.submit(Job(..., correlation=Correlation(conversation_id=conv, message_id=msg)))
 
-Jobs without a ``HistoryTag`` (headless runs) still get their attempt rows, unlinked.
+The recorder learns each job (model, stored ids) from its ``Submitted`` event, like every other
+consumer. Jobs without stored ids (headless runs) still get their attempt rows, unlinked.
 """
 
 from __future__ import annotations
@@ -26,35 +27,20 @@ from ..engine.events import (
     Done,
     Failed,
     FirstToken,
-    Queued,
+    JobEvent,
     Started,
+    Submitted,
     TextDelta,
     ThinkingDelta,
     Timings,
+    Usage,
 )
+from ..engine.pricing import PriceTable
 from ..logs import notice, storage_reason
 from .db import HistoryError, HistoryStore
 from .writer import StreamingWriter
 
 log = logging.getLogger("claude_tui.store")
-
-
-@dataclass(frozen=True, slots=True)
-class HistoryTag:
-    """``Job.tag`` for a job that belongs to a stored conversation (hashable: usable by Metrics.for_tag)."""
-
-    conversation_id: int | None = None
-    message_id: int | None = None  # the assistant message the reply streams into
-    model: str | None = None  # recorded on attempt rows when no Done says which model answered
-    extra: Any = None  # free for the app (a tab id)
-
-
-def _tag_ids(tag: Any) -> tuple[int | None, int | None, str | None]:
-    if tag is None:
-        return None, None, None
-    if isinstance(tag, tuple) and len(tag) == 2 and all(x is None or isinstance(x, int) for x in tag):
-        return tag[0], tag[1], None
-    return getattr(tag, "conversation_id", None), getattr(tag, "message_id", None), getattr(tag, "model", None)
 
 
 @dataclass
@@ -99,7 +85,7 @@ class HistoryRecorder:
         self,
         store: HistoryStore,
         *,
-        prices: Any = None,
+        prices: PriceTable | None = None,
         stream_messages: bool = True,
         record_untagged: bool = True,
         interval: float = 0.5,
@@ -113,21 +99,13 @@ class HistoryRecorder:
         self.off: str | None = None  # why the recorder switched itself off, if it did
         self._jobs: dict[str, _JobState] = {}
 
-    def track(self, job: Any) -> None:
-        """Optional: tell the recorder a job's model and tag before its events arrive."""
-        state = self._state(job.id)
-        cid, mid, model = _tag_ids(getattr(job, "tag", None))
-        state.conversation_id = state.conversation_id or cid
-        state.message_id = state.message_id or mid
-        state.model = getattr(job, "model", None) or model or state.model
-
     def _state(self, job_id: str) -> _JobState:
         state = self._jobs.get(job_id)
         if state is None:
             state = self._jobs[job_id] = _JobState()
         return state
 
-    def observe(self, event: Any) -> None:
+    def observe(self, event: JobEvent) -> None:
         if self.off is not None:
             return
         try:
@@ -151,13 +129,13 @@ class HistoryRecorder:
 
     __call__ = observe
 
-    def _observe(self, event: Any) -> None:
-        if isinstance(event, Queued):
+    def _observe(self, event: JobEvent) -> None:
+        if isinstance(event, Submitted):
+            job = event.job
             state = self._state(event.job_id)
-            cid, mid, model = _tag_ids(getattr(event, "tag", None))
-            state.conversation_id = state.conversation_id or cid
-            state.message_id = state.message_id or mid
-            state.model = state.model or model
+            state.conversation_id = job.correlation.conversation_id
+            state.message_id = job.correlation.message_id
+            state.model = job.model
             return
         known = self._jobs.get(event.job_id)
         if known is None:
@@ -200,7 +178,7 @@ class HistoryRecorder:
             state.model = conv.model if conv else None
         return state.model
 
-    def _cost(self, model: str | None, usage: Any) -> float | None:
+    def _cost(self, model: str | None, usage: Usage) -> float | None:
         if self.prices is None or model is None:
             return None
         cost: float | None = self.prices.cost(model, usage)
@@ -209,7 +187,7 @@ class HistoryRecorder:
     def _linked(self, state: _JobState) -> bool:
         return self.record_untagged or state.conversation_id is not None or state.message_id is not None
 
-    def _row(self, event: Any, state: _JobState, **values: Any) -> None:
+    def _row(self, event: JobEvent, state: _JobState, **values: Any) -> None:
         if not self._linked(state):
             return
         state.last_row = self.store.record_attempt(
@@ -241,7 +219,7 @@ class HistoryRecorder:
         )
 
     @staticmethod
-    def _usage_values(usage: Any) -> dict[str, int]:
+    def _usage_values(usage: Usage) -> dict[str, int]:
         """The attempt row's token columns from the API's usage."""
         return dict(
             input_tokens=usage.input_tokens,

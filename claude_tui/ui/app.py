@@ -1,49 +1,54 @@
 """ClaudeTUI: tabs of streaming chats over one shared, bounded request pool, with a live stats panel.
 
-The app owns one :class:`RequestPool` and one :class:`Metrics` (created on mount, in the app's loop;
-closed on unmount). A pool listener routes every engine event to the tab that submitted the job
-(``Job.tag`` is the tab id) by buffering it in that tab's ChatView, which drains its buffer in one
-message handler: the listener itself never renders.
+The app owns one :class:`RequestPool` (built by ``services.open_pool``, as ``run`` builds its own, at
+mount; only its SDK client waits for the SDK's import) and one :class:`Metrics`. Everything the app,
+the metrics, the history recorder and the request log know comes from the pool's events: a listener
+routes each event to the tab that submitted the job (``Job.correlation.group`` is the tab id, read
+from the job's ``Submitted`` event) by buffering it in that tab's ChatView, which drains its buffer
+in one message handler: the listener itself never renders.
 """
 
 from __future__ import annotations
 
 import asyncio
-import importlib
 import re
-import time
 from datetime import datetime
 from functools import partial
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Callable, Iterator
 
 from textual import on
-from textual.app import App, ComposeResult, SystemCommand
+from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.dom import NoScreen
 from textual.containers import Horizontal
-from textual.screen import Screen
 from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
 
 from claude_tui.backend import Backend
-from claude_tui.engine.events import Cancelled, JobEvent, Queued, Timings, is_terminal
-from claude_tui.engine.job import Job
+from claude_tui.engine.events import JobEvent, Submitted, is_terminal
+from claude_tui.engine.job import Correlation, Job
 from claude_tui.engine.metrics import Metrics
 from claude_tui.engine.pool import RequestPool
 from claude_tui.engine.models import model_ids
 from claude_tui.engine.pricing import PriceTable
 from claude_tui.engine.retry import RetryPolicy
+from claude_tui.services import Services, close_pool, open_pool
 
 from . import fmt, keys
-from .commands import ClaudeCommands
+from .chat_history import ChatHistory, StoredTurn, restored_turns
+from .commands import ClaudeCommands, PaletteCommand
 from .gc_policy import CollectorPolicy
-from .history_bridge import HistoryBridge
 from .screens.dialogs import ConfirmDialog, InputDialog
+from .screens.history import HistoryScreen
 from .themes import DEFAULT_THEME, load_all
 from .widgets.chat_tabs import ChatTabs
-from .widgets.chat_view import ChatView, Messages, Turn
+from .tab_model import Messages, TabModel, Turn
+from .widgets.chat_view import ChatView
 from .widgets.prompt_box import PromptHistory
 from .widgets.stats_panel import StatsPanel
+
+if TYPE_CHECKING:
+    from claude_tui.config import LimitSettings
 
 
 
@@ -114,8 +119,8 @@ class ClaudeTUI(App[int]):
         theme: str | None = None,
         show_stats: bool | None = None,
         user_theme_dir: Path | None = None,
-        store: Any = None,
-        listeners: Sequence[Callable[[JobEvent], None]] = (),
+        services: Services | None = None,
+        limits: "LimitSettings | None" = None,
         thinking_budget: int | None = None,
     ) -> None:
         super().__init__()
@@ -129,15 +134,18 @@ class ClaudeTUI(App[int]):
         self.policy = policy
         self.stall_timeout = stall_timeout
         self.prices = prices
+        self.limits = limits  # config.LimitSettings: the rate budget, as `run` has it (None: no pacing)
         self._requested_theme = theme
         self._show_stats = show_stats
         self.user_theme_dir = user_theme_dir
-        self.history: HistoryBridge | None = HistoryBridge(store, prices=prices) if store is not None else None
+        services = services or Services()
+        self.history: ChatHistory | None = (
+            ChatHistory(services.store, on_error=self._history_error) if services.store is not None else None
+        )
         self.pool: RequestPool | None = None
-        self.engine_ready = asyncio.Event()  # set once the pool exists (the SDK imports off the UI thread)
-        self._pending_jobs: list[Job] = []
+        self.engine_ready = asyncio.Event()  # set once the pool's SDK client is open (imported off the UI thread)
         self.engine_gate: asyncio.Event | None = None
-        self._extra_listeners = tuple(listeners)  # e.g. the request log
+        self._service_listeners = tuple(services.listeners())  # the history recorder, the request log
         self._closing = False
         self._collector = CollectorPolicy()
         self.metrics: Metrics | None = None
@@ -146,7 +154,7 @@ class ClaudeTUI(App[int]):
         self._order: list[str] = []
         self._job_tabs: dict[str, str] = {}
         self._tab_counter = 0
-        self._unsubscribe: list[Any] = []
+        self._unsubscribe: list[Callable[[], None]] = []
         self.theme_errors: list[str] = []
         self.loaded_themes: list[str] = []
         self.tabs = ChatTabs(id="tabs")
@@ -171,8 +179,20 @@ class ClaudeTUI(App[int]):
         self.sub_title = f"{'SIMULATOR' if self.backend.simulated else self.backend.label} · {self.model}"
         self.set_class(self.backend.simulated, "-simulated")
         self.metrics = Metrics(prices=self.prices)
-        # The SDK takes over a second to import: do it in a thread after the first frame, and hold
-        # prompts sent meanwhile (see _submit_turn) until the pool exists.
+        self.pool = pool = await open_pool(
+            api_key=self.backend.api_key,
+            base_url=self.backend.base_url,
+            concurrency=self._initial_concurrency,
+            policy=self.policy,
+            stall_timeout=self.stall_timeout,
+            prices=self.prices,
+            limits=self.limits,
+            defer_client=True,
+        )
+        for listener in (self.metrics.observe, self._route, *self._service_listeners):
+            self._unsubscribe.append(pool.add_listener(listener))
+        # The SDK takes over a second to import: the pool opens its client in a thread after the first
+        # frame; prompts sent meanwhile wait in the pool's queue, with their Queued events.
         self.run_worker(self._start_engine(), name="start engine", group="engine")
         show = self._show_stats if self._show_stats is not None else self.size.width >= STATS_MIN_WIDTH
         self.stats_panel.display = show
@@ -187,30 +207,11 @@ class ClaudeTUI(App[int]):
         self.set_interval(0.5, self._refresh_stats)
 
     async def _start_engine(self) -> None:
-        await asyncio.to_thread(importlib.import_module, "anthropic")
         if self.engine_gate is not None:  # tests hold the engine back to see prompts wait for it
             await self.engine_gate.wait()
-        if self._closing:
+        if self._closing or self.pool is None:
             return
-        self.pool = RequestPool(
-            api_key=self.backend.api_key,
-            base_url=self.backend.base_url,
-            limit=self._initial_concurrency,
-            policy=self.policy,
-            stall_timeout=self.stall_timeout,
-            prices=self.prices,
-        )
-        assert self.metrics is not None
-        self._unsubscribe.append(self.pool.add_listener(self.metrics.observe))
-        self._unsubscribe.append(self.pool.add_listener(self._route))
-        if self.history is not None:
-            self.history.app = self
-            self._unsubscribe.append(self.pool.add_listener(self.history.observe))
-        for listener in self._extra_listeners:
-            self._unsubscribe.append(self.pool.add_listener(listener))
-        pending, self._pending_jobs = self._pending_jobs, []
-        for job in pending:
-            self.pool.submit(job, stream_events=False)
+        await self.pool.open_client()
         self.engine_ready.set()
         self._refresh_stats()
 
@@ -219,11 +220,10 @@ class ClaudeTUI(App[int]):
 
     async def close_pool(self) -> None:
         self._closing = True
-        if self.history is not None:
-            self.history.close_all()  # remember the open tabs while they are still here
+        self.remember_open_tabs()  # while the tabs are still here
         if self.pool is not None:
             pool, self.pool = self.pool, None
-            await pool.aclose()  # cancels what runs: listeners (history) still hear the Cancelled events
+            await close_pool(pool)  # cancels what runs: listeners (history) still hear the Cancelled events
         for unsubscribe in self._unsubscribe:
             unsubscribe()
         self._unsubscribe.clear()
@@ -245,14 +245,11 @@ class ClaudeTUI(App[int]):
             if DEFAULT_THEME in self.available_themes:
                 self.theme = DEFAULT_THEME
 
-    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
-
     # -- routing engine events ---------------------------------------------------------------
     def _route(self, event: JobEvent) -> None:
         """Pool listener: O(1) per event — find the tab, buffer the event there."""
-        if isinstance(event, Queued):
-            tab_id = event.tag
+        if isinstance(event, Submitted):
+            tab_id = event.job.correlation.group
             if tab_id is not None:
                 self._job_tabs[event.job_id] = tab_id
         else:
@@ -267,48 +264,33 @@ class ClaudeTUI(App[int]):
         max_tokens = self.max_tokens
         if self.thinking_budget:
             max_tokens = max(max_tokens, self.thinking_budget + 1024)  # the API wants budget < max_tokens
+        stored = self._store_turn(chat, turn)
         job = Job(
             messages=messages,
             model=self.model,
             max_tokens=max_tokens,
             system=self.system_prompt or None,
             thinking_budget=self.thinking_budget,
-            tag=chat.tab_id,
+            correlation=Correlation(group=chat.tab_id, conversation_id=stored.conversation_id, message_id=stored.message_id),
         )
-        if self.history is not None:
-            self.history.user_message(chat, turn, job)
-        if self.pool is None:  # the engine is still starting: the job waits its turn here
-            self._pending_jobs.append(job)
-            self._route(Queued(job.id, time.monotonic(), len(self._pending_jobs) - 1, job.tag))
-        else:
-            self.pool.submit(job, stream_events=False)
+        assert self.pool is not None  # created at mount, before any tab exists
+        self.pool.submit(job, stream_events=False)
         return job.id
 
     def _cancel_job(self, job_id: str) -> bool:
-        if self.pool is not None:
-            return self.pool.cancel(job_id)
-        for job in self._pending_jobs:
-            if job.id == job_id:
-                self._pending_jobs.remove(job)
-                now = time.monotonic()
-                self._route(Cancelled(job_id, now, "", 0, Timings(now, finished=now)))
-                return True
-        return False
+        return self.pool.cancel(job_id) if self.pool is not None else False
 
     # -- tabs --------------------------------------------------------------------------------
     async def new_tab(self, title: str | None = None, *, focus: bool = True) -> ChatView:
         self._tab_counter += 1
         tab_id = f"t{self._tab_counter}"
         chat = ChatView(
-            tab_id,
-            title or f"chat {self._tab_counter}",
+            TabModel(tab_id, title or f"chat {self._tab_counter}", auto_title=not title),
             submit=self._submit_turn,
             cancel=self._cancel_job,
             history=self.prompt_history,
             id=f"chat-{tab_id}",
         )
-        if title:
-            chat.auto_title = False
         self.chats[tab_id] = chat
         self._order.append(tab_id)
         pane = TabPane(chat.label(len(self._order)), chat, id=tab_id)
@@ -341,6 +323,11 @@ class ClaudeTUI(App[int]):
         screen.set_focus(prompt)
 
     @property
+    def tab_ids(self) -> list[str]:
+        """The open tabs' ids, in the order their labels number them (1…9)."""
+        return list(self._order)
+
+    @property
     def active_chat(self) -> ChatView | None:
         active = self.tabs.active
         return self.chats.get(active) if active else None
@@ -367,8 +354,7 @@ class ClaudeTUI(App[int]):
 
     @on(ChatView.TurnFinished)
     def _turn_finished(self, message: ChatView.TurnFinished) -> None:
-        if self.history is not None:
-            self.history.turn_finished(message.chat, message.turn, message.event)
+        self._name_conversation(message.chat, message.turn)
         self._collector.freeze()  # a finished reply lives as long as its tab: out of the collector's way
         self._refresh_stats()  # counts on the status bar move at once, not at the next tick
 
@@ -402,8 +388,7 @@ class ClaudeTUI(App[int]):
         index = self._order.index(tab_id)
         self._order.remove(tab_id)
         chat.cancel_all_quietly()
-        if self.history is not None:
-            self.history.tab_closed(chat)
+        self.remember_open_tabs()
         await self.tabs.remove_pane(tab_id)
         if not self._order:
             await self.new_tab()
@@ -481,7 +466,7 @@ class ClaudeTUI(App[int]):
         if self.metrics is None:
             return
         snap = self.metrics.snapshot()
-        self._collector.tick(busy=bool(snap.in_flight or snap.queued or self._pending_jobs))
+        self._collector.tick(busy=bool(snap.in_flight or snap.queued))
         limit = self.concurrency_limit
         marker = "◉ SIMULATOR" if self.backend.simulated else f"◉ {self.backend.label}"
         chat = self.active_chat if self._order else None
@@ -545,6 +530,31 @@ class ClaudeTUI(App[int]):
         )
 
     # -- settings from the palette -----------------------------------------------------------
+    def palette_commands(self) -> Iterator[PaletteCommand]:
+        """(name, callback, help) for every palette command of the app (``commands.ClaudeCommands``)."""
+        yield "New tab", self.action_new_tab, "Open a new conversation tab (Ctrl+T)"
+        yield "Close tab", self.action_close_tab, "Close the focused tab (Ctrl+W)"
+        yield "Model…", self.action_pick_model, f"Pick the model for new requests (now {self.model})"
+        yield "System prompt…", self.action_edit_system, "Set or clear the system prompt"
+        yield "Max tokens…", self.action_edit_max_tokens, f"Max output tokens per reply (now {self.max_tokens})"
+        yield "Concurrency…", self.action_edit_concurrency, f"Requests in flight at once (now {self.concurrency_limit})"
+        yield "Concurrency +1", partial(self.action_concurrency, 1), "Raise the pool's limit by one (F8 / Ctrl+Up)"
+        yield "Concurrency −1", partial(self.action_concurrency, -1), "Lower the pool's limit by one (F7 / Ctrl+Down)"
+        yield (
+            "Extended thinking on/off",
+            self.action_toggle_thinking,
+            f"Ask for thinking blocks, shown collapsed (now {'on' if self.thinking_budget else 'off'})",
+        )
+        yield "Theme…", self.action_pick_theme, f"Pick a theme (now {self.theme})"
+        yield "Toggle stats panel", self.action_toggle_stats, "Show or hide the live stats panel (F2)"
+        yield "Copy last reply", self.action_copy_reply, "Copy the focused tab's last reply to the clipboard (Ctrl+O)"
+        yield "Copy last code block", self.action_copy_code, "Copy the last fenced code block of the focused tab (Ctrl+G)"
+        yield "Export conversation to Markdown…", self.action_export, "Write the focused tab's conversation to a .md file"
+        yield "Retry last request", self.action_retry, "Run the focused tab's failed or cancelled request again (Ctrl+R)"
+        yield "Cancel request", self.action_cancel_request, "Cancel the focused tab's running or queued request (Esc)"
+        if self.history is not None:
+            yield "History…", self.action_history, "Browse, search and reopen past conversations (F3)"
+
     def model_choices(self) -> list[str]:
         models = model_ids()
         if self.model not in models:
@@ -609,17 +619,87 @@ class ClaudeTUI(App[int]):
         self.search_themes()
 
     # -- history -----------------------------------------------------------------------------
+    def _history_error(self, message: str) -> None:
+        self.notify(message, severity="warning", timeout=5)
+
+    def _store_turn(self, chat: ChatView, turn: Turn) -> StoredTurn:
+        """Store the prompt and start its reply before the request goes out; the ids the job carries."""
+        if self.history is None:
+            return StoredTurn()
+        stored = self.history.start_turn(chat.conversation_id, title=chat.title, model=self.model, system=self.system_prompt,
+                                         prompt=turn.prompt, user_message_id=turn.user_message_id)
+        turn.user_message_id = stored.user_message_id
+        turn.assistant_message_id = stored.message_id
+        if stored.conversation_id is not None and chat.conversation_id is None:
+            chat.tab.conversation_id = stored.conversation_id
+            self.remember_open_tabs()
+        return stored
+
+    def _name_conversation(self, chat: ChatView, turn: Turn) -> None:
+        """The first reply is in: the conversation keeps the tab's title (the start of the first prompt)."""
+        if self.history is None or chat.conversation_id is None or chat.tab.titled or not chat.tab.auto_title:
+            return
+        if chat.turns and turn is chat.turns[0]:
+            chat.tab.titled = True
+            self.history.name(chat.conversation_id, chat.title)
+
+    def remember_open_tabs(self) -> None:
+        """The stored conversations of the open tabs, in tab order: reopened at the next start."""
+        if self.history is None:
+            return
+        ids = [chat.conversation_id for tab_id in self._order if (chat := self.chats.get(tab_id)) is not None]
+        self.history.remember_open_tabs(cid for cid in ids if cid is not None)
+
     async def _restore_tabs(self) -> bool:
         assert self.history is not None
-        return await self.history.restore_tabs(self)
+        if self.history.notice:
+            self.notify(self.history.notice, title="history", severity="warning", timeout=8)
+        restored = False
+        for cid in self.history.open_tabs():
+            restored |= await self.open_conversation(cid, focus=False) is not None
+        if restored and self._order:
+            self.show_tab(self._order[0])
+        return restored
+
+    async def open_conversation(self, cid: int, *, focus: bool = True) -> ChatView | None:
+        """Show a stored conversation: its tab if open, else a new tab with its turns."""
+        for chat in self.chats.values():
+            if chat.conversation_id == cid:
+                self.show_tab(chat.tab_id)
+                return chat
+        conv = self.history.load(cid) if self.history is not None else None
+        if conv is None:
+            return None
+        chat = await self.new_tab(conv.title or f"chat {cid}", focus=focus)
+        chat.tab.conversation_id = cid
+        chat.tab.titled = True
+        for restored in restored_turns(conv):
+            chat.add_restored_turn(restored)
+        self.remember_open_tabs()
+        return chat
 
     def action_history(self) -> None:
         if self.history is None:
             self.notify("history is off (no store)", timeout=3)
             return
-        self.history.open_screen(self)
 
-    # -- helpers for tests and screenshots ---------------------------------------------------
-    def snapshot_now(self) -> tuple[Any, float]:
-        assert self.metrics is not None
-        return self.metrics.snapshot(), time.monotonic()
+        async def chosen(cid: int | None) -> None:
+            if cid is not None:
+                await self.open_conversation(cid)
+
+        self.push_screen(HistoryScreen(self.history), chosen)
+
+    @on(HistoryScreen.Renamed)
+    def _conversation_renamed(self, message: HistoryScreen.Renamed) -> None:
+        for chat in self.chats.values():
+            if chat.conversation_id == message.conversation_id:
+                chat.tab.title = message.title
+                chat.tab.auto_title = False
+                self._relabel(chat)
+
+    @on(HistoryScreen.Deleted)
+    def _conversation_deleted(self, message: HistoryScreen.Deleted) -> None:
+        for chat in self.chats.values():
+            if chat.conversation_id == message.conversation_id:
+                chat.tab.conversation_id = None  # new turns start a new conversation
+        self.remember_open_tabs()

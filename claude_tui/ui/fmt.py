@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from claude_tui.engine.errors import hint_for
-from claude_tui.engine.events import BackingOff, ErrorKind
+from claude_tui.engine.errors import WILL_FAIL_AGAIN, hint_for
+from claude_tui.engine.events import BackingOff, Done, ErrorKind, Failed, Throttled
 
 _KIND_WORDS: dict[str, str] = {
     "rate_limit": "rate limited (429)",
@@ -98,3 +98,53 @@ def countdown_text(event: BackingOff, remaining: float) -> str:
 
 def error_hint(kind: ErrorKind | str) -> str | None:
     return hint_for(kind)  # type: ignore[arg-type]
+
+
+#: What a Throttled event's ``dimension`` waits for, in words.
+_BUDGET_WORDS = {
+    "requests": "request budget",
+    "input_tokens": "input-token budget",
+    "output_tokens": "output-token budget",
+    "retry_after": "the rate-limit hold after a 429",
+}
+
+
+def throttle_text(event: Throttled, remaining: float) -> str:
+    """``waiting for output-token budget — 3.2 s``: planned pacing, counted down to the budget's deadline."""
+    words = _BUDGET_WORDS.get(event.dimension, f"{event.dimension} budget")
+    return f"waiting for {words} — {max(0.0, remaining):.1f} s"
+
+
+def footer_text(event: Done) -> str:
+    t = event.timings
+    gen = (t.latency - t.ttft) if (t.latency is not None and t.ttft is not None) else None
+    out = event.usage.output_tokens
+    tps = out / gen if gen and gen > 0 else None
+    parts = [
+        event.model,
+        f"TTFT {ms(t.ttft)}",
+        f"total {seconds(t.total)}",
+        f"{out} tokens out",
+        rate(tps, "tok/s") if tps is not None else "— tok/s",
+        f"{money(event.cost)} (estimate)" if event.cost is not None else "cost unknown",
+    ]
+    if event.attempts > 1:
+        parts.append(f"{event.attempts} attempts")
+    if event.stop_reason == "max_tokens":
+        parts.append("cut at max_tokens")
+    elif event.stop_reason and event.stop_reason != "end_turn":
+        parts.append(f"stop: {event.stop_reason}")
+    return " · ".join(parts)
+
+
+def error_text(event: Failed) -> str:
+    hint = error_hint(event.kind)
+    labelled = event.status_code is not None and f"({event.status_code})" in event.message
+    lines = [f"✗ {event.message}" if labelled else f"✗ {kind_words(event.kind)}: {event.message}"]
+    if hint:
+        lines.append(f"  hint: {hint}")
+    if event.retryable:
+        lines.append(f"  gave up after {event.attempts} attempt{'s' if event.attempts != 1 else ''}")
+    if event.kind not in WILL_FAIL_AGAIN:
+        lines.append("  press Ctrl+R to retry")
+    return "\n".join(lines)

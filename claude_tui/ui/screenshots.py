@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
-from claude_tui.backend import SIMULATOR_KEY, Backend
+from claude_tui.backend import SIMULATOR_KEY
 from claude_tui.engine.retry import RetryPolicy
 
 SIZE = (140, 42)
@@ -40,24 +40,20 @@ async def _until(pilot: Any, predicate: Callable[[], Any], timeout: float = 20.0
 async def render(out_dir: Path, *, theme: str | None = None) -> list[Path]:
     from claude_tui.simulator import Simulator, SimulatorConfig
 
-    from .app import ClaudeTUI
+    from .launch import build_app
 
     out_dir.mkdir(parents=True, exist_ok=True)
     sim = Simulator(SimulatorConfig(ttft_ms=300, tps=45, reply_tokens=700, jitter=0.2, seed=42, rpm=600, itpm=2_000_000, otpm=400_000))
     await sim.start()
     written: list[Path] = []
     try:
-        backend = Backend(api_key=SIMULATOR_KEY, base_url=sim.base_url, simulated=True)
-        app = ClaudeTUI(
-            backend,
-            model="claude-sonnet-4-6",
+        app = build_app(
+            sim.base_url,
             max_tokens=1024,
-            system=None,
             concurrency=3,
             policy=RetryPolicy(max_attempts=5, base=0.5, cap=8.0),
             stall_timeout=30.0,
             theme=theme,
-            show_stats=True,
         )
         async with app.run_test(size=SIZE) as pilot:
             # a few finished requests first, so the stats panel has figures
@@ -75,7 +71,7 @@ async def render(out_dir: Path, *, theme: str | None = None) -> list[Path]:
             for chat, prompt in zip(chats, PROMPTS):
                 chat.send(prompt)  # type: ignore[union-attr]
             app.tabs.active = chats[0].tab_id  # type: ignore[union-attr]
-            await _until(pilot, lambda: len(chats[0].turns[0].reply.body.text) > 900, extra=lambda: [(c.state, len(c.turns), len(c.turns[0].reply.body.text) if c.turns else None) for c in chats])  # type: ignore[union-attr]
+            await _until(pilot, lambda: len(chats[0].reply(chats[0].turns[0]).body.text) > 900, extra=lambda: [(c.state, len(c.turns), len(c.reply(c.turns[0]).body.text) if c.turns else None) for c in chats])  # type: ignore[union-attr]
             app._refresh_stats()
             await pilot.pause(0.2)
             written.append(Path(app.save_screenshot("main.svg", str(out_dir))))

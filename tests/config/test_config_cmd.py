@@ -6,14 +6,12 @@ import os
 import stat
 
 from claude_tui import paths
-from claude_tui.commands import add_all, config_cmd
+from claude_tui.cli import build_parser
+from claude_tui.commands import config_cmd
 
 
 def parse(*argv: str) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="claude-tui")
-    sub = parser.add_subparsers(dest="command")
-    add_all(sub)
-    return parser.parse_args(list(argv))
+    return build_parser().parse_args(list(argv))
 
 
 def call(*argv: str) -> tuple[int, str, str]:

@@ -14,6 +14,7 @@ from claude_tui.engine.events import (
     FirstToken,
     Queued,
     Started,
+    Submitted,
     TextDelta,
 )
 from claude_tui.engine.job import Job
@@ -31,7 +32,9 @@ async def test_stream_events_in_order_and_done(make_sim, make_pool) -> None:
     handle = pool.submit(prompt(1))
     events = [ev async for ev in handle.events()]
     kinds = [type(ev) for ev in events]
-    assert kinds[0] is Queued and kinds[1] is Started and FirstToken in kinds
+    # the job itself first, so every consumer learns it from the stream; then its place in the queue
+    assert kinds[0] is Submitted and events[0].job is handle.job
+    assert kinds[1] is Queued and kinds[2] is Started and FirstToken in kinds
     done = events[-1]
     assert isinstance(done, Done)
     assert done.text == "".join(ev.text for ev in events if isinstance(ev, TextDelta))
@@ -39,6 +42,31 @@ async def test_stream_events_in_order_and_done(make_sim, make_pool) -> None:
     assert done.stop_reason == "end_turn" and done.request_id and done.attempts == 1
     assert done.cost is not None and done.cost > 0
     assert done.timings.ttft is not None and 0 < done.timings.ttft <= done.timings.latency
+
+
+async def test_a_deferred_client_queues_jobs_until_it_opens(make_sim) -> None:
+    """The TUI's pool exists at mount; only its SDK client waits for the SDK's import."""
+    from claude_tui.engine.pool import RequestPool
+
+    sim = await make_sim()
+    pool = RequestPool(api_key="test-key", base_url=sim.base_url, defer_client=True)
+    try:
+        handle = pool.submit(prompt(1))
+        stream = handle.events()
+        first = [await asyncio.wait_for(anext(stream), 10) for _ in range(2)]
+        assert [type(ev) for ev in first] == [Submitted, Queued] and first[1].position == 0
+        assert not pool.client_ready and pool.queued == 1 and sim.stats.requests_total == 0
+        await pool.open_client()
+        outcome = await asyncio.wait_for(handle.result(), 30)
+        assert isinstance(outcome, Done) and sim.stats.requests_total == 1
+        # a job cancelled while the client was still closed ends with a real Cancelled from the pool
+        pool2 = RequestPool(api_key="test-key", base_url=sim.base_url, defer_client=True)
+        waiting = pool2.submit(prompt(2))
+        assert waiting.cancel()
+        assert isinstance(await waiting.result(), Cancelled)
+        await pool2.aclose()
+    finally:
+        await pool.aclose()
 
 
 async def test_never_exceeds_limit_server_side(make_sim, make_pool) -> None:

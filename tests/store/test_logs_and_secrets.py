@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import io
 import logging
 import time
@@ -10,11 +9,11 @@ import time
 import pytest
 
 from claude_tui import logs, paths
-from claude_tui.commands import add_all
+from claude_tui.cli import build_parser
 from claude_tui.config import load_settings
-from claude_tui.engine.events import AttemptFailed, BackingOff, Cancelled, Done, Failed, Queued, Started, TextDelta, Timings, Usage
-from claude_tui.engine.job import Job
-from claude_tui.store import HistoryRecorder, HistoryStore, HistoryTag
+from claude_tui.engine.events import AttemptFailed, BackingOff, Cancelled, Done, Failed, Queued, Started, Submitted, TextDelta, Timings, Usage
+from claude_tui.engine.job import Correlation, Job
+from claude_tui.store import HistoryRecorder, HistoryStore
 from claude_tui.store import export as exporter
 
 KEY = "sk-ant-test-SECRET123"
@@ -44,14 +43,14 @@ def test_request_logger_lines(xdg):
     logs.setup_logging(load_settings(env={}))
     rl = logs.RequestLogger()
     job = Job.from_prompt("my secret prompt text", model="claude-sonnet-4-6")
-    rl.track(job)
     t0 = time.monotonic()
-    rl.observe(AttemptFailed(job.id, t0 + 1, 1, "rate_limit", "slow down", 429, True, "req_a", "", Usage(), t0, t0 + 0.25))
-    rl.observe(BackingOff(job.id, t0 + 1, 1, 5, 2.0, t0 + 3, "rate_limit", 429, "slow down", True))
-    rl.observe(Done(job.id, t0 + 4, "the reply text", "", Usage(12, 34), "end_turn", "claude-sonnet-4-6", "req_b", 2,
-                    Timings(t0, t0 + 3, t0 + 3.2, t0 + 4), cost=0.0005))
-    rl.observe(Failed("job-x", t0, "overloaded", "overloaded", 529, True, "", 5, "req_c", Timings(t0, finished=t0 + 9)))
-    rl.observe(Cancelled("job-y", t0, "abc", 1, Timings(t0, finished=t0 + 1)))
+    rl.observe(Submitted(job.id, t0, job))
+    rl.observe(AttemptFailed(job_id=job.id, at=t0 + 1, attempt=1, kind="rate_limit", message="slow down", status_code=429, retryable=True, request_id="req_a", partial_text="", usage=Usage(), started=t0, ended=t0 + 0.25))
+    rl.observe(BackingOff(job_id=job.id, at=t0 + 1, attempt=1, max_attempts=5, delay=2.0, deadline=t0 + 3, reason="rate_limit", status_code=429, message="slow down", from_retry_after=True))
+    rl.observe(Done(job_id=job.id, at=t0 + 4, text="the reply text", thinking="", usage=Usage(12, 34), stop_reason="end_turn", model="claude-sonnet-4-6", request_id="req_b", attempts=2,
+                    timings=Timings(t0, t0 + 3, t0 + 3.2, t0 + 4), cost=0.0005))
+    rl.observe(Failed(job_id="job-x", at=t0, kind="overloaded", message="overloaded", status_code=529, retryable=True, partial_text="", attempts=5, request_id="req_c", timings=Timings(t0, finished=t0 + 9)))
+    rl.observe(Cancelled(job_id="job-y", at=t0, partial_text="abc", attempts=1, timings=Timings(t0, finished=t0 + 1)))
     rl.observe(TextDelta(job.id, t0, "ignored"))
     text = read_log()
     assert f"job={job.id} attempt=1 failed kind=rate_limit status=429 retryable=True request_id=req_a elapsed_ms=250" in text
@@ -67,9 +66,9 @@ def test_log_prompts_opt_in(xdg):
     logs.setup_logging(load_settings(env={}))
     rl = logs.RequestLogger(log_prompts=True)
     job = Job.from_prompt("tell me about WAL")
-    rl.track(job)
     t0 = time.monotonic()
-    rl.observe(Done(job.id, t0, "WAL is...", "", Usage(), "end_turn", "m", None, 1, Timings(t0, t0, t0, t0)))
+    rl.observe(Submitted(job.id, t0, job))
+    rl.observe(Done(job_id=job.id, at=t0, text="WAL is...", thinking="", usage=Usage(), stop_reason="end_turn", model="m", request_id=None, attempts=1, timings=Timings(t0, t0, t0, t0)))
     text = read_log()
     assert 'prompt="tell me about WAL"' in text and 'reply="WAL is..."' in text
 
@@ -111,19 +110,20 @@ def test_the_key_is_written_nowhere(xdg, monkeypatch, capsys):
     conv = store.create_conversation(f"about {KEY}", settings.model, f"system mentions {KEY}")
     store.add_user_message(conv, f"is my key {KEY} valid?")
     msg = store.start_assistant_message(conv)
-    job = Job.from_prompt(f"is my key {KEY} valid?", model=settings.model, tag=HistoryTag(conv, msg))
-    requests.track(job)
+    job = Job.from_prompt(f"is my key {KEY} valid?", model=settings.model,
+                          correlation=Correlation(conversation_id=conv, message_id=msg))
     t0 = time.monotonic()
     events = [
-        Queued(job.id, t0, 0, job.tag) if "tag" in Queued.__dataclass_fields__ else Queued(job.id, t0, 0),
+        Submitted(job.id, t0, job),
+        Queued(job.id, t0, 0),
         Started(job.id, t0, 1),
         TextDelta(job.id, t0, f"Your key {KEY} "),
-        AttemptFailed(job.id, t0 + 1, 1, "authentication", f"invalid x-api-key: {KEY}", 401, True, "req_1", f"Your key {KEY} ",
-                      Usage(), t0, t0 + 1),
-        BackingOff(job.id, t0 + 1, 1, 3, 0.1, t0 + 1.1, "authentication", 401, f"invalid x-api-key: {KEY}", False),
+        AttemptFailed(job_id=job.id, at=t0 + 1, attempt=1, kind="authentication", message=f"invalid x-api-key: {KEY}", status_code=401, retryable=True, request_id="req_1", partial_text=f"Your key {KEY} ",
+                      usage=Usage(), started=t0, ended=t0 + 1),
+        BackingOff(job_id=job.id, at=t0 + 1, attempt=1, max_attempts=3, delay=0.1, deadline=t0 + 1.1, reason="authentication", status_code=401, message=f"invalid x-api-key: {KEY}", from_retry_after=False),
         Started(job.id, t0 + 1.1, 2),
         TextDelta(job.id, t0 + 1.2, f"looks like {KEY}"),
-        Done(job.id, t0 + 2, f"looks like {KEY}", "", Usage(3, 4), "end_turn", settings.model, "req_2", 2, Timings(t0, t0 + 1.1, t0 + 1.2, t0 + 2)),
+        Done(job_id=job.id, at=t0 + 2, text=f"looks like {KEY}", thinking="", usage=Usage(3, 4), stop_reason="end_turn", model=settings.model, request_id="req_2", attempts=2, timings=Timings(t0, t0 + 1.1, t0 + 1.2, t0 + 2)),
     ]
     for ev in events:
         recorder.observe(ev)
@@ -139,8 +139,7 @@ def test_the_key_is_written_nowhere(xdg, monkeypatch, capsys):
     (export_dir / "c.json").write_text(exporter.to_json(conversation))
     store.close()
 
-    parser = argparse.ArgumentParser()
-    add_all(parser.add_subparsers(dest="command"))
+    parser = build_parser()
     for argv in (["config", "init"], ["config", "show"], ["history", "list"], ["history", "show", str(conv)], ["history", "stats"]):
         ns = parser.parse_args(argv)
         assert ns.func(ns) == 0

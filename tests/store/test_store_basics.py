@@ -172,8 +172,11 @@ def test_streaming_writer_timer_saves_a_pause(store):
     assert w.append("first ")  # written at once
     assert not w.append("second")  # inside the quiet period: pending
     assert store.get_message(m).text == "first "
-    time.sleep(0.5)  # no further delta: the timer writes it
-    assert store.get_message(m).text == "first second"
+    # no further delta: the timer writes it (the deadline only catches a hang)
+    deadline = time.monotonic() + 30
+    while store.get_message(m).text != "first second":
+        assert time.monotonic() < deadline, "the timer never wrote the pending text"
+        time.sleep(0.01)
     w.close()
 
 
@@ -186,7 +189,10 @@ async def test_streaming_writer_timer_in_an_event_loop(store):
     w.append("a")
     w.append("b")
     assert isinstance(w._handle, asyncio.TimerHandle)
-    await asyncio.sleep(0.3)
+    deadline = asyncio.get_running_loop().time() + 30  # only for a hang: the loop's timer writes it
+    while store.get_message(m).text != "ab":
+        assert asyncio.get_running_loop().time() < deadline, "the loop's timer never wrote the pending text"
+        await asyncio.sleep(0.01)
     assert store.get_message(m).text == "ab"
     w.reset()
     w.finish("final", status="cancelled")

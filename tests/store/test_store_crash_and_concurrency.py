@@ -38,13 +38,18 @@ def test_kill_9_mid_stream_keeps_prompt_and_all_but_the_last_second(tmp_path):
         ready = proc.stdout.readline().split()
         assert ready[0] == "ready", ready
         conv_id, msg_id = int(ready[1]), int(ready[2])
-        time.sleep(2.5)
+        # kill once the child reports 2.5 s of streaming (its own lines, not a sleep here)
+        seen: list[tuple[float, ...]] = []
+        while not seen or seen[-1][0] - seen[0][0] < 2.5:
+            line = proc.stdout.readline()
+            assert line, "the child stopped streaming"
+            seen.append(tuple(map(float, line.split())))
         killed_at = time.time()
         os.kill(proc.pid, signal.SIGKILL)
     finally:
         proc.wait()
     assert proc.returncode == -signal.SIGKILL
-    progress = [tuple(map(float, line.split())) for line in proc.stdout.read().splitlines() if line.strip()]
+    progress = seen + [tuple(map(float, line.split())) for line in proc.stdout.read().splitlines() if line.strip()]
     assert len(progress) > 50
     expected = "".join(f"w{i:05d} " for i in range(int(progress[-1][1]) // 7))
 
@@ -61,10 +66,11 @@ def test_kill_9_mid_stream_keeps_prompt_and_all_but_the_last_second(tmp_path):
         assert store.integrity_check() == "ok"
 
 
-def _writer(db: str, tag: str, n: int, start) -> None:
+def _writer(db: str, tag: str, n: int, ready, start) -> None:
     from claude_tui.store import HistoryStore
 
     store = HistoryStore.open(db)
+    ready.put(tag)
     start.wait()
     for i in range(n):
         c = store.create_conversation(f"{tag}-{i}", "m")
@@ -80,12 +86,12 @@ def test_two_processes_writing_at_once(tmp_path):
     db = str(tmp_path / "h.db")
     HistoryStore.open(db).close()
     ctx = multiprocessing.get_context("spawn")
-    start = ctx.Event()
+    start, ready = ctx.Event(), ctx.Queue()
     n = 150
-    procs = [ctx.Process(target=_writer, args=(db, tag, n, start)) for tag in ("a", "b")]
+    procs = [ctx.Process(target=_writer, args=(db, tag, n, ready, start)) for tag in ("a", "b")]
     for p in procs:
         p.start()
-    time.sleep(0.5)
+    assert sorted(ready.get(timeout=60) for _ in procs) == ["a", "b"]  # both open: they write at once
     start.set()
     for p in procs:
         p.join(60)

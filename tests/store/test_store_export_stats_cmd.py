@@ -8,15 +8,13 @@ import json
 import pytest
 
 from claude_tui import paths
-from claude_tui.commands import add_all
+from claude_tui.cli import build_parser
 from claude_tui.store import HistoryStore, percentile
 from claude_tui.store import export as exporter
 
 
 def parse(*argv: str) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="claude-tui")
-    add_all(parser.add_subparsers(dest="command"))
-    return parser.parse_args(list(argv))
+    return build_parser().parse_args(list(argv))
 
 
 def call(*argv: str, stdin: str = "") -> tuple[int, str, str]:

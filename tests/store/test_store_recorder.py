@@ -15,14 +15,15 @@ from claude_tui.engine.events import (
     FirstToken,
     Queued,
     Started,
+    Submitted,
     TextDelta,
     ThinkingDelta,
     Timings,
     Usage,
 )
-from claude_tui.engine.job import Job
+from claude_tui.engine.job import Correlation, Job
 from claude_tui.engine.pricing import PriceTable
-from claude_tui.store import HistoryRecorder, HistoryStore, HistoryTag
+from claude_tui.store import HistoryRecorder, HistoryStore
 
 
 @pytest.fixture
@@ -32,11 +33,13 @@ def store(tmp_path):
     s.close()
 
 
-def queued(job_id, tag, at):
-    try:
-        return Queued(job_id, at, 0, tag)
-    except TypeError:  # an engine without Queued.tag
-        return Queued(job_id, at, 0)
+def submitted(job, at):
+    """What the pool emits first for every job: the Job itself (the recorder learns its ids there)."""
+    return Submitted(job.id, at, job)
+
+
+def job_for(job_id, conv, msg, model="m"):
+    return Job.from_prompt("p", model=model, id=job_id, correlation=Correlation(conversation_id=conv, message_id=msg))
 
 
 def test_retry_then_done(store):
@@ -44,23 +47,23 @@ def test_retry_then_done(store):
     store.add_user_message(conv, "hi")
     msg = store.start_assistant_message(conv)
     rec = HistoryRecorder(store, prices=PriceTable())
-    job = Job.from_prompt("hi", model="claude-sonnet-4-6", tag=HistoryTag(conv, msg))
-    rec.track(job)
+    job = Job.from_prompt("hi", model="claude-sonnet-4-6", correlation=Correlation(conversation_id=conv, message_id=msg))
     t0 = time.monotonic() - 5
     for ev in [
-        queued(job.id, job.tag, t0),
+        submitted(job, t0),
+        Queued(job.id, t0, 0),
         Started(job.id, t0 + 0.1, 1),
         FirstToken(job.id, t0 + 0.4, 0.3, 1),
         TextDelta(job.id, t0 + 0.5, "Hel"),
-        AttemptFailed(job.id, t0 + 1.0, 1, "disconnect", "connection dropped", None, True, "req_1", "Hel", Usage(10, 2), t0 + 0.1, t0 + 1.0),
-        BackingOff(job.id, t0 + 1.0, 1, 5, 0.5, t0 + 1.5, "disconnect", None, "connection dropped", False),
+        AttemptFailed(job_id=job.id, at=t0 + 1.0, attempt=1, kind="disconnect", message="connection dropped", status_code=None, retryable=True, request_id="req_1", partial_text="Hel", usage=Usage(10, 2), started=t0 + 0.1, ended=t0 + 1.0),
+        BackingOff(job_id=job.id, at=t0 + 1.0, attempt=1, max_attempts=5, delay=0.5, deadline=t0 + 1.5, reason="disconnect", status_code=None, message="connection dropped", from_retry_after=False),
         Started(job.id, t0 + 1.5, 2),
         FirstToken(job.id, t0 + 1.7, 0.2, 2),
         ThinkingDelta(job.id, t0 + 1.7, "hmm"),
         TextDelta(job.id, t0 + 1.8, "Hello"),
         TextDelta(job.id, t0 + 1.9, " world"),
-        Done(job.id, t0 + 2.5, "Hello world", "hmm", Usage(10, 4), "end_turn", "claude-sonnet-4-6", "req_2", 2,
-             Timings(t0, t0 + 1.5, t0 + 1.7, t0 + 2.5), cost=0.0123),
+        Done(job_id=job.id, at=t0 + 2.5, text="Hello world", thinking="hmm", usage=Usage(10, 4), stop_reason="end_turn", model="claude-sonnet-4-6", request_id="req_2", attempts=2,
+             timings=Timings(t0, t0 + 1.5, t0 + 1.7, t0 + 2.5), cost=0.0123),
     ]:
         rec.observe(ev)
     assert rec.last_error is None
@@ -81,13 +84,12 @@ def test_failed_marks_the_last_attempt_and_keeps_partial_text(store):
     conv = store.create_conversation("t", "claude-haiku-4-5")
     msg = store.start_assistant_message(conv)
     rec = HistoryRecorder(store)
-    tag = HistoryTag(conv, msg)
     t0 = time.monotonic()
-    rec.observe(queued("j", tag, t0))
+    rec.observe(submitted(job_for("j", conv, msg, model="claude-haiku-4-5"), t0))
     rec.observe(Started("j", t0, 1))
     rec.observe(TextDelta("j", t0, "partial "))
-    rec.observe(AttemptFailed("j", t0 + 1, 1, "overloaded", "529", 529, True, None, "partial ", Usage(), t0, t0 + 1))
-    rec.observe(Failed("j", t0 + 1, "overloaded", "529", 529, True, "partial ", 1, None, Timings(t0, t0, None, t0 + 1)))
+    rec.observe(AttemptFailed(job_id="j", at=t0 + 1, attempt=1, kind="overloaded", message="529", status_code=529, retryable=True, request_id=None, partial_text="partial ", usage=Usage(), started=t0, ended=t0 + 1))
+    rec.observe(Failed(job_id="j", at=t0 + 1, kind="overloaded", message="529", status_code=529, retryable=True, partial_text="partial ", attempts=1, request_id=None, timings=Timings(t0, t0, None, t0 + 1)))
     [row] = store.attempts(job_id="j")
     assert (row.status, row.error_kind, row.status_code, row.model) == ("failed", "overloaded", 529, "claude-haiku-4-5")
     reply = store.get_message(msg)
@@ -97,7 +99,7 @@ def test_failed_marks_the_last_attempt_and_keeps_partial_text(store):
 def test_failed_without_attempt_row_gets_one(store):
     rec = HistoryRecorder(store)
     t0 = time.monotonic()
-    rec.observe(Failed("k", t0, "authentication", "bad key", 401, False, "", 1, "req_x", Timings(t0, t0, None, t0 + 0.2)))
+    rec.observe(Failed(job_id="k", at=t0, kind="authentication", message="bad key", status_code=401, retryable=False, partial_text="", attempts=1, request_id="req_x", timings=Timings(t0, t0, None, t0 + 0.2)))
     [row] = store.attempts(job_id="k")
     assert (row.status, row.error_kind, row.conversation_id, row.request_id) == ("failed", "authentication", None, "req_x")
 
@@ -107,39 +109,39 @@ def test_cancelled_mid_stream_and_while_queued(store):
     msg = store.start_assistant_message(conv)
     rec = HistoryRecorder(store)
     t0 = time.monotonic()
-    rec.observe(queued("c1", HistoryTag(conv, msg, model="m"), t0))
+    rec.observe(submitted(job_for("c1", conv, msg), t0))
     rec.observe(Started("c1", t0, 1))
     rec.observe(TextDelta("c1", t0, "so far"))
-    rec.observe(Cancelled("c1", t0 + 1, "so far", 1, Timings(t0, t0, t0 + 0.1, t0 + 1)))
+    rec.observe(Cancelled(job_id="c1", at=t0 + 1, partial_text="so far", attempts=1, timings=Timings(t0, t0, t0 + 0.1, t0 + 1)))
     [row] = store.attempts(job_id="c1")
     assert (row.status, row.model, row.ttft_ms) == ("cancelled", "m", pytest.approx(100))
     assert store.get_message(msg).status == "cancelled" and store.get_message(msg).text == "so far"
-    rec.observe(queued("c2", None, t0))
-    rec.observe(Cancelled("c2", t0, "", 0, Timings(t0, finished=t0)))
+    rec.observe(submitted(job_for("c2", None, None), t0))
+    rec.observe(Cancelled(job_id="c2", at=t0, partial_text="", attempts=0, timings=Timings(t0, finished=t0)))
     assert store.attempts(job_id="c2") == []  # nothing was sent
 
 
 def test_untagged_headless_jobs_and_opt_out(store):
     rec = HistoryRecorder(store)
     t0 = time.monotonic()
-    done = Done("h1", t0, "x", "", Usage(1, 1), "end_turn", "m", "r", 1, Timings(t0, t0, t0, t0 + 0.05))
+    done = Done(job_id="h1", at=t0, text="x", thinking="", usage=Usage(1, 1), stop_reason="end_turn", model="m", request_id="r", attempts=1, timings=Timings(t0, t0, t0, t0 + 0.05))
     rec.observe(done)
     [row] = store.attempts(job_id="h1")
     assert row.conversation_id is None and row.status == "ok"
     quiet = HistoryRecorder(store, record_untagged=False)
-    quiet.observe(Done("h2", t0, "x", "", Usage(1, 1), "end_turn", "m", "r", 1, Timings(t0, t0, t0, t0 + 0.05)))
+    quiet.observe(Done(job_id="h2", at=t0, text="x", thinking="", usage=Usage(1, 1), stop_reason="end_turn", model="m", request_id="r", attempts=1, timings=Timings(t0, t0, t0, t0 + 0.05)))
     assert store.attempts(job_id="h2") == []
 
 
-def test_tuple_tag_and_database_errors_are_contained(store):
+def test_database_errors_are_contained(store):
     conv = store.create_conversation("t", "m")
     msg = store.start_assistant_message(conv)
     rec = HistoryRecorder(store)
     t0 = time.monotonic()
-    rec.observe(queued("t1", (conv, msg), t0))
+    rec.observe(submitted(job_for("t1", conv, msg), t0))
     rec.observe(TextDelta("t1", t0, "abc"))
-    rec.observe(Done("t1", t0, "abc", "", Usage(), "end_turn", "m", None, 1, Timings(t0, t0, t0, t0)))
+    rec.observe(Done(job_id="t1", at=t0, text="abc", thinking="", usage=Usage(), stop_reason="end_turn", model="m", request_id=None, attempts=1, timings=Timings(t0, t0, t0, t0)))
     assert store.get_message(msg).text == "abc"
     store.close()
-    rec.observe(Done("t2", t0, "abc", "", Usage(), "end_turn", "m", None, 1, Timings(t0, t0, t0, t0)))  # no raise
+    rec.observe(Done(job_id="t2", at=t0, text="abc", thinking="", usage=Usage(), stop_reason="end_turn", model="m", request_id=None, attempts=1, timings=Timings(t0, t0, t0, t0)))  # no raise
     assert rec.last_error is not None

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import html
+import re
 import time
 from typing import Any, AsyncIterator, Awaitable, Callable
 
@@ -10,10 +12,9 @@ import anthropic  # noqa: F401 - warm: the app imports the SDK in a thread at st
 import pytest
 from textual import events
 
-from claude_tui.backend import SIMULATOR_KEY, Backend
-from claude_tui.engine.retry import RetryPolicy
 from claude_tui.simulator import Simulator, SimulatorConfig
 from claude_tui.ui.app import ClaudeTUI
+from claude_tui.ui.launch import build_app
 
 FAST: dict[str, Any] = dict(
     ttft_ms=50, tps=1500, reply_tokens=40, fixed_length=True, jitter=0.0, seed=11, rpm=0, itpm=0, otpm=0
@@ -26,19 +27,9 @@ def sim_defaults() -> dict[str, Any]:
     return dict(FAST)
 
 
-def make_app(sim: Simulator, *, api_key: str = SIMULATOR_KEY, **kwargs: Any) -> ClaudeTUI:
-    backend = Backend(api_key=api_key, base_url=sim.base_url, simulated=True)
-    options: dict[str, Any] = dict(
-        model="claude-sonnet-4-6",
-        max_tokens=512,
-        system=None,
-        concurrency=4,
-        policy=RetryPolicy(max_attempts=5, base=0.05, cap=0.2),
-        stall_timeout=5.0,
-        show_stats=True,
-    )
-    options.update(kwargs)
-    return ClaudeTUI(backend, **options)
+def make_app(sim: Simulator, **kwargs: Any) -> ClaudeTUI:
+    """The app on this test's simulator (``claude_tui.ui.launch.build_app``: the one app builder)."""
+    return build_app(sim.base_url, **kwargs)
 
 
 async def wait_for(pilot: Any, predicate: Callable[[], Any], timeout: float = 30.0, what: str = "condition") -> Any:
@@ -57,15 +48,12 @@ async def press(pilot: Any, *keys: str) -> None:
     """Like ``pilot.press`` but without its wait for the whole process to go idle.
 
     ``Pilot.press`` waits (up to 1 s, twice per key) until the process stops using CPU, which never
-    happens while replies stream from the in-process simulator; here each key is delivered through
-    the driver like a real one and we wait only until the screen has handled the queued messages.
+    happens while replies stream from the in-process simulator; here each key is posted to the app
+    as the driver posts a real one, and we wait only until the screen has handled the queued messages.
     """
     app = pilot.app
     for key in keys:
-        char = " " if key == "space" else (key if len(key) == 1 else None)
-        event = events.Key(key, char)
-        event.set_sender(app)
-        app._driver.send_message(event)
+        post_key(app, key)
         # key → app (its binding's action runs to the end, e.g. a tab mounted) → focused widget
         await handled(app)
         focused = app.focused
@@ -74,6 +62,14 @@ async def press(pilot: Any, *keys: str) -> None:
             for node in focused.ancestors_with_self:
                 await handled(node)
         await _settle(app)
+
+
+def post_key(app: Any, key: str) -> None:
+    """A key from the terminal, queued for the app (what the driver does with one)."""
+    char = " " if key == "space" else (key if len(key) == 1 else None)
+    event = events.Key(key, char)
+    event.set_sender(app)
+    app.post_message(event)
 
 
 async def handled(pump: Any, timeout: float = 30.0) -> None:
@@ -85,7 +81,7 @@ async def handled(pump: Any, timeout: float = 30.0) -> None:
     pump.call_later(done.set)
     deadline = time.monotonic() + timeout
     while not done.is_set():
-        if pump._closing or pump._closed or not pump.is_attached:  # e.g. a dialog the key dismissed
+        if not pump.is_running or not pump.is_attached:  # e.g. a dialog the key dismissed
             return
         if time.monotonic() > deadline:
             raise AssertionError(f"{pump!r} did not handle its messages within {timeout} s")
@@ -95,19 +91,38 @@ async def handled(pump: Any, timeout: float = 30.0) -> None:
             pass
 
 
-async def _settle(app: Any, timeout: float = 20.0) -> None:
-    """Wait until the app, its screen and the focused widget have no messages left to handle.
+async def _settle(app: Any) -> None:
+    """Wait until the app, its screen and the focused widget have handled what was queued before now.
 
     A fixed pause is not enough on a loaded machine: the key may still sit in a queue when the test
     looks. (Streaming replies keep other widgets busy; those are not waited for.)
     """
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        pumps = [app, app.screen] + ([app.focused] if app.focused is not None else [])
-        if all(pump._message_queue.empty() for pump in pumps):
-            break
-        await asyncio.sleep(0.005)
-    await asyncio.sleep(0.005)
+    for pump in (app, app.screen, app.focused):
+        if pump is not None:
+            await handled(pump)
+
+
+def screen_text(app: Any) -> list[str]:
+    """The screen's lines as the user sees them, read from Textual's own screenshot (public API).
+
+    Each run of text in the SVG sits at its column (``x`` / the cell width); blank cells are not drawn.
+    """
+    svg = app.export_screenshot()
+    cells = re.findall(r'<text[^>]*?x="([\d.]+)"[^>]*?textLength="([\d.]+)"[^>]*?-line-(\d+)\)"[^>]*>(.*?)</text>', svg, re.S)
+    rows: dict[int, dict[int, str]] = {}
+    width = None
+    for x, length, number, raw in cells:
+        text = html.unescape(re.sub(r"<[^>]+>", "", raw)).replace("\xa0", " ")
+        if width is None and text:
+            width = float(length) / len(text)
+        rows.setdefault(int(number), {})[round(float(x) / (width or 1))] = text
+    lines = []
+    for number in range(max(rows) + 1 if rows else 0):
+        line = ""
+        for column, text in sorted(rows.get(number, {}).items()):
+            line = line.ljust(column) + text
+        lines.append(line.rstrip())
+    return lines
 
 
 async def type_text(pilot: Any, text: str) -> None:

@@ -32,8 +32,8 @@ async def test_send_streams_into_the_right_tab(make_sim):
         assert not first.turns
         turn = second.turns[0]
         assert "hello from tab two" in turn.text
-        assert turn.reply.body.text == turn.text
-        assert "TTFT" in str(turn.reply.footer.render()) and "tokens out" in str(turn.reply.footer.render())
+        assert second.reply(turn).body.text == turn.text
+        assert "TTFT" in str(second.reply(turn).footer.render()) and "tokens out" in str(second.reply(turn).footer.render())
         assert "✓" in second.label()
         # The app talks to the simulator with the request it built: one user message.
         assert sim.stats.requests_total == 1
@@ -68,7 +68,7 @@ async def test_three_tabs_with_limit_two_one_queued(make_sim):
             assert app.active_chat is chat
             await send(pilot, f"prompt {index}")
         await wait_for(pilot, lambda: chats[2].state == "queued", what=f"third tab queued {[c.state for c in chats]}")
-        status = chats[2].turns[0].reply.status
+        status = chats[2].reply(chats[2].turns[0]).status
         await wait_for(pilot, lambda: "queued" in status.text, what="queued text")
         assert "ahead" in status.text or "next to start" in status.text
         assert chats[2].label().split()[0] == "◷"
@@ -89,7 +89,7 @@ async def test_queued_prompt_in_same_tab_runs_after_previous(make_sim):
         await send(pilot, "two")
         assert len(chat.turns) == 2
         assert chat.turns[1].state == "pending"
-        await wait_for(pilot, lambda: "previous reply" in chat.turns[1].reply.status.text, what="waits for the previous reply")
+        await wait_for(pilot, lambda: "previous reply" in chat.reply(chat.turns[1]).status.text, what="waits for the previous reply")
         assert "+1" in chat.label()
         app.engine_gate.set()
         await wait_for(pilot, lambda: chat.turns[1].state == "done", timeout=30)
@@ -106,7 +106,7 @@ async def test_rate_limit_countdown_then_reply(make_sim):
         sim.inject("rate_limit", retry_after=1)
         await send(pilot, "please wait")
         await wait_for(pilot, lambda: chat.state == "backoff", what="backoff")
-        status = chat.turns[0].reply.status
+        status = chat.reply(chat.turns[0]).status
         await wait_for(pilot, lambda: status.remaining is not None and "retry" in status.text, what="the countdown")
         first_text, first = status.text, status.remaining
         await wait_for(pilot, lambda: status.text != first_text and status.remaining is not None
@@ -119,9 +119,9 @@ async def test_rate_limit_countdown_then_reply(make_sim):
         assert chat.label().split()[0] == "↻"
         await wait_for(pilot, turn_state(chat, "done"), what="reply after the retry")
         assert app.metrics.snapshot().rate_limited == 1
-        assert "2 attempts" in str(chat.turns[0].reply.footer.render())
+        assert "2 attempts" in str(chat.reply(chat.turns[0]).footer.render())
         # a 429 came before any text: nothing was interrupted, and the note says so
-        assert "failed before any text (rate limit)" in str(chat.turns[0].reply.note.render())
+        assert "failed before any text (rate limit)" in str(chat.reply(chat.turns[0]).note.render())
 
 
 async def test_stream_interrupted_retry_restarts_body(make_sim):
@@ -132,7 +132,7 @@ async def test_stream_interrupted_retry_restarts_body(make_sim):
         sim.inject("disconnect", after_tokens=10)
         await send(pilot, "interrupt me")
         await wait_for(pilot, turn_state(chat, "done"), what="reply after a retry")
-        reply = chat.turns[0].reply
+        reply = chat.reply(chat.turns[0])
         assert reply.note.display and "interrupted" in str(reply.note.render())
         assert reply.body.text == chat.turns[0].text
 
@@ -143,12 +143,12 @@ async def test_escape_cancels_and_keeps_partial_text(make_sim):
     async with app.run_test(size=SIZE) as pilot:
         chat = app.active_chat
         await send(pilot, "long answer please")
-        await wait_for(pilot, lambda: len(chat.turns[0].reply.body.text) > 20, what="some text")
+        await wait_for(pilot, lambda: len(chat.reply(chat.turns[0]).body.text) > 20, what="some text")
         await press(pilot, "escape")
         await wait_for(pilot, turn_state(chat, "cancelled"), what="cancelled")
         turn = chat.turns[0]
-        assert turn.text and turn.reply.body.text.startswith(turn.text[:20])
-        assert "cancelled" in str(turn.reply.footer.render())
+        assert turn.text and chat.reply(turn).body.text.startswith(turn.text[:20])
+        assert "cancelled" in str(chat.reply(turn).footer.render())
         assert chat.label().split()[0] == "■"
         assert app.metrics.snapshot().cancelled == 1
 
@@ -175,7 +175,7 @@ async def test_authentication_error_shows_hint(make_sim):
         chat = app.active_chat
         await send(pilot, "hi")
         await wait_for(pilot, turn_state(chat, "failed"), what="failed")
-        text = str(chat.turns[0].reply.footer.render())
+        text = str(chat.reply(chat.turns[0]).footer.render())
         assert "401" in text and "check ANTHROPIC_API_KEY" in text and "Ctrl+R" in text
         assert "a-wrong-key" not in text
         assert chat.label().split()[0] == "✗"
@@ -188,7 +188,7 @@ async def test_unknown_model_shows_hint_and_retry_key(make_sim):
         chat = app.active_chat
         await send(pilot, "hi")
         await wait_for(pilot, turn_state(chat, "failed"))
-        text = str(chat.turns[0].reply.footer.render())
+        text = str(chat.reply(chat.turns[0]).footer.render())
         assert "404" in text and "unknown model" in text
         # pick a real model, then Ctrl+R retries the same turn
         app.set_model("claude-haiku-4-5")
@@ -295,8 +295,8 @@ async def test_tab_keys(make_sim):
     async with app.run_test(size=SIZE) as pilot:
         for _ in range(3):
             await press(pilot, "ctrl+t")
-        await wait_for(pilot, lambda: len(app._order) == 4, what="four tabs")
-        ids = list(app._order)
+        await wait_for(pilot, lambda: len(app.tab_ids) == 4, what="four tabs")
+        ids = list(app.tab_ids)
         await wait_for(pilot, lambda: app.tabs.active == ids[3], what="the new tab active")
         # Each key's effect is awaited (not assumed after a fixed pause): a loaded machine may be slow.
         await press(pilot, "ctrl+pagedown")
@@ -307,13 +307,13 @@ async def test_tab_keys(make_sim):
         await wait_for(pilot, lambda: app.tabs.active == ids[1], what="alt+2 jumps to tab 2")
         await wait_for(pilot, lambda: app.focused is app.chats[ids[1]].prompt, what="its prompt focused")
         await press(pilot, "ctrl+w")
-        await wait_for(pilot, lambda: ids[1] not in app.chats and len(app._order) == 3, what="tab 2 closed")
-        assert str(app.tabs.get_tab(app._order[1]).label).startswith("2 ")  # labels renumbered
+        await wait_for(pilot, lambda: ids[1] not in app.chats and len(app.tab_ids) == 3, what="tab 2 closed")
+        assert str(app.tabs.get_tab(app.tab_ids[1]).label).startswith("2 ")  # labels renumbered
         for _ in range(3):
             await press(pilot, "ctrl+w")
-        await wait_for(pilot, lambda: len(app._order) == 1, what="closing the last tab opens a fresh one")
+        await wait_for(pilot, lambda: len(app.tab_ids) == 1, what="closing the last tab opens a fresh one")
         await pilot.pause(0.2)
-        assert len(app._order) == 1
+        assert len(app.tab_ids) == 1
 
 
 async def test_copy_and_export(make_sim, tmp_path, monkeypatch):
@@ -339,7 +339,7 @@ async def test_pool_closed_on_exit(make_sim):
     async with app.run_test(size=SIZE) as pilot:
         pool = app.pool
         assert pool is not None
-    assert app.pool is None and pool._closed
+    assert app.pool is None and pool.closed
 
 
 async def test_prompt_sent_before_the_engine_is_ready_waits_then_streams(make_sim):
@@ -350,7 +350,7 @@ async def test_prompt_sent_before_the_engine_is_ready_waits_then_streams(make_si
         chat = app.active_chat
         await send(pilot, "typed at once")
         await wait_for(pilot, lambda: chat.turns and chat.turns[0].state == "queued", what="the prompt waits")
-        assert app.pool is None and len(app._pending_jobs) == 1
+        assert app.pool is not None and not app.pool.client_ready and app.pool.queued == 1
         assert sim.stats.requests_total == 0
         assert chat.turns[0].state == "queued"
         app.engine_gate.set()
@@ -365,12 +365,63 @@ async def test_thinking_blocks_shown_collapsed_and_dimmed(make_sim):
         chat = app.active_chat
         await send(pilot, "think first")
         await wait_for(pilot, turn_state(chat, "done"), what="reply with thinking")
-        reply = chat.turns[0].reply
+        reply = chat.reply(chat.turns[0])
         assert reply.thinking  # the simulator streamed a thinking block first
-        box = reply._thinking_box
+        box = reply.thinking_box
         assert box is not None and box.collapsed and box.title == "thinking"
         assert box.has_class("thinking")
         assert reply.thinking not in reply.body.text  # thinking is kept apart from the answer
         # dimmed: drawn in the theme's muted colour (and italic), not the answer's colour
-        assert reply._thinking.rich_style.color != reply.body.rich_style.color
-        assert reply._thinking.rich_style.italic
+        assert reply.thinking_view.rich_style.color != reply.body.rich_style.color
+        assert reply.thinking_view.rich_style.italic
+
+
+async def test_the_tuis_jobs_get_the_same_request_log_lines_as_run(make_sim):
+    """The request log is a pool listener fed by the pool's events, as in `run`: submitted … done."""
+    import logging
+
+    from claude_tui.logs import RequestLogger
+    from claude_tui.services import Services
+
+    lines: list[str] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            lines.append(record.getMessage())
+
+    logger = logging.getLogger("claude_tui.test_requests")
+    logger.propagate = False
+    logger.setLevel(logging.INFO)
+    logger.addHandler(Keep())
+    sim = await make_sim()
+    app = make_app(sim, services=Services(request_logger=RequestLogger(logger)))
+    async with app.run_test(size=SIZE) as pilot:
+        chat = app.active_chat
+        await send(pilot, "log me")
+        await wait_for(pilot, turn_state(chat, "done"), what="the reply")
+    job_id = chat.turns[0].job_id
+    assert any(line.startswith(f"job={job_id} submitted model=claude-sonnet-4-6 max_tokens=512") for line in lines), lines
+    assert any(line.startswith(f"job={job_id} status=done") for line in lines), lines
+
+
+async def test_the_app_is_paced_by_the_same_rate_budget_as_run(make_sim):
+    """services.open_pool builds the app's pool as it builds run's: with [limits], the budget paces the
+    tabs, and a held request shows its countdown (⧗ …) until the budget has room."""
+    from claude_tui.config import LimitSettings
+
+    sim = await make_sim()
+    app = make_app(sim, limits=LimitSettings(rpm=60, slow_start=False, burst_seconds=1.0))  # one request a second
+    async with app.run_test(size=SIZE) as pilot:
+        await app.engine_ready.wait()
+        assert app.pool is not None and app.pool.budget is not None
+        chats = [app.active_chat]
+        for _ in range(2):
+            chats.append(await app.new_tab())
+        for index, chat in enumerate(chats):
+            chat.send(f"paced prompt {index}")
+        held = await wait_for(pilot, lambda: next((c for c in chats if c.state == "throttled"), None), what="a held request")
+        status = held.reply(held.turns[0]).status
+        await wait_for(pilot, lambda: status.text.startswith("⧗ waiting for request budget — "), what="the countdown")
+        assert held.label().split()[0] == "⧗"
+        for chat in chats:
+            await wait_for(pilot, turn_state(chat, "done"), timeout=60, what="every paced reply")

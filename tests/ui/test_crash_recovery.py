@@ -19,6 +19,7 @@ CHILD = textwrap.dedent(
     sys.path.insert(0, {root!r})
     from claude_tui.backend import Backend
     from claude_tui.engine.retry import RetryPolicy
+    from claude_tui.services import Services
     from claude_tui.simulator import Simulator, SimulatorConfig
     from claude_tui.store import HistoryStore
     from claude_tui.ui.app import ClaudeTUI
@@ -28,15 +29,17 @@ CHILD = textwrap.dedent(
         await sim.start()
         store = HistoryStore.open({db!r})
         app = ClaudeTUI(Backend(api_key="sim-key", base_url=sim.base_url, simulated=True), model="claude-sonnet-4-6",
-                        max_tokens=4096, system=None, concurrency=2, policy=RetryPolicy(), stall_timeout=10.0, store=store)
+                        max_tokens=4096, system=None, concurrency=2, policy=RetryPolicy(), stall_timeout=10.0,
+                        services=Services.with_history(store))
         async with app.run_test(size=(120, 40)) as pilot:
             chat = app.active_chat
             chat.send("tell me about token buckets")
-            while not (chat.turns and len(chat.turns[0].reply.body.text) > 300):
+            # wait for the store to hold part of the reply (the throttled writer saves as it streams)
+            while not (chat.turns and chat.turns[0].assistant_message_id is not None
+                       and len(store.get_message(chat.turns[0].assistant_message_id).text) > 300):
                 await asyncio.sleep(0.05)
-            await asyncio.sleep(1.6)  # the throttled writer saves at least once a second
             assert not chat.turns[0].state == "done"
-            print("STREAMED", len(chat.turns[0].reply.body.text), flush=True)
+            print("STREAMED", len(chat.reply(chat.turns[0]).body.text), flush=True)
             os.kill(os.getpid(), signal.SIGKILL)
 
     asyncio.run(main())
@@ -67,8 +70,8 @@ async def test_kill_9_mid_stream_then_restart_restores_prompt_and_partial_reply(
             chat = await wait_for(pilot, lambda: app.active_chat if app.active_chat and app.active_chat.turns else None, what="restored tab")
             turn = chat.turns[0]
             assert turn.prompt == "tell me about token buckets"
-            await wait_for(pilot, lambda: turn.reply.body.text == assistant.text, what="partial reply on screen")
+            await wait_for(pilot, lambda: chat.reply(turn).body.text == assistant.text, what="partial reply on screen")
             assert turn.state == "cancelled"  # shown as interrupted, not as a finished reply
-            assert "interrupted" in str(turn.reply.footer.render())
+            assert "interrupted" in str(chat.reply(turn).footer.render())
     finally:
         store.close()

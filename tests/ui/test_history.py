@@ -28,24 +28,24 @@ async def test_history_saved_restored_and_browsed(make_sim, tmp_path: Path) -> N
         other = app.active_chat
         await send(pilot, "a second conversation")
         await wait_for(pilot, turn_done(other, 1))
-        cid = chat.meta["conversation_id"]
+        cid = chat.conversation_id
         conv = store.get_conversation(cid)
         assert [m.role for m in conv.messages] == ["user", "assistant", "user", "assistant"]
         assert conv.messages[0].text == "remember the aardvark"
         assert conv.messages[1].text == chat.turns[0].text and conv.messages[1].status == "complete"
         assert conv.title == "remember the aardv…"
     # the app remembered its open tabs at exit
-    assert store.open_tabs() == [cid, other.meta["conversation_id"]]
+    assert store.open_tabs() == [cid, other.conversation_id]
     store.close()
 
     store = HistoryStore.open(db)
     app = make_app(sim, store=store)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: len(app.chats) == 2, what="tabs restored")
-        restored = app.chats[app._order[0]]
+        restored = app.chats[app.tab_ids[0]]
         assert [t.prompt for t in restored.turns] == ["remember the aardvark", "and the bee"]
         assert restored.turns[1].state == "done"
-        await wait_for(pilot, lambda: restored.turns[0].reply.body.text, what="restored text shown")
+        await wait_for(pilot, lambda: restored.reply(restored.turns[0]).body.text, what="restored text shown")
         # continuing a restored conversation sends its whole history
         app.show_tab(restored.tab_id)
         await send(pilot, "third turn")
@@ -60,8 +60,9 @@ async def test_history_saved_restored_and_browsed(make_sim, tmp_path: Path) -> N
         assert len(screen.conversations) == 2
         await type_text(pilot, "bee")
         await wait_for(pilot, lambda: len(screen.conversations) == 1)
-        assert screen.conversations[0].id == restored.meta["conversation_id"]
-        screen.bridge.rename(screen.conversations[0].id, "Insects")
+        assert screen.conversations[0].id == restored.conversation_id
+        screen.rename(screen.conversations[0].id, "Insects")  # what Ctrl+E's dialog does with its answer
+        await wait_for(pilot, lambda: restored.title == "Insects", what="the open tab renamed")
         assert restored.title == "Insects"
         # delete the other conversation (with confirmation)
         screen.query_one("#history-search").value = ""
@@ -71,7 +72,7 @@ async def test_history_saved_restored_and_browsed(make_sim, tmp_path: Path) -> N
         await press(pilot, "ctrl+d")
         await wait_for(pilot, lambda: app.screen.__class__.__name__ == "ConfirmDialog")
         await press(pilot, "y")
-        await wait_for(pilot, lambda: len(screen.conversations) == 1, what=f"deleted {[(c.id, c.title) for c in screen.conversations]} {other_id} {app.screen} {screen.bridge.last_error}")
+        await wait_for(pilot, lambda: len(screen.conversations) == 1, what=f"deleted {[(c.id, c.title) for c in screen.conversations]} {other_id} {app.screen} {screen.history.last_error}")
         assert store.get_conversation(other_id) is None
         await press(pilot, "escape")
         await wait_for(pilot, lambda: len(app.screen_stack) == 1)
@@ -86,15 +87,15 @@ async def test_history_screen_reopens_closed_conversation(make_sim, tmp_path: Pa
         chat = app.active_chat
         await send(pilot, "keep me")
         await wait_for(pilot, turn_done(chat, 1))
-        cid = chat.meta["conversation_id"]
+        cid = chat.conversation_id
         await press(pilot, "ctrl+w")
-        assert all(c.meta.get("conversation_id") != cid for c in app.chats.values())
+        assert all(c.conversation_id != cid for c in app.chats.values())
         await press(pilot, "f3")
         await wait_for(pilot, lambda: app.screen.__class__.__name__ == "HistoryScreen" and app.screen.conversations)
         await press(pilot, "enter")
         # the tab exists before it is shown (its pane mounts in between): wait for both
-        await wait_for(pilot, lambda: app.active_chat is not None and app.active_chat.meta.get("conversation_id") == cid
+        await wait_for(pilot, lambda: app.active_chat is not None and app.active_chat.conversation_id == cid
                        and app.active_chat.turns, what="reopened and shown")
-        reopened = next(c for c in app.chats.values() if c.meta.get("conversation_id") == cid)
+        reopened = next(c for c in app.chats.values() if c.conversation_id == cid)
         assert app.active_chat is reopened and reopened.turns[0].prompt == "keep me"
     store.close()

@@ -54,7 +54,7 @@ async def test_huge_prompt_is_sent_at_once_and_shown_in_part(make_sim):
             await wait_for(pilot, lambda: chat.turns and chat.turns[0].state == "failed", timeout=60, what="the 400")
         turn = chat.turns[0]
         assert turn.prompt == prompt.strip("\n")  # sent whole
-        shown = str(turn.user.render())
+        shown = str(chat.user(turn).render())
         assert len(shown) < 10_000 and f"shown in part: {len(turn.prompt):,} characters" in shown
         assert "400" in turn.error and "prompt is too long" in turn.error
         assert sim.stats.requests_total == 1  # no spurious timeout retry before the 400

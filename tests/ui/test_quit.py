@@ -10,7 +10,7 @@ from .conftest import SIZE, make_app, press, send, wait_for
 
 
 def streaming_with_text(chat):
-    return lambda: chat.turns and chat.turns[-1].state == "streaming" and len(chat.turns[-1].reply.body.text) > 20
+    return lambda: chat.turns and chat.turns[-1].state == "streaming" and len(chat.reply(chat.turns[-1]).body.text) > 20
 
 
 async def test_ctrl_q_while_streaming_asks_then_restores_thinking_and_partial_text(make_sim, tmp_path: Path) -> None:
@@ -30,7 +30,7 @@ async def test_ctrl_q_while_streaming_asks_then_restores_thinking_and_partial_te
         assert chat.turns[0].state == "streaming" and app.is_running
         await press(pilot, "ctrl+q")
         await wait_for(pilot, lambda: app.screen.__class__.__name__ == "QuitDialog", what="asked again")
-        thinking = chat.turns[0].reply.thinking
+        thinking = chat.reply(chat.turns[0]).thinking
         await press(pilot, "y")
         await wait_for(pilot, lambda: not app.is_running, what="the app quits")
     assert thinking
@@ -43,7 +43,7 @@ async def test_ctrl_q_while_streaming_asks_then_restores_thinking_and_partial_te
     async with app2.run_test(size=SIZE) as pilot:
         restored = await wait_for(pilot, lambda: app2.active_chat if app2.active_chat and app2.active_chat.turns else None,
                                   what="the restored tab")
-        reply = restored.turns[0].reply
+        reply = restored.reply(restored.turns[0])
         await wait_for(pilot, lambda: reply.body.text == saved.text, what="the partial text on screen")
         assert reply.thinking == saved.thinking  # the thinking is shown too (collapsed)
         assert restored.turns[0].state == "cancelled" and "cancelled" in str(reply.footer.render())

@@ -15,10 +15,11 @@ from typing import Any, Iterator
 
 import pytest
 
-from claude_tui.backend import SIMULATOR_KEY, Backend
+from claude_tui.backend import SIMULATOR_KEY
 from claude_tui.engine.retry import RetryPolicy
 from claude_tui.simulator import SimulatorConfig, start_in_thread
 from claude_tui.ui.app import ClaudeTUI
+from claude_tui.ui.launch import build_app
 
 SIZE = (140, 42)
 CONFIG = dict(ttft_ms=20, tps=0, reply_tokens=120, fixed_length=True, jitter=0.0, seed=5, rpm=0, itpm=0, otpm=0)
@@ -31,19 +32,8 @@ def sim() -> Iterator[Any]:
     handle.stop()
 
 
-def build(sim: Any, *, api_key: str = SIMULATOR_KEY, show_stats: bool = False, **kwargs: Any) -> ClaudeTUI:
-    backend = Backend(api_key=api_key, base_url=sim.base_url, simulated=True)
-    return ClaudeTUI(
-        backend,
-        model=kwargs.pop("model", "claude-sonnet-4-6"),
-        max_tokens=512,
-        system=None,
-        concurrency=4,
-        policy=RetryPolicy(max_attempts=2, base=0.01, cap=0.02),
-        stall_timeout=5.0,
-        show_stats=show_stats,
-        **kwargs,
-    )
+def build(sim: Any, *, show_stats: bool | None = False, **kwargs: Any) -> ClaudeTUI:
+    return build_app(sim.base_url, show_stats=show_stats, policy=RetryPolicy(max_attempts=2, base=0.01, cap=0.02), **kwargs)
 
 
 _TIMING = re.compile(r"TTFT [^·]+·\s*total [^·]+·(\s*[^·]+tokens out\s*·)\s*[^·]+tok/s")
@@ -60,7 +50,7 @@ async def settle(pilot: Any, *prompts: str) -> None:
         assert time.monotonic() < deadline, "replies did not finish"
         await asyncio.sleep(0.05)
     for turn in chat.turns:
-        footer = turn.reply.footer
+        footer = chat.reply(turn).footer
         footer.update(_TIMING.sub(r"TTFT · total ·\1 tok/s", str(footer.render())))
     chat.prompt.blur()
     await pilot.pause(0.1)

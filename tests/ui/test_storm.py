@@ -32,17 +32,18 @@ async def test_storm_keeps_the_app_answering(make_sim):
                 await pilot.resize_terminal(width, height)
             await press(pilot, "ctrl+w")  # close the streaming tab
             queue_keys(app, ["ctrl+t"] * 11)
-            await wait_for(pilot, lambda: burst_handled(app, 12), what="12 tabs")
-            first = app._order.index(app.tabs.active)
+            assert await burst_handled(app, 12)
+            first = app.tab_ids.index(app.tabs.active)
             burst: list[str] = []
             for n in range(20):
                 burst += [*typed(f"storm {n}"), "ctrl+pagedown"]
             queue_keys(app, burst)
-            await wait_for(pilot, lambda: burst_handled(app, 12) and sum(len(c.turns) for c in app.chats.values()) >= 21,
-                           timeout=60, what="the burst handled")
+            assert await burst_handled(app, 12)
+            await wait_for(pilot, lambda: sum(len(c.turns) for c in app.chats.values()) >= 21, timeout=60,
+                           what="the burst handled")
             # prompt n went to the tab shown when it was typed: 12 tabs, starting at the one shown
             for n in range(20):
-                tab = app.chats[app._order[(first + n) % 12]]
+                tab = app.chats[app.tab_ids[(first + n) % 12]]
                 assert f"storm {n}" in [turn.prompt for turn in tab.turns], (n, [t.prompt for t in tab.turns])
             await wait_for(pilot, lambda: not any(c.busy for c in app.chats.values()), timeout=120, what="every reply ended")
             # still answering keys: typed text lands in the prompt shown

@@ -10,6 +10,8 @@ from textual.containers import VerticalScroll
 
 from claude_tui.ui.widgets.streaming_markdown import StreamingMarkdown
 
+from .conftest import screen_text
+
 TOKEN_RE = re.compile(r"\S+\s*|\s+")
 
 
@@ -27,7 +29,7 @@ class ChatApp(App):
 
 
 def screen_lines(app: App) -> list[str]:
-    return [strip.text.rstrip() for strip in app.screen._compositor.render_strips()]
+    return screen_text(app)
 
 
 async def stream(widget: StreamingMarkdown, text: str, *, per_char: bool = False) -> None:

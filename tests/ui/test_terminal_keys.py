@@ -59,5 +59,5 @@ async def test_alt_digit_bytes_jump_to_the_tab(make_sim) -> None:
             await app.new_tab()
         for digit in "213":
             queue_keys(app, [key for key, _ in parse("\x1b" + digit)])
-            await wait_for(pilot, lambda: app.tabs.active == app._order[int(digit) - 1], what=f"alt+{digit} jumps")
+            await wait_for(pilot, lambda: app.tabs.active == app.tab_ids[int(digit) - 1], what=f"alt+{digit} jumps")
             assert app.focused is app.active_chat.prompt and app.active_chat.prompt.text == ""

@@ -1,4 +1,8 @@
-"""HistoryScreen: past conversations, newest first; search, reopen in a tab, rename, delete (confirmed)."""
+"""HistoryScreen: past conversations, newest first; search, reopen in a tab, rename, delete (confirmed).
+
+It returns the user's choice the Textual way: ``dismiss(conversation_id)`` to reopen one (``None``:
+nothing chosen), and posts ``Renamed`` / ``Deleted`` for the app to bring its open tabs along.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Label, OptionList
 from textual.widgets.option_list import Option
@@ -16,14 +21,25 @@ from textual.widgets.option_list import Option
 from .dialogs import ConfirmDialog, InputDialog
 
 if TYPE_CHECKING:
-    from ..history_bridge import HistoryBridge
+    from ..chat_history import ChatHistory
 
 
 def _when(ts: float) -> str:
     return datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M")
 
 
-class HistoryScreen(Screen[None]):
+class HistoryScreen(Screen[int | None]):
+    class Renamed(Message):
+        def __init__(self, conversation_id: int, title: str) -> None:
+            super().__init__()
+            self.conversation_id = conversation_id
+            self.title = title
+
+    class Deleted(Message):
+        def __init__(self, conversation_id: int) -> None:
+            super().__init__()
+            self.conversation_id = conversation_id
+
     BINDINGS = [
         Binding("escape", "close", "Back"),
         Binding("enter", "open", "Open in a tab", show=True),
@@ -32,9 +48,9 @@ class HistoryScreen(Screen[None]):
         Binding("down", "focus_list", show=False),
     ]
 
-    def __init__(self, bridge: "HistoryBridge") -> None:
+    def __init__(self, history: "ChatHistory") -> None:
         super().__init__(classes="history-screen")
-        self.bridge = bridge
+        self.history = history
         self.conversations: list[Any] = []
 
     def compose(self) -> ComposeResult:
@@ -55,7 +71,7 @@ class HistoryScreen(Screen[None]):
 
     def reload(self) -> None:
         search = self.query_one("#history-search", Input).value.strip()
-        self.conversations = self.bridge.list(search)
+        self.conversations = self.history.list(search)
         options = []
         for conv in self.conversations:
             line = Text()
@@ -98,12 +114,20 @@ class HistoryScreen(Screen[None]):
         cid = self._selected()
         if cid is None:
             return
-        app = self.app
-        app.call_later(self.bridge.open_conversation, app, cid)  # runs on the app, after this screen is gone
-        self.dismiss()
+        self.dismiss(cid)
 
     def action_close(self) -> None:
-        self.dismiss()
+        self.dismiss(None)
+
+    def rename(self, cid: int, title: str) -> None:
+        if self.history.rename(cid, title):
+            self.post_message(self.Renamed(cid, title))
+        self.reload()
+
+    def delete(self, cid: int) -> None:
+        if self.history.delete(cid):
+            self.post_message(self.Deleted(cid))
+        self.reload()
 
     def action_rename(self) -> None:
         cid = self._selected()
@@ -113,8 +137,7 @@ class HistoryScreen(Screen[None]):
 
         def done(value: str | None) -> None:
             if value and value.strip():
-                self.bridge.rename(cid, value.strip())
-                self.reload()
+                self.rename(cid, value.strip())
 
         self.app.push_screen(InputDialog("Rename conversation", current), done)
 
@@ -126,7 +149,6 @@ class HistoryScreen(Screen[None]):
 
         def done(confirmed: bool | None) -> None:
             if confirmed:
-                self.bridge.delete(cid)
-                self.reload()
+                self.delete(cid)
 
         self.app.push_screen(ConfirmDialog(f"Delete “{title or cid}” and its messages?"), done)

@@ -1,17 +1,16 @@
-"""ChatView: one tab's conversation — the chat log, its turns, its FIFO of pending prompts, and the prompt box.
-
-Each turn needs the previous reply in its messages, so a tab runs one request at a time and keeps its
-own queue of prompts typed meanwhile; across tabs, every request goes through the app's shared pool.
+"""ChatView: one tab's widgets — the chat log, a user message and a reply widget per turn, the prompt box —
+rendering the tab's :class:`~claude_tui.ui.tab_model.TabModel`, which holds everything else (turns, FIFO,
+state machine, context, retry, export).
 
 Engine events reach a ChatView through :meth:`push_event`, which only buffers and posts one ``Inbox``
-message; the handler drains everything that piled up in one go (coalescing text deltas), so the pool
-listener never renders.
+message; the handler drains everything that piled up in one go — the model applies each event, the
+widgets show the result (consecutive text deltas coalesced into one append) — so the pool listener
+never renders. ``StateChanged`` tells the app to redraw the tab's label; ``TurnFinished`` that a turn ended.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Callable
 
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
@@ -19,61 +18,29 @@ from textual.message import Message
 from textual.widget import Widget
 
 from claude_tui.engine.events import (
-    AttemptFailed,
     BackingOff,
-    Cancelled,
     Done,
     Failed,
     FirstToken,
     JobEvent,
     Queued,
     Started,
+    Submitted,
     TextDelta,
     ThinkingDelta,
+    Throttled,
 )
 
+from ..chat_history import RestoredTurn
+from ..tab_model import ACTIVE_STATES, STATE_ICONS, Messages, Outcome, TabModel, TabState, Turn
 from .prompt_box import PromptBox, PromptHistory
-from .turns import AssistantReply, UserMessage, footer_text
+from .turns import AssistantReply, UserMessage
 
-Messages = tuple[dict[str, Any], ...]
+__all__ = ["ACTIVE_STATES", "STATE_ICONS", "ChatView", "Messages", "TabState", "Turn"]
+
 #: submit(chat, turn, messages) -> job id
-SubmitFn = Callable[["ChatView", "Turn", Messages], str]
+SubmitFn = Callable[["ChatView", Turn, Messages], str]
 CancelFn = Callable[[str], bool]
-
-#: Tab states, with the glyph the tab label shows.
-STATE_ICONS: dict[str, str] = {
-    "idle": "○",
-    "pending": "…",
-    "queued": "◷",
-    "waiting": "◌",
-    "streaming": "▶",
-    "backoff": "↻",
-    "done": "✓",
-    "failed": "✗",
-    "cancelled": "■",
-}
-ACTIVE_STATES = frozenset({"queued", "waiting", "streaming", "backoff"})
-
-
-@dataclass(eq=False)
-class Turn:
-    prompt: str
-    user: UserMessage
-    reply: AssistantReply
-    state: str = "pending"
-    job_id: str | None = None
-    position: int = 0
-    text: str = ""
-    thinking: str = ""
-    footer: str = ""
-    error: str = ""
-    last_failure: str | None = None
-    meta: dict[str, Any] = field(default_factory=dict)  # e.g. the history store's ids
-
-    @property
-    def in_context(self) -> bool:
-        """Done turns (and cancelled ones with some text) go into the next request's messages."""
-        return self.state == "done" or (self.state == "cancelled" and bool(self.text.strip()))
 
 
 class ChatView(Widget):
@@ -90,7 +57,7 @@ class ChatView(Widget):
     class TurnFinished(Message):
         """A turn reached done / failed / cancelled (for the history store and the app)."""
 
-        def __init__(self, chat: "ChatView", turn: Turn, event: JobEvent | None) -> None:
+        def __init__(self, chat: "ChatView", turn: Turn, event: Outcome | None) -> None:
             super().__init__()
             self.chat = chat
             self.turn = turn
@@ -98,8 +65,7 @@ class ChatView(Widget):
 
     def __init__(
         self,
-        tab_id: str,
-        title: str,
+        tab: TabModel,
         *,
         submit: SubmitFn,
         cancel: CancelFn,
@@ -107,20 +73,14 @@ class ChatView(Widget):
         id: str | None = None,
     ) -> None:
         super().__init__(id=id, classes="chat-view")
-        self.tab_id = tab_id
-        self.title = title
-        self.auto_title = True
+        self.tab = tab
         self._submit = submit
         self._cancel = cancel
-        self.turns: list[Turn] = []
-        self.pending: list[Turn] = []
-        self.active: Turn | None = None
-        self._jobs: dict[str, Turn] = {}
+        self._widgets: dict[Turn, tuple[UserMessage, AssistantReply]] = {}
         self._inbox: list[JobEvent] = []
         self._inbox_posted = False
         self.log_view = VerticalScroll(classes="chat-log")
         self.prompt = PromptBox(history, classes="prompt-box")
-        self.meta: dict[str, Any] = {}  # e.g. the history store's conversation id
 
     def compose(self) -> ComposeResult:
         yield self.log_view
@@ -129,29 +89,54 @@ class ChatView(Widget):
     def on_mount(self) -> None:
         self.log_view.anchor()
 
-    # -- state -------------------------------------------------------------------------------
+    # -- the model, read through the view ---------------------------------------------------
     @property
-    def state(self) -> str:
-        if self.active is not None:
-            return self.active.state
-        if self.pending:
-            return "pending"
-        return self.turns[-1].state if self.turns else "idle"
+    def tab_id(self) -> str:
+        return self.tab.tab_id
+
+    @property
+    def title(self) -> str:
+        return self.tab.title
+
+    @property
+    def turns(self) -> list[Turn]:
+        return self.tab.turns
+
+    @property
+    def state(self) -> TabState:
+        return self.tab.state
 
     @property
     def busy(self) -> bool:
-        return self.active is not None or bool(self.pending)
+        return self.tab.busy
+
+    @property
+    def conversation_id(self) -> int | None:
+        return self.tab.conversation_id
 
     def label(self, index: int | None = None) -> str:
-        state = self.state
-        icon = STATE_ICONS.get(state, "?")
-        extra = ""
-        if state == "queued" and self.active is not None:
-            extra = f"#{self.active.position + 1} "
-        if self.pending and self.active is not None:
-            extra += f"+{len(self.pending)} "
-        number = f"{index} " if index is not None and index <= 9 else ""
-        return f"{number}{icon} {extra}{self.title}"
+        return self.tab.label(index)
+
+    def context_before(self, turn: Turn) -> Messages:
+        return self.tab.context_before(turn)
+
+    def to_markdown(self) -> str:
+        return self.tab.to_markdown()
+
+    # -- a turn's widgets --------------------------------------------------------------------
+    def reply(self, turn: Turn) -> AssistantReply:
+        """The widget showing ``turn``'s reply."""
+        return self._widgets[turn][1]
+
+    def user(self, turn: Turn) -> UserMessage:
+        """The widget showing ``turn``'s prompt."""
+        return self._widgets[turn][0]
+
+    def _mount_turn(self, turn: Turn) -> AssistantReply:
+        user, reply = UserMessage(turn.prompt), AssistantReply()
+        self._widgets[turn] = (user, reply)
+        self.log_view.mount(user, reply)
+        return reply
 
     def _changed(self) -> None:
         self.post_message(self.StateChanged(self))
@@ -163,48 +148,26 @@ class ChatView(Widget):
 
     def send(self, prompt: str) -> Turn | None:
         """Add a prompt to this tab: it runs now, or after the replies ahead of it."""
-        if not prompt.strip():
+        turn = self.tab.add(prompt)
+        if turn is None:
             return None
-        if self.auto_title and not self.turns:
-            first = prompt.strip().splitlines()[0]
-            self.title = first[:18] + ("…" if len(first) > 18 else "")
-        turn = Turn(prompt, UserMessage(prompt), AssistantReply())
-        self.turns.append(turn)
-        self.log_view.mount(turn.user, turn.reply)
-        self.pending.append(turn)
-        turn.reply.call_after_refresh(self._show_pending, turn)
-        if self.active is None:
-            self._start_next()
+        reply = self._mount_turn(turn)
+        reply.call_after_refresh(self._show_pending, turn)
+        self._start_next()
         self._changed()
         return turn
 
     def _show_pending(self, turn: Turn) -> None:
-        if turn.state == "pending":
-            turn.reply.status.show_pending()
-
-    def context_before(self, turn: Turn) -> Messages:
-        messages: list[dict[str, Any]] = []
-        for earlier in self.turns:
-            if earlier is turn:
-                break
-            if earlier.in_context:
-                messages.append({"role": "user", "content": earlier.prompt})
-                messages.append({"role": "assistant", "content": earlier.text.rstrip()})
-        messages.append({"role": "user", "content": turn.prompt})
-        return tuple(messages)
+        if turn.state is TabState.PENDING:
+            self.reply(turn).status.show(turn)
 
     def _start_next(self) -> None:
-        while self.active is None and self.pending:
-            turn = self.pending.pop(0)
+        turn = self.tab.next_turn()
+        if turn is not None:
             self._run(turn)
 
     def _run(self, turn: Turn) -> None:
-        self.active = turn
-        turn.state = "queued"
-        turn.position = 0
-        job_id = self._submit(self, turn, self.context_before(turn))
-        turn.job_id = job_id
-        self._jobs[job_id] = turn
+        self.tab.submitted(turn, self._submit(self, turn, self.tab.context_before(turn)))
 
     # -- engine events -----------------------------------------------------------------------
     def push_event(self, event: JobEvent) -> None:
@@ -221,78 +184,52 @@ class ChatView(Widget):
         text: list[str] = []
         text_turn: Turn | None = None
         for event in events:
-            turn = self._jobs.get(event.job_id)
+            if isinstance(event, Submitted):
+                continue  # the app routed it here; the turn knows its job already
+            turn = self.tab.apply(event)
             if turn is None:
                 continue
             if isinstance(event, TextDelta):
-                if text_turn is not turn and text:
-                    text_turn.reply.append("".join(text))  # type: ignore[union-attr]
+                if text_turn is not turn and text and text_turn is not None:
+                    self.reply(text_turn).append("".join(text))
                     text.clear()
                 text_turn = turn
                 text.append(event.text)
                 continue
             if text and text_turn is not None:
-                text_turn.reply.append("".join(text))
+                self.reply(text_turn).append("".join(text))
                 text.clear()
-            changed |= await self._apply(turn, event)
+            changed |= await self._show_event(turn, event)
         if text and text_turn is not None:
-            text_turn.reply.append("".join(text))
+            self.reply(text_turn).append("".join(text))
         if changed:
             self._changed()
 
-    async def _apply(self, turn: Turn, event: JobEvent) -> bool:
-        reply = turn.reply
-        if isinstance(event, Queued):
-            turn.state = "queued"
-            turn.position = event.position
-            reply.status.show_queued(event.position)
-            return True
-        if isinstance(event, Started):
-            if event.attempt > 1:
-                reply.restart(event.attempt, turn.last_failure, interrupted=bool(turn.meta.get("failed_with_text")))
-            turn.state = "waiting"
-            reply.status.show_waiting(event.at)
-            return True
-        if isinstance(event, FirstToken):
-            turn.state = "streaming"
-            reply.status.show_streaming()
-            return True
+    async def _show_event(self, turn: Turn, event: JobEvent) -> bool:
+        """Show what ``event`` changed in ``turn``; True when the tab's label may change."""
+        reply = self.reply(turn)
         if isinstance(event, ThinkingDelta):
             reply.append_thinking(event.text)
             return False
-        if isinstance(event, AttemptFailed):
-            turn.last_failure = event.kind.replace("_", " ")
-            turn.meta["failed_with_text"] = bool(event.partial_text)
-            return False
-        if isinstance(event, BackingOff):
-            turn.state = "backoff"
-            reply.status.show_backoff(event)
+        if turn.finished:
+            await self._finish(turn)
             return True
-        if isinstance(event, (Done, Failed, Cancelled)):
-            await self._finish(turn, event)
-            return True
-        return False
+        if not isinstance(event, (Queued, Throttled, Started, FirstToken, BackingOff)):
+            return False  # AttemptFailed, UsageUpdate, RateLimits: nothing on screen changes
+        if isinstance(event, Started) and event.attempt > 1:
+            reply.restart(event.attempt, turn.last_failure, interrupted=turn.failed_with_text)
+        reply.status.show(turn)
+        return True
 
-    async def _finish(self, turn: Turn, event: Done | Failed | Cancelled) -> None:
-        self._jobs.pop(event.job_id, None)
-        reply = turn.reply
+    async def _finish(self, turn: Turn) -> None:
+        reply = self.reply(turn)
+        event = turn.outcome
         if isinstance(event, Done):
             await reply.finish_done(event)
-            turn.state = "done"
-            turn.text = event.text or reply.body.text
-            turn.thinking = event.thinking
-            turn.footer = footer_text(event)
         elif isinstance(event, Failed):
             await reply.finish_failed(event)
-            turn.state = "failed"
-            turn.text = reply.body.text
-            turn.error = event.message
         else:
             await reply.finish_cancelled(event)
-            turn.state = "cancelled"
-            turn.text = reply.body.text
-        if self.active is turn:
-            self.active = None
         self.post_message(self.TurnFinished(self, turn, event))
         self._start_next()
 
@@ -300,91 +237,65 @@ class ChatView(Widget):
     async def cancel(self) -> bool:
         """Esc: cancel the running or queued request and the prompts waiting behind it."""
         any_cancelled = False
-        for turn in self.pending:
-            turn.state = "cancelled"
-            await turn.reply.finish_cancelled(None)
+        for turn in self.tab.cancel_pending():
+            await self.reply(turn).finish_cancelled(None)
             self.post_message(self.TurnFinished(self, turn, None))
             any_cancelled = True
-        self.pending.clear()
-        if self.active is not None and self.active.job_id is not None:
-            any_cancelled |= self._cancel(self.active.job_id)
+        active = self.tab.active
+        if active is not None and active.job_id is not None:
+            any_cancelled |= self._cancel(active.job_id)
         self._changed()
         return any_cancelled
 
     def retry(self) -> bool:
         """Ctrl+R: run the last turn again if it failed or was cancelled."""
-        if self.busy or not self.turns:
+        turn = self.tab.retry()
+        if turn is None:
             return False
-        turn = self.turns[-1]
-        if turn.state not in ("failed", "cancelled"):
-            return False
-        turn.reply.prepare_retry()
-        turn.text = turn.error = ""
-        turn.last_failure = None
+        reply = self.reply(turn)
+        reply.prepare_retry()
         self._run(turn)
-        turn.reply.status.show_queued(0)
+        reply.status.show(turn)
         self._changed()
         return True
 
     def cancel_all_quietly(self) -> None:
         """The tab is closing: cancel without touching widgets."""
-        self.pending.clear()
-        if self.active is not None and self.active.job_id is not None:
-            self._cancel(self.active.job_id)
+        self.tab.pending.clear()
+        active = self.tab.active
+        if active is not None and active.job_id is not None:
+            self._cancel(active.job_id)
 
     # -- content -----------------------------------------------------------------------------
     @property
     def last_reply(self) -> str | None:
-        for turn in reversed(self.turns):
-            text = turn.reply.body.text
-            if text.strip():
-                return text
-        return None
+        return self.tab.last_reply
 
     @property
     def last_code_block(self) -> str | None:
-        for turn in reversed(self.turns):
-            blocks = turn.reply.body.code_blocks
+        for turn in reversed(self.tab.turns):
+            blocks = self.reply(turn).body.code_blocks
             if blocks:
                 return blocks[-1]
         return None
 
-    def to_markdown(self) -> str:
-        lines = [f"# {self.title}", ""]
-        for turn in self.turns:
-            lines += ["## You", "", turn.prompt, "", "## Claude", ""]
-            if turn.thinking or turn.reply.thinking:
-                thinking = turn.thinking or turn.reply.thinking
-                lines += ["<details><summary>thinking</summary>", "", thinking, "", "</details>", ""]
-            lines += [turn.reply.body.text or "", ""]
-            if turn.state == "done" and turn.footer:
-                lines += [f"*{turn.footer}*", ""]
-            elif turn.state == "failed":
-                lines += [f"*failed: {turn.error}*", ""]
-            elif turn.state == "cancelled":
-                lines += ["*cancelled*", ""]
-        return "\n".join(lines).rstrip() + "\n"
-
     # -- restore (history) -------------------------------------------------------------------
-    def add_restored_turn(self, prompt: str, text: str, *, state: str = "done", footer: str = "", meta: dict[str, Any] | None = None,
-                          thinking: str = "") -> Turn:
+    def add_restored_turn(self, restored: RestoredTurn) -> Turn:
         """A finished turn loaded from history (rendered at once, no request), its thinking collapsed above it."""
-        turn = Turn(prompt, UserMessage(prompt), AssistantReply(), state=state, text=text, thinking=thinking, footer=footer,
-                    meta=dict(meta or {}))
-        self.turns.append(turn)
-        self.log_view.mount(turn.user, turn.reply)
+        turn = self.tab.restore(restored)
+        reply = self._mount_turn(turn)
 
         def fill() -> None:
-            turn.reply.status.clear()
-            if thinking:
-                turn.reply.append_thinking(thinking)
-            turn.reply.append(text)
-            self.app.call_later(turn.reply.body.finish)
-            turn.reply.outcome = state
-            turn.reply.add_class(f"-{state}")
-            if footer:
-                turn.reply.footer.update(footer)
-                turn.reply.footer.display = True
+            reply.status.clear()
+            if turn.thinking:
+                reply.append_thinking(turn.thinking)
+            reply.append(turn.text)
+            self.app.call_later(reply.body.finish)
+            reply.outcome = turn.state
+            reply.add_class(f"-{turn.state}")
+            if turn.footer:
+                reply.footer.update(turn.footer)
+                reply.footer.display = True
 
-        turn.reply.call_after_refresh(fill)
+        reply.call_after_refresh(fill)
         return turn

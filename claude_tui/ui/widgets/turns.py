@@ -16,10 +16,11 @@ from textual.containers import Vertical
 from textual.timer import Timer
 from textual.widgets import Collapsible, Static
 
-from claude_tui.engine.errors import WILL_FAIL_AGAIN
-from claude_tui.engine.events import BackingOff, Cancelled, Done, Failed
+from claude_tui.engine.events import Cancelled, Done, Failed
 
 from .. import fmt
+from ..fmt import error_text, footer_text
+from ..tab_model import TabState, Turn
 from .streaming_markdown import StreamingMarkdown
 
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
@@ -51,109 +52,84 @@ class UserMessage(Static):
 
 
 class ReplyStatus(Static):
-    """The live status line of a reply; ticks (10×/s) only while a countdown or spinner is shown."""
+    """The live status line of a reply, drawn from its turn's state (``show(turn)``).
+
+    It ticks (10×/s) only while a spinner or a countdown is shown, and only counts down to the
+    engine's deadlines (``BackingOff.deadline``, ``Throttled.deadline``): it never measures time itself.
+    """
 
     def __init__(self) -> None:
         super().__init__("", markup=False, classes="reply-status")
-        self.mode = "pending"
-        self._since: float | None = None
-        self._backoff: BackingOff | None = None
+        self.mode: TabState = TabState.PENDING
+        self._turn: Turn | None = None
         self._timer: Timer | None = None
         self._frame = 0
 
-    # -- states ------------------------------------------------------------------------------
-    def show_pending(self) -> None:
-        self._set("pending", "waiting for the previous reply in this tab")
-
-    def show_queued(self, ahead: int) -> None:
-        self._set("queued", f"queued — {ahead} ahead" if ahead else "queued — next to start")
-
-    def show_waiting(self, since: float) -> None:
-        self._since = since
-        self._set("waiting", "")
-        self._tick()
-
-    def show_backoff(self, event: BackingOff) -> None:
-        self._backoff = event
-        self._set("backoff", "")
-        self._tick()
-
-    def show_streaming(self) -> None:
-        self._set("streaming", "")
+    def show(self, turn: Turn) -> None:
+        """Show what ``turn``'s state says (hidden while streaming and once finished)."""
+        self._turn = turn
+        state = turn.state
+        self.mode = state
+        self.set_class(state is TabState.BACKOFF, "-backoff")
+        self.set_class(state is TabState.THROTTLED, "-throttled")
+        self.display = state in _SHOWN
+        if state in _TICKING:
+            if self._timer is None:
+                self._timer = self.set_interval(0.1, self._tick)
+            self._tick()
+            return
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
+        if state is TabState.PENDING:
+            self.update("waiting for the previous reply in this tab")
+        elif state is TabState.QUEUED:
+            ahead = turn.position
+            self.update(f"queued — {ahead} ahead" if ahead else "queued — next to start")
+        else:
+            self.update("")
 
     def clear(self) -> None:
-        self._set("idle", "")
+        self.display = False
+        self.mode = TabState.IDLE
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
+        self.update("")
 
     @property
     def text(self) -> str:
         return str(self.render())
 
-    def _set(self, mode: str, text: str) -> None:
-        self.mode = mode
-        self.set_class(mode == "backoff", "-backoff")
-        self.display = mode not in ("streaming", "idle")
-        if mode in ("waiting", "backoff"):
-            if self._timer is None:
-                self._timer = self.set_interval(0.1, self._tick)
-        elif self._timer is not None:
-            self._timer.stop()
-            self._timer = None
-        if text or mode not in ("waiting", "backoff"):
-            self.update(text)
-
     def _tick(self) -> None:
+        turn = self._turn
+        if turn is None:
+            return
         now = time.monotonic()
         self._frame = (self._frame + 1) % len(SPINNER)
-        if self.mode == "waiting" and self._since is not None:
-            self.update(f"{SPINNER[self._frame]} waiting for the first token — {now - self._since:.1f} s")
-        elif self.mode == "backoff" and self._backoff is not None:
-            self.update(f"↻ {fmt.countdown_text(self._backoff, self._backoff.deadline - now)}")
+        if turn.state is TabState.WAITING and turn.since is not None:
+            self.update(f"{SPINNER[self._frame]} waiting for the first token — {now - turn.since:.1f} s")
+        elif turn.state is TabState.BACKOFF and turn.backoff is not None:
+            self.update(f"↻ {fmt.countdown_text(turn.backoff, turn.backoff.deadline - now)}")
+        elif turn.state is TabState.THROTTLED and turn.throttled is not None:
+            self.update(f"⧗ {fmt.throttle_text(turn.throttled, turn.throttled.deadline - now)}")
 
     @property
     def remaining(self) -> float | None:
-        """Seconds until the retry (for tests and the tab label)."""
-        if self.mode != "backoff" or self._backoff is None:
+        """Seconds until the retry or until the budget has room (for tests and the tab label)."""
+        turn = self._turn
+        if turn is None:
             return None
-        return max(0.0, self._backoff.deadline - time.monotonic())
+        wait = turn.backoff if turn.state is TabState.BACKOFF else turn.throttled if turn.state is TabState.THROTTLED else None
+        return max(0.0, wait.deadline - time.monotonic()) if wait is not None else None
 
     def on_unmount(self) -> None:
         if self._timer is not None:
             self._timer.stop()
 
 
-def footer_text(event: Done) -> str:
-    t = event.timings
-    gen = (t.latency - t.ttft) if (t.latency is not None and t.ttft is not None) else None
-    out = event.usage.output_tokens
-    tps = out / gen if gen and gen > 0 else None
-    parts = [
-        event.model,
-        f"TTFT {fmt.ms(t.ttft)}",
-        f"total {fmt.seconds(t.total)}",
-        f"{out} tokens out",
-        fmt.rate(tps, "tok/s") if tps is not None else "— tok/s",
-        f"{fmt.money(event.cost)} (estimate)" if event.cost is not None else "cost unknown",
-    ]
-    if event.attempts > 1:
-        parts.append(f"{event.attempts} attempts")
-    if event.stop_reason == "max_tokens":
-        parts.append("cut at max_tokens")
-    elif event.stop_reason and event.stop_reason != "end_turn":
-        parts.append(f"stop: {event.stop_reason}")
-    return " · ".join(parts)
-
-
-def error_text(event: Failed) -> str:
-    hint = fmt.error_hint(event.kind)
-    labelled = event.status_code is not None and f"({event.status_code})" in event.message
-    lines = [f"✗ {event.message}" if labelled else f"✗ {fmt.kind_words(event.kind)}: {event.message}"]
-    if hint:
-        lines.append(f"  hint: {hint}")
-    if event.retryable:
-        lines.append(f"  gave up after {event.attempts} attempt{'s' if event.attempts != 1 else ''}")
-    if event.kind not in WILL_FAIL_AGAIN:
-        lines.append("  press Ctrl+R to retry")
-    return "\n".join(lines)
+_SHOWN = frozenset({TabState.PENDING, TabState.QUEUED, TabState.THROTTLED, TabState.WAITING, TabState.BACKOFF})
+_TICKING = frozenset({TabState.WAITING, TabState.BACKOFF, TabState.THROTTLED})
 
 
 class AssistantReply(Vertical):
@@ -199,6 +175,16 @@ class AssistantReply(Vertical):
     def thinking(self) -> str:
         return "".join(self._thinking_text)
 
+    @property
+    def thinking_box(self) -> Collapsible | None:
+        """The collapsed "thinking" section above the answer (None until thinking arrives)."""
+        return self._thinking_box
+
+    @property
+    def thinking_view(self) -> Static | None:
+        """The thinking text inside ``thinking_box``."""
+        return self._thinking
+
     def restart(self, attempt: int, reason: str | None, *, interrupted: bool = True) -> None:
         """A retried attempt starts its text from scratch; say why there is another attempt."""
         self.body.reset()
@@ -221,33 +207,35 @@ class AssistantReply(Vertical):
         self.note.display = False
 
     # -- endings -----------------------------------------------------------------------------
+    # The footer and status change before the body's last render is awaited: the turn's model says
+    # "done" already, and whoever reads the screen then (a test, the snapshot's normaliser) must see it.
     async def finish_done(self, event: Done) -> None:
         if not self.body.text and event.text:
             self.body.append(event.text)
-        await self.body.finish()
         self.status.clear()
         self.outcome = "done"
         self.add_class("-done")
         self.footer.update(footer_text(event))
         self.footer.display = True
+        await self.body.finish()
 
     async def finish_failed(self, event: Failed) -> None:
         if not self.body.text and event.partial_text:
             self.body.append(event.partial_text)
-        await self.body.finish()
         self.status.clear()
         self.outcome = "failed"
         self.add_class("-failed")
         self.footer.update(error_text(event))
         self.footer.display = True
+        await self.body.finish()
 
     async def finish_cancelled(self, event: Cancelled | None) -> None:
         if event is not None and not self.body.text and event.partial_text:
             self.body.append(event.partial_text)
-        await self.body.finish()
         self.status.clear()
         self.outcome = "cancelled"
         self.add_class("-cancelled")
         streamed = len(self.body.text)
         self.footer.update(f"■ cancelled (Esc){' — partial reply kept' if streamed else ''} · Ctrl+R to retry")
         self.footer.display = True
+        await self.body.finish()

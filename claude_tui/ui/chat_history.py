@@ -1,0 +1,139 @@
+"""The TUI's calls to the history store, each failing soft; they know nothing of the app or its tabs.
+
+- Before a turn is submitted, ``start_turn`` makes sure the conversation exists (created on a tab's
+  first prompt), stores the prompt (once: a retry reuses it) and starts the assistant message. The
+  ids ride on the job's ``Correlation``, and the history recorder (built in ``open_services``, as for
+  ``run``) streams the reply into that message, learning everything from the pool's events.
+- ``restored_turns`` turns a stored conversation into the finished turns a tab shows.
+- Which tabs are open, and restoring them, is the app's (``ClaudeTUI.restore_tabs``).
+
+A store error is logged and handed to ``on_error`` (the app shows it as a notification); the call
+returns None / False and the chat goes on.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Callable, Iterable, TypeVar
+
+if TYPE_CHECKING:
+    from claude_tui.store import Conversation, ConversationSummary, HistoryStore
+
+log = logging.getLogger("claude_tui.ui")
+
+T = TypeVar("T")
+
+#: A stored message's status → the state its restored turn shows.
+RESTORED_STATES = {"complete": "done", "failed": "failed", "cancelled": "cancelled", "interrupted": "cancelled",
+                   "streaming": "cancelled"}
+
+
+@dataclass(frozen=True, slots=True)
+class StoredTurn:
+    """Where one turn is stored: the ids its job carries (None where the store failed)."""
+
+    conversation_id: int | None = None
+    user_message_id: int | None = None
+    message_id: int | None = None  # the assistant message the reply streams into
+
+
+@dataclass(frozen=True, slots=True)
+class RestoredTurn:
+    """A finished turn read back from the store."""
+
+    prompt: str
+    text: str
+    state: str
+    footer: str
+    thinking: str = ""
+    user_message_id: int | None = None
+    assistant_message_id: int | None = None
+
+
+class ChatHistory:
+    def __init__(self, store: "HistoryStore", *, on_error: Callable[[str], None] | None = None) -> None:
+        self.store = store
+        self.on_error = on_error
+        self.last_error: Exception | None = None
+
+    @property
+    def notice(self) -> str | None:
+        """One line the store has for the user (a corrupt file moved aside), or None."""
+        return self.store.notice
+
+    def _safe(self, what: str, fn: Callable[..., T], *args: object) -> T | None:
+        try:
+            return fn(*args)
+        except Exception as error:  # the store logs its own details; the chat goes on
+            self.last_error = error
+            log.warning("history: %s failed: %s", what, error)
+            if self.on_error is not None:
+                self.on_error(f"history: could not {what}: {error}")
+            return None
+
+    # -- writing -----------------------------------------------------------------------------
+    def start_turn(self, conversation_id: int | None, *, title: str, model: str, system: str | None, prompt: str,
+                   user_message_id: int | None = None) -> StoredTurn:
+        """Store a prompt before its request goes out (``user_message_id`` set: a retry, stored already)."""
+        cid = conversation_id
+        if cid is None:
+            cid = self._safe("create the conversation", self.store.create_conversation, title, model, system)
+            if cid is None:
+                return StoredTurn()
+        mid = user_message_id
+        if mid is None:
+            mid = self._safe("save the prompt", self.store.add_user_message, cid, prompt)
+            if mid is None:
+                return StoredTurn(cid)
+        reply = self._safe("start the reply", self.store.start_assistant_message, cid)
+        return StoredTurn(cid, mid, reply)
+
+    def name(self, conversation_id: int, title: str) -> None:
+        self._safe("name the conversation", self.store.rename, conversation_id, title)
+
+    def remember_open_tabs(self, conversation_ids: Iterable[int]) -> None:
+        self._safe("remember the open tabs", self.store.set_open_tabs, list(conversation_ids))
+
+    def rename(self, conversation_id: int, title: str) -> bool:
+        return bool(self._safe("rename", self.store.rename, conversation_id, title))
+
+    def delete(self, conversation_id: int) -> bool:
+        return bool(self._safe("delete", self.store.delete, conversation_id))
+
+    # -- reading -----------------------------------------------------------------------------
+    def open_tabs(self) -> list[int]:
+        return self._safe("read the open tabs", self.store.open_tabs) or []
+
+    def load(self, conversation_id: int) -> "Conversation | None":
+        return self._safe("read the conversation", self.store.get_conversation, conversation_id)
+
+    def list(self, search: str | None = None) -> "list[ConversationSummary]":
+        return self._safe("list conversations", self.store.list_conversations, search or None, 200) or []
+
+
+def restored_turns(conv: "Conversation") -> list[RestoredTurn]:
+    """The turns a stored conversation shows: prompt + reply pairs; a prompt with no reply is cancelled."""
+    turns: list[RestoredTurn] = []
+    pending: tuple[str, int] | None = None
+    for message in conv.messages:
+        if message.role == "user":
+            if pending is not None:  # a prompt with no reply stored
+                turns.append(RestoredTurn(pending[0], "", "cancelled", "no reply stored", user_message_id=pending[1]))
+            pending = (message.text, message.id)
+            continue
+        if pending is None:
+            continue
+        state = RESTORED_STATES.get(message.status, "done")
+        parts = [conv.model]
+        if message.usage:
+            parts.append(f"{message.usage.get('output_tokens', 0)} tokens out")
+        if message.cost is not None:
+            parts.append(f"${message.cost:.4f} (estimate)")
+        parts.append("from history" if state == "done" else f"{message.status} (from history)")
+        turns.append(RestoredTurn(pending[0], message.text, state, " · ".join(parts), message.thinking,
+                                  user_message_id=pending[1], assistant_message_id=message.id))
+        pending = None
+    if pending is not None:
+        turns.append(RestoredTurn(pending[0], "", "cancelled", "no reply stored", user_message_id=pending[1]))
+    return turns
