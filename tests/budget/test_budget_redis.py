@@ -158,3 +158,49 @@ async def test_the_budget_reconnects_when_redis_comes_back(make_sim, redis_serve
     assert isinstance(await pool.submit(Job.from_prompt("shared again", max_tokens=20)).result(), Done)
     await pool.aclose()
     await budget.aclose()
+
+
+async def test_a_peer_whose_loop_is_busy_past_the_heartbeat_ttl_is_still_counted(redis_server) -> None:
+    """The heartbeat runs in its own thread: a process that sends nothing and whose event loop is held
+    (a slow start under load) for longer than the peers' TTL stays in the count."""
+    import redis.asyncio as aioredis
+
+    from claude_tui.engine.budget_redis import PEER_TTL_SECONDS
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, str(Path(__file__).with_name("blocked_peer.py")), redis_server.url,
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, env=env,
+    )
+    assert proc.stdout is not None and proc.stdin is not None
+    info = json.loads(await asyncio.wait_for(proc.stdout.readline(), 60))
+    assert info["mode"] == "redis"
+    client = aioredis.from_url(redis_server.url, decode_responses=True)
+    try:
+        joined = await client.zscore(info["key"], info["member"])
+        assert joined is not None
+
+        async def refreshed_past_the_ttl() -> float:
+            # a condition, not a clock: the member's own heartbeat stamp moves past the TTL horizon
+            changed = asyncio.Event()
+            while True:
+                score = await client.zscore(info["key"], info["member"])
+                assert score is not None, "the blocked peer dropped out of the peer set"
+                if score >= joined + PEER_TTL_SECONDS * 1000:
+                    return score
+                try:
+                    await asyncio.wait_for(changed.wait(), 0.2)
+                except TimeoutError:
+                    pass
+
+        await asyncio.wait_for(refreshed_past_the_ttl(), 60)
+        store = await open_redis_store(redis_server.url, "test-key")  # a second process joining now
+        try:
+            assert store.peers == 2
+        finally:
+            await store.aclose()
+    finally:
+        proc.stdin.write(b"go\n")
+        await proc.stdin.drain()
+        await asyncio.wait_for(proc.wait(), 30)
+        await client.aclose()
