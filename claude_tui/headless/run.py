@@ -20,7 +20,7 @@ from ..engine.pool import RequestPool
 from ..engine.pricing import PriceTable
 from ..engine.retry import RetryPolicy
 from .prompts import PromptSpec
-from .report import failure_lines, make_progress, progress_fields, summary_tables
+from .report import budget_lines, failure_lines, make_progress, progress_fields, summary_tables
 from .results import ResultWriter, open_for_append, read_results, result_record, rewrite_latest
 
 EXIT_OK, EXIT_FAILURES, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -190,7 +190,8 @@ async def run_batch(
     snap = metrics.snapshot()
     for table in summary_tables(snap, wall_time=wall, skipped=len(specs) - len(todo), interrupted=interrupted):
         console.print(table)
-    console.print(budget.snapshot().summary_line() if budget is not None else "limiter: off", markup=False, highlight=False)
+    for line in budget_lines(budget.snapshot() if budget is not None else None, snap):
+        console.print(line, markup=False, highlight=False, soft_wrap=True)
     for line in failure_lines(failures):
         console.print(line, style="red", markup=False, highlight=False, soft_wrap=True)
     if write_error is not None:
