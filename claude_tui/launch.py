@@ -27,6 +27,7 @@ def launch(settings: Any, *, simulate: bool) -> int:
         return run_app(
             backend,
             **settings.request_options(),
+            limits=settings.limits,
             theme=settings.theme,
             show_stats=None if settings.source("show_stats") == "default" else settings.show_stats,  # default: by width
             user_theme_dir=paths.config_dir() / "themes",

@@ -414,7 +414,9 @@ class Budget:
         sent bursts the server refused; the learned 10 s is the only size that reached the limit
         with no 429.
         """
-        if not self.learn_burst or not snap.requests_limit or snap.requests_remaining is None:
+        if not self.learn_burst or not snap.requests_limit or not snap.requests_remaining:
+            # remaining 0: the bucket may be a one-request floor (the simulator's is, below 60/burst
+            # RPM) whose seconds say nothing of the token buckets' size: keep what we have
             return
         seconds = (snap.requests_remaining + 1) * 60 / snap.requests_limit
         state.burst = min(60.0, max(state.burst, seconds))

@@ -29,6 +29,7 @@ from claude_tui.backend import Backend
 from claude_tui.engine.events import Cancelled, JobEvent, Queued, Timings, is_terminal
 from claude_tui.engine.job import Job
 from claude_tui.engine.metrics import Metrics
+from claude_tui.engine.budget import open_budget
 from claude_tui.engine.pool import RequestPool
 from claude_tui.engine.models import model_ids
 from claude_tui.engine.pricing import PriceTable
@@ -117,10 +118,12 @@ class ClaudeTUI(App[int]):
         store: Any = None,
         listeners: Sequence[Callable[[JobEvent], None]] = (),
         thinking_budget: int | None = None,
+        limits: Any = None,  # config.LimitSettings: the rate-limit budget the pool paces by (None: none)
     ) -> None:
         super().__init__()
         keys.install()  # Alt+1…9 from xterm/tmux/SSH (ESC + digit) as keys, not as ¡ ™ £
         self.thinking_budget = thinking_budget
+        self.limits = limits
         self.backend = backend
         self.model = model
         self.max_tokens = max_tokens
@@ -192,7 +195,9 @@ class ClaudeTUI(App[int]):
             await self.engine_gate.wait()
         if self._closing:
             return
+        budget = await open_budget(self.limits, api_key=self.backend.api_key or "", user_limit=self._initial_concurrency)
         self.pool = RequestPool(
+            budget=budget,
             api_key=self.backend.api_key,
             base_url=self.backend.base_url,
             limit=self._initial_concurrency,
@@ -224,6 +229,8 @@ class ClaudeTUI(App[int]):
         if self.pool is not None:
             pool, self.pool = self.pool, None
             await pool.aclose()  # cancels what runs: listeners (history) still hear the Cancelled events
+            if pool.budget is not None:
+                await pool.budget.aclose()
         for unsubscribe in self._unsubscribe:
             unsubscribe()
         self._unsubscribe.clear()
