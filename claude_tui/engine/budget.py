@@ -361,8 +361,10 @@ class Budget:
     def _congested(self) -> None:
         self.cap = max(1, min(self.cap - 1, math.floor(self.cap * 0.9)))
 
-    def _completed(self) -> None:
-        if self.in_flight * 2 >= self.cap:
+    def _completed(self, in_flight: int) -> None:
+        """AIMD's increase; ``in_flight`` counts the completing attempt (Netflix's AIMDLimit samples it
+        in flight: without it a cap trimmed to 1 found 0 in flight on every completion and never grew)."""
+        if in_flight * 2 >= self.cap:
             self.cap = min(self.user_limit, self.cap + 1)
 
     # -- limits ----------------------------------------------------------------------------
@@ -449,13 +451,14 @@ class Budget:
             error = exc
             raise
         finally:
+            in_flight = self.in_flight  # with this attempt: what AIMD's increase samples
             self.in_flight -= 1
             if probe:
                 state.probing = False
                 if "headers" in seen and not self._known(state):
                     state.unpaced = True  # the server sends no limits (a proxy?): nothing to pace by
             # Shielded: a second cancel while a shared store answers must not lose the refund.
-            await asyncio.shield(self._settle(state, job, cost, seen, error))
+            await asyncio.shield(self._settle(state, job, cost, seen, error, in_flight))
 
     async def _acquire(self, state: _Class, job: Job, cost: Triple, emit: Emit) -> bool:
         """Wait until the budget has room; True if this attempt is the probe that learns the limits.
@@ -537,7 +540,8 @@ class Budget:
                 # the level after a take (or, for a wait, what was there): 1 = the attempt emptied it
                 state.pressed[k] += min(1.0, max(0.0, 1 - level / capacity))
 
-    async def _settle(self, state: _Class, job: Job, cost: Triple, seen: dict[str, object], error: BaseException | None) -> None:
+    async def _settle(self, state: _Class, job: Job, cost: Triple, seen: dict[str, object], error: BaseException | None,
+                      in_flight: int) -> None:
         usage = seen.get("usage")
         answered = "headers" in seen
         if isinstance(error, AttemptError) and not answered:
@@ -568,7 +572,7 @@ class Budget:
                 state.held_until = self.clock() + wait
                 await self.store.hold(state.name, wait, self._limits(state), self._burst(state))
         elif error is None:
-            self._completed()
+            self._completed(in_flight)
         if self._known(state) and any(refund):
             await self.store.settle(state.name, refund, self._limits(state), self._burst(state))
         state.changed.set()

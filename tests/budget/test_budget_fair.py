@@ -8,7 +8,7 @@ from typing import Any, AsyncIterator, Callable
 import pytest
 
 from claude_tui.engine.budget import Budget
-from claude_tui.engine.events import Done, JobEvent, Started, Throttled
+from claude_tui.engine.events import AttemptFailed, Done, JobEvent, Started, Throttled
 from claude_tui.engine.job import Job
 from claude_tui.engine.pool import RequestPool
 from claude_tui.engine.retry import RetryPolicy
@@ -90,3 +90,21 @@ async def test_the_snapshot_reads_pressure_waits_and_reply_lengths(make_sim, mak
     assert out.pressure > req.pressure and out.waited > 0
     assert (out.limit, out.learned, req.limit) == (3000, 3000, 60)
     assert snap.mode_text == "limiter: local" and snap.cap <= snap.user_limit == 4
+
+
+async def test_the_aimd_cap_grows_back_from_one(make_sim, make_pool) -> None:
+    # Four 429s trim the cap 5 → 4 → 3 → 2 → 1. Netflix's rule grows it when a completion finds
+    # in-flight ≥ half the cap, counting itself: at cap 1 the one completing attempt is in flight.
+    # Counted after it left, the cap stayed at 1 for good and a paced run fell to 1 / latency
+    # (86 % of 60 RPM in the bench).
+    sim = await make_sim()
+    budget = Budget(limits={"requests": 60_000}, slow_start=False)
+    pool = make_pool(sim, limit=5, budget=budget)
+    caps: list[int] = []
+    pool.add_listener(lambda ev: caps.append(budget.snapshot().cap) if isinstance(ev, AttemptFailed) else None)
+    sim.inject("rate_limit", count=4, retry_after=1)
+    assert isinstance(await pool.submit(Job.from_prompt("hit four times", max_tokens=10)).result(), Done)
+    assert caps == [4, 3, 2, 1]
+    after = [pool.submit(Job.from_prompt(f"after {i}", max_tokens=10)) for i in range(20)]
+    assert all(isinstance(o, Done) for o in await asyncio.gather(*(h.result() for h in after)))
+    assert budget.snapshot().cap >= 4
