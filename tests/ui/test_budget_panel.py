@@ -37,6 +37,9 @@ async def test_ten_prompts_in_five_tabs_fill_the_budget_and_name_what_binds(make
         assert "█" in rpm and rpm.endswith("of 6/min"), rpm  # the bar fills as the bucket is used
         assert "OTPM" in text and "conc. cap" in text and "slow start 25% of limits" in text
         assert "limiter: local" in text
+        # the advice: which limit bound, and how long the prompts still waiting will take
+        await wait_for(pilot, lambda: "requests bound this run" in budget_text() and "queue: " in budget_text(),
+                       timeout=90, what=f"the advice: {budget_text()!r}")
         await wait_for(pilot, lambda: app.metrics is not None and app.metrics.snapshot().done >= 1, timeout=90,
                        what="a reply")
         assert app.metrics is not None and app.metrics.snapshot().rate_limited <= 1
