@@ -87,7 +87,8 @@ def advise(snap: BudgetSnapshot, *, waiting: int = 0, requests_per_min: float | 
     state = snap.main
     if state is None:
         return Advice(None, "no rate-limit headers yet: nothing to pace by")
-    binding = state.run_binding
+    # the dimension waited on longest so far; early on, before any wait has ended, the one waited on now
+    binding = state.run_binding or (state.binding if state.waiting and state.binding else None)
     used = [u for u in (_used(state, dim) for dim in DIMENSIONS) if u]
     if binding is None:
         return Advice(None, "no limit bound: nothing waited on the budget" + (f" ({', '.join(used)})" if used else ""),
@@ -108,9 +109,12 @@ def _drain(state: ClassState, waiting: int, requests_per_min: float | None) -> s
     """``queue: 140 waiting — about 2.3 min to drain at 60 requests/min`` (None when nothing waits)."""
     if waiting <= 0:
         return None
-    rate = requests_per_min if requests_per_min and requests_per_min > 0 else _limit_rate(state)
-    if not rate:
+    # the measured rate, but never above what the limits in force allow (a burst at the start, or slow
+    # start's ramp, would promise a drain the budget cannot keep)
+    rates = [r for r in (requests_per_min, _limit_rate(state)) if r and r > 0]
+    if not rates:
         return None
+    rate = min(rates)
     minutes = waiting / rate
     when = f"{minutes * 60:.0f} s" if minutes < 2 else f"{minutes:.1f} min"
     return f"queue: {waiting} waiting — about {when} to drain at {rate:.0f} requests/min"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from claude_tui.engine.budget import BudgetSnapshot, ClassState, DimensionState
 from claude_tui.engine.budget_advice import advise, suggested_max_tokens
 
@@ -65,7 +67,9 @@ def test_nothing_bound() -> None:
 
 def test_a_burst_says_how_long_the_queue_takes_to_drain() -> None:
     snap = _snap(_dim(60, pressure=0.98, waited=30.0), _dim(3000, pressure=0.4))
-    assert advise(snap, waiting=140, requests_per_min=60.0).drain == "queue: 140 waiting — about 2.3 min to drain at 60 requests/min"
+    assert advise(snap, waiting=140, requests_per_min=10.0).drain == "queue: 140 waiting — about 14.0 min to drain at 10 requests/min"
+    # a measured rate above what the limits allow (an initial burst) is not promised
+    assert advise(snap, waiting=140, requests_per_min=60.0).drain == "queue: 140 waiting — about 9.9 min to drain at 14 requests/min"
     # no measured rate yet: the limits' rate at the replies' size (3000 / 212 = 14 a minute binds)
     assert advise(snap, waiting=7).drain == "queue: 7 waiting — about 30 s to drain at 14 requests/min"
     assert advise(snap).drain is None
@@ -74,3 +78,11 @@ def test_a_burst_says_how_long_the_queue_takes_to_drain() -> None:
 def test_before_any_headers() -> None:
     empty = BudgetSnapshot({}, 5, 5, 0, "local", "", 1, 0, 0.0)
     assert advise(empty).binding is None and advise(empty).lines == ["no rate-limit headers yet: nothing to pace by"]
+
+
+def test_before_any_wait_has_ended_the_dimension_waited_on_now_binds() -> None:
+    snap = _snap(_dim(6, pressure=1.0), _dim(2000, pressure=0.5))
+    assert advise(snap).binding is None  # nothing waits: nothing binds
+    state = replace(snap.classes["sonnet-4"], binding="requests", waiting=3)
+    waiting = replace(snap, classes={"sonnet-4": state})
+    assert advise(waiting).headline.startswith("requests bound this run: 100 % of RPM used")

@@ -35,7 +35,7 @@ async def test_ten_prompts_in_five_tabs_fill_the_budget_and_name_what_binds(make
         text = budget_text()
         rpm = next(line for line in text.splitlines() if line.startswith("RPM"))
         assert "█" in rpm and rpm.endswith("of 6/min"), rpm  # the bar fills as the bucket is used
-        assert "OTPM" in text and "conc. cap" in text and "slow start 25% of limits" in text
+        assert "OTPM" in text and "conc. cap" in text and "slow start 25% of limits, ×2 per min" in text
         assert "limiter: local" in text
         # the advice: which limit bound, and how long the prompts still waiting will take
         await wait_for(pilot, lambda: "requests bound this run" in budget_text() and "queue: " in budget_text(),
@@ -63,5 +63,6 @@ def test_the_gauges_fill_as_used_and_never_outgrow_the_panel() -> None:
     assert half[1] == "OTPM ████████████ 100% of 3.00M/min"
     assert all(len(line) <= 40 for line in half)  # the panel is 44 wide with its padding: no wrap
     lines = budget_state_lines(_snap(5.0))
+    assert all(len(line) <= 40 for line in lines)
     assert lines == ["binding    output tokens", "conc. cap  3 of 8 (F7/F8)",
-                     "slow start 50% of limits, ×2 each clean min", "limiter: redis (4 processes)"]
+                     "slow start 50% of limits, ×2 per min", "limiter: redis (4 processes)"]

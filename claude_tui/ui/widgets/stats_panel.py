@@ -118,7 +118,7 @@ def budget_state_lines(snap: BudgetSnapshot) -> list[str]:
         lines.append(f"binding    {binding}")
     lines.append(f"conc. cap  {snap.cap} of {snap.user_limit} (F7/F8)")
     if state is not None:
-        ramp = "done" if state.slow_start >= 1.0 else f"{state.slow_start * 100:.0f}% of limits, ×2 each clean min"
+        ramp = "done" if state.slow_start >= 1.0 else f"{state.slow_start * 100:.0f}% of limits, ×2 per min"
         lines.append(f"slow start {ramp}")
     lines.append(snap.mode_text)
     return lines
