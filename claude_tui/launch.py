@@ -29,11 +29,11 @@ def launch(settings: "Settings", *, simulate: bool) -> int:
         return run_app(
             backend,
             **settings.request_options(),
+            limits=settings.limits,
             theme=settings.theme,
             show_stats=None if settings.source("show_stats") == "default" else settings.show_stats,  # default: by width
             user_theme_dir=paths.config_dir() / "themes",
             services=services,
-            limits=settings.limits,
         )
     finally:
         services.close()

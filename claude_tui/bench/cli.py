@@ -12,7 +12,7 @@ import sys
 
 from ..argtypes import positive_int
 
-SCENARIO_NAMES = ("table", "scaling", "rate-limit", "faults")
+SCENARIO_NAMES = ("table", "scaling", "rate-limit", "shared-limit", "faults")
 
 
 def _concurrency_list(text: str) -> list[int]:

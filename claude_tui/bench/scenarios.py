@@ -323,6 +323,8 @@ RUNNERS: dict[str, Callable[[Settings], Awaitable[ScenarioResult]]] = {
     "rate-limit": scenario_rate_limit,
     "faults": scenario_faults,
 }
+from . import limit_scenarios  # noqa: E402 - the budget's scenarios (bench/limit_scenarios.py) replace the old rate-limit one
+RUNNERS.update({"rate-limit": limit_scenarios.scenario_rate_limit, "shared-limit": limit_scenarios.scenario_shared_limit})
 
 
 async def run_scenario(name: str, settings: Settings) -> ScenarioResult:

@@ -1,13 +1,14 @@
 """The rate-limit budget: pace attempts ahead of the API's limits instead of reacting to its 429s.
 
 Per model class there are three continuously refilled buckets (requests, input tokens, output
-tokens); the request bucket holds ``burst_seconds`` of refill — seconds, not a minute, because the
-API may enforce 60 RPM as one request per second — and the token buckets a minute (see Budget). An attempt acquires 1 request, its estimated input tokens and its
+tokens) holding as many seconds of refill as the server's own buckets do, learned from the
+``requests-remaining`` header (see ``Budget._learn_burst``). An attempt acquires 1 request, its estimated input tokens and its
 ``max_tokens`` before it is sent (the API itself charges OTPM at ``max_tokens`` on admission), and
 refunds what the reply did not use when it ends, in a ``finally``: cancelled and failed attempts
 refund too. Limits are learned from the ``anthropic-ratelimit-*-limit`` headers; ``*-remaining``
 clamps a bucket down when someone else on the key spent what we did not; a 429 holds the whole
-model class. On top, an AIMD cap (Netflix concurrency-limits' AIMDLimit) trims concurrency after
+model class. Waiters are admitted in FIFO order per model class, so small jobs never starve a big
+one. On top, an AIMD cap (Netflix concurrency-limits' AIMDLimit) trims concurrency after
 429/529s, never above the user's limit.
 
 The buckets live in a *store*: ``LocalStore`` here (one process) or ``RedisStore``
@@ -19,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import math
 import time
+from collections import deque
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any, AsyncIterator, Callable, Coroutine, Mapping, Protocol
@@ -33,6 +35,8 @@ from .ratelimits import parse_rate_limits
 DIMENSIONS: tuple[str, str, str] = ("requests", "input_tokens", "output_tokens")
 #: A budget held by a 429 reports this as its binding dimension.
 HOLD = "retry_after"
+#: Token ``remaining`` headers are rounded to the nearest thousand: the true figure is up to this much higher.
+TOKEN_ROUNDING = 500.0
 #: Failures that mean "too much, too fast": they shrink the AIMD cap.
 _CONGESTION = frozenset({"rate_limit", "overloaded"})
 
@@ -87,6 +91,7 @@ class Store(Protocol):
     async def settle(self, cls: str, refund: Triple, limits: Triple, burst: Triple) -> None: ...
     async def observe(self, cls: str, remaining: Triple, limits: Triple, burst: Triple) -> None: ...
     async def hold(self, cls: str, seconds: float, limits: Triple, burst: Triple) -> None: ...
+    def levels(self, cls: str) -> tuple[float | None, ...]: ...
     async def aclose(self) -> None: ...
 
 
@@ -186,7 +191,7 @@ class LocalStore:
 
 
 # ---------------------------------------------------------------------------------------------
-# What the UI and the bench read
+# What the UI and the bench read (cheap: built from counters, never awaits)
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,10 +200,12 @@ class DimensionState:
     learned: int | None  # the server's figure (or the configured one), before slow start and caps
     level: float | None  # tokens in the bucket (negative = debt)
     capacity: float | None
+    pressure: float = 0.0  # mean fraction of the bucket in use just after each acquire (how hard the run pressed it)
+    waited: float = 0.0  # seconds attempts waited on this dimension, summed
 
     @property
     def used(self) -> float:
-        """Fraction of the bucket in use (0 = full bucket, 1 = empty or in debt)."""
+        """Fraction of the bucket in use now (0 = full bucket, 1 = empty or in debt): the panel's bar."""
         if self.capacity is None or self.level is None or self.capacity <= 0:
             return 0.0
         return min(1.0, max(0.0, 1 - self.level / self.capacity))
@@ -212,6 +219,20 @@ class ClassState:
     slow_start: float  # the fraction of the learned limits in force (1.0 = ramp done)
     held_until: float | None  # monotonic end of a 429 hold
     waiting: int  # attempts waiting on this budget now
+    burst_seconds: float = 1.0  # the buckets' size in seconds of refill (learned from the server)
+    replies: int = 0  # answered attempts whose usage the budget settled
+    mean_output: float | None = None  # output tokens per reply
+    p95_output: float | None = None
+    mean_max_tokens: float | None = None  # what the replies reserved
+    hold_seconds: float = 0.0  # time attempts waited on a 429's hold, summed
+
+    @property
+    def run_binding(self) -> str | None:
+        """The dimension attempts waited on longest over the run (a hold counts as ``retry_after``)."""
+        waits = {dim: state.waited for dim, state in self.dimensions.items()}
+        waits[HOLD] = self.hold_seconds
+        dim, seconds = max(waits.items(), key=lambda item: item[1])
+        return dim if seconds > 0 else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,6 +254,13 @@ class BudgetSnapshot:
             return f"limiter: redis ({self.peers} process{'es' if self.peers != 1 else ''})"
         return f"limiter: local — {self.reason}" if self.reason else "limiter: local"
 
+    @property
+    def main(self) -> ClassState | None:
+        """The model class the panel shows: the one with the most replies (ties: the first seen)."""
+        if not self.classes:
+            return None
+        return max(self.classes.values(), key=lambda c: c.replies)
+
     def summary_line(self) -> str:
         """The `run` summary's line: the mode, and how much waiting the budget planned."""
         line = self.mode_text
@@ -253,6 +281,8 @@ class _Class:
 
     name: str
     learned: list[int | None] = field(default_factory=lambda: [None, None, None])
+    burst: float = 1.0  # seconds of refill the buckets hold (the server's, once learned)
+    burst_learned: bool = False
     probing: bool = False  # limits unknown: one attempt at a time until a response teaches them
     unpaced: bool = False  # a response came without any limit headers: send freely
     ramp: float = 1.0
@@ -260,7 +290,17 @@ class _Class:
     binding: str | None = None
     held_until: float | None = None
     waiting: int = 0
+    queue: deque[object] = field(default_factory=deque)  # waiters in arrival order (FIFO admission)
+    head_deadline: float | None = None  # when the waiter at the head expects room
     changed: asyncio.Event = field(default_factory=asyncio.Event)
+    waited: list[float] = field(default_factory=lambda: [0.0, 0.0, 0.0])
+    hold_seconds: float = 0.0
+    pressed: list[float] = field(default_factory=lambda: [0.0, 0.0, 0.0])  # Σ bucket-in-use samples
+    samples: int = 0
+    replies: int = 0
+    output_sum: float = 0.0
+    max_tokens_sum: float = 0.0
+    outputs: deque[int] = field(default_factory=lambda: deque(maxlen=500))  # recent reply lengths (p95)
 
 
 class Budget:
@@ -269,6 +309,9 @@ class Budget:
     ``limits`` sets limits up front (per minute, by dimension name); ``caps`` caps the learned ones
     lower. ``slow_start`` ramps a cold budget from a quarter of the limit, doubling every
     ``ramp_seconds`` without a 429 (the API's acceleration limits punish sharp increases).
+
+    Bucket size: ``burst_seconds`` until the server shows its own (``learn_burst``), then the
+    server's; ``token_burst_seconds`` pins the token buckets' size instead (tests).
     """
 
     def __init__(
@@ -276,7 +319,8 @@ class Budget:
         store: Store | None = None,
         *,
         burst_seconds: float = 1.0,
-        token_burst_seconds: float = 60.0,
+        token_burst_seconds: float | None = None,
+        learn_burst: bool = True,
         limits: Mapping[str, int] | None = None,
         caps: Mapping[str, int] | None = None,
         slow_start: bool = True,
@@ -285,14 +329,12 @@ class Budget:
         poll_seconds: float = 0.5,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        if burst_seconds <= 0 or token_burst_seconds <= 0:
+        if burst_seconds <= 0 or (token_burst_seconds is not None and token_burst_seconds <= 0):
             raise ValueError("burst seconds must be > 0")
         self.store: Store = store or LocalStore(clock)
-        # Requests: seconds of burst (the API may enforce 60 RPM as 1 a second). Tokens: a minute, as the
-        # API's own `remaining` shows at rest; a few seconds' worth would hold fewer than one max_tokens
-        # reservation, so each attempt waited for the previous one's refund (measured: 54 of 60 RPM with
-        # max_tokens 256 under 3,000 OTPM). The `remaining` clamp corrects it where the server holds less.
-        self.burst: Triple = (burst_seconds, token_burst_seconds, token_burst_seconds)
+        self.burst_seconds = burst_seconds
+        self.token_burst_seconds = token_burst_seconds
+        self.learn_burst = learn_burst
         self.preset = _triple_of(limits)
         self.caps = _triple_of(caps)
         self.slow_start = slow_start
@@ -320,19 +362,26 @@ class Budget:
     def _congested(self) -> None:
         self.cap = max(1, min(self.cap - 1, math.floor(self.cap * 0.9)))
 
-    def _completed(self) -> None:
-        if self.in_flight * 2 >= self.cap:
+    def _completed(self, in_flight: int) -> None:
+        """AIMD's increase; ``in_flight`` counts the completing attempt (Netflix's AIMDLimit samples it
+        in flight: without it a cap trimmed to 1 found 0 in flight on every completion and never grew)."""
+        if in_flight * 2 >= self.cap:
             self.cap = min(self.user_limit, self.cap + 1)
 
     # -- limits ----------------------------------------------------------------------------
     def _class(self, name: str) -> _Class:
         state = self._classes.get(name)
         if state is None:
-            state = self._classes[name] = _Class(name, list(self.preset), ramp=0.25 if self.slow_start else 1.0, ramp_from=self.clock())
+            state = self._classes[name] = _Class(name, list(self.preset), burst=self.burst_seconds,
+                                                 ramp=0.25 if self.slow_start else 1.0, ramp_from=self.clock())
         return state
 
     def _known(self, state: _Class) -> bool:
         return any(v is not None for v in state.learned)
+
+    def _burst(self, state: _Class) -> Triple:
+        tokens = state.burst if self.token_burst_seconds is None else self.token_burst_seconds
+        return (state.burst, tokens, tokens)
 
     def _limits(self, state: _Class) -> Triple:
         """Per-minute limits in force now: learned (or preset), capped, times the slow-start ramp."""
@@ -350,6 +399,33 @@ class Budget:
         for k, value in enumerate((snap.requests_limit, snap.input_tokens_limit, snap.output_tokens_limit)):
             if value is not None and value > 0 and self.preset[k] is None:
                 state.learned[k] = value
+        self._learn_burst(state, snap)
+
+    def _learn_burst(self, state: _Class, snap: RateLimitSnapshot) -> None:
+        """Size the buckets as the server sizes its own: ``(requests-remaining + 1) × 60 / limit`` seconds.
+
+        Why: a bucket smaller than the server's serialises reservations and wastes the limit; a
+        bigger one sends bursts the server answers with 429s. The request count is exact (token
+        counts are rounded to the thousand) and, right after one of our requests was admitted,
+        ``remaining + 1`` can only be at most the server's capacity, so the largest figure seen
+        converges on it from below and never overshoots (another client on the key only makes it
+        smaller, so safer). The API applies one bucket length to every dimension (the simulator
+        too), so the token buckets take the same size.
+        Measured (bench rate-limit, 60 RPM + 3,000 OTPM, server buckets of 10 s, max_tokens 256,
+        replies ≈ 45 tokens; see BENCHMARKS.md): token buckets of 1 s ran one request at a time
+        (each 256-token reservation emptied a 50-token bucket) at ≈ 52 of 60 RPM; of 60 s they
+        sent bursts the server refused; the learned 10 s is the only size that reached the limit
+        with no 429.
+        """
+        if not self.learn_burst or not snap.requests_limit or not snap.requests_remaining:
+            # remaining 0: the bucket may be a one-request floor (the simulator's is, below 60/burst
+            # RPM) whose seconds say nothing of the token buckets' size: keep what we have
+            return
+        seconds = min(60.0, (snap.requests_remaining + 1) * 60 / snap.requests_limit)
+        # the first figure replaces the configured guess (which may be bigger than the server's); later ones
+        # only raise it, towards the server's capacity
+        state.burst = max(state.burst, seconds) if state.burst_learned else seconds
+        state.burst_learned = True
 
     # -- attempts --------------------------------------------------------------------------
     @asynccontextmanager
@@ -363,9 +439,10 @@ class Budget:
 
         def watch(event: JobEvent) -> None:
             if isinstance(event, RateLimits):
+                first = probe and "headers" not in seen
                 seen["headers"] = event.snapshot
                 self._learn(state, event.snapshot)
-                self._spawn(self._observe(state, event.snapshot))
+                self._spawn(self._observe(state, event.snapshot, charge=cost if first else None))
             elif isinstance(event, UsageUpdate):
                 seen["usage"] = event.usage
             emit(event)
@@ -378,20 +455,43 @@ class Budget:
             error = exc
             raise
         finally:
+            in_flight = self.in_flight  # with this attempt: what AIMD's increase samples
             self.in_flight -= 1
             if probe:
                 state.probing = False
                 if "headers" in seen and not self._known(state):
                     state.unpaced = True  # the server sends no limits (a proxy?): nothing to pace by
             # Shielded: a second cancel while a shared store answers must not lose the refund.
-            await asyncio.shield(self._settle(state, job, cost, seen, error))
+            await asyncio.shield(self._settle(state, job, cost, seen, error, in_flight))
 
     async def _acquire(self, state: _Class, job: Job, cost: Triple, emit: Emit) -> bool:
-        """Wait until the budget has room; True if this attempt is the probe that learns the limits."""
+        """Wait until the budget has room; True if this attempt is the probe that learns the limits.
+
+        FIFO per model class: only the waiter at the head of the queue asks the store; the others
+        wait for it to go. Otherwise a stream of small jobs, each fitting the bucket as it refills,
+        would keep a big job (a long prompt, a large max_tokens) waiting for ever.
+        """
         announced: float | None = None
+        ticket = object()
+        state.queue.append(ticket)
         state.waiting += 1
         try:
             while True:
+                if state.queue[0] is not ticket:
+                    # Behind another waiter: wait for the head to go (it sets `changed`).
+                    now = self.clock()
+                    deadline = max(state.head_deadline or now, now)
+                    if announced is None or abs(deadline - announced) > 0.25:
+                        announced = deadline
+                        self.throttled += 1
+                        emit(Throttled(job.id, now, state.binding or "requests", deadline - now, deadline, state.name))
+                    state.changed.clear()
+                    try:
+                        await asyncio.wait_for(state.changed.wait(), timeout=self.poll)
+                    except TimeoutError:
+                        pass
+                    self._waited(state, state.binding, self.clock() - now)
+                    continue
                 if state.unpaced and not self._known(state):
                     return False
                 if not self._known(state):
@@ -401,12 +501,14 @@ class Budget:
                     grant = Grant(self.poll, HOLD if state.held_until else "requests")
                 else:
                     limits = self._limits(state)
-                    grant = await self.store.acquire(state.name, cost, limits, self.burst)
+                    grant = await self.store.acquire(state.name, cost, limits, self._burst(state))
+                    self._sample(state, grant)
                 if grant.wait <= 0:
                     return False
                 now = self.clock()
                 deadline = now + grant.wait
                 state.binding = grant.dimension
+                state.head_deadline = deadline
                 if announced is None or abs(deadline - announced) > 0.25:
                     announced = deadline
                     self.throttled += 1
@@ -417,11 +519,33 @@ class Budget:
                     await asyncio.wait_for(state.changed.wait(), timeout=pause)
                 except TimeoutError:
                     pass
-                self.throttled_seconds += self.clock() - now
+                self._waited(state, grant.dimension, self.clock() - now)
         finally:
             state.waiting -= 1
+            if state.queue and state.queue[0] is ticket:
+                state.head_deadline = None
+            state.queue.remove(ticket)
+            state.changed.set()  # the next waiter is at the head now
 
-    async def _settle(self, state: _Class, job: Job, cost: Triple, seen: dict[str, object], error: BaseException | None) -> None:
+    def _waited(self, state: _Class, dimension: str | None, seconds: float) -> None:
+        self.throttled_seconds += seconds
+        if dimension == HOLD:
+            state.hold_seconds += seconds
+        elif dimension in DIMENSIONS:
+            state.waited[DIMENSIONS.index(dimension)] += seconds
+
+    def _sample(self, state: _Class, grant: Grant) -> None:
+        """How much of each bucket was in use when an attempt asked (the run's pressure per dimension)."""
+        limits, burst = self._limits(state), self._burst(state)
+        state.samples += 1
+        for k, level in enumerate(grant.levels):
+            if level is not None and limits[k] > 0:
+                capacity = limits[k] * burst[k] / 60
+                # the level after a take (or, for a wait, what was there): 1 = the attempt emptied it
+                state.pressed[k] += min(1.0, max(0.0, 1 - level / capacity))
+
+    async def _settle(self, state: _Class, job: Job, cost: Triple, seen: dict[str, object], error: BaseException | None,
+                      in_flight: int) -> None:
         usage = seen.get("usage")
         answered = "headers" in seen
         if isinstance(error, AttemptError) and not answered:
@@ -432,6 +556,11 @@ class Budget:
             out = getattr(usage, "output_tokens", 0) or 0
             counted_in = cost[1] if inp is None else inp + getattr(usage, "cache_creation_input_tokens", 0)
             refund = (0.0, cost[1] - counted_in, max(0.0, cost[2] - out))
+            if usage is not None and error is None:
+                state.replies += 1
+                state.output_sum += out
+                state.max_tokens_sum += cost[2]
+                state.outputs.append(int(out))
         if isinstance(error, AttemptError) and error.kind in _CONGESTION:
             self._congested()
             wait = error.retry_after if error.kind == "rate_limit" else None
@@ -445,20 +574,34 @@ class Budget:
                 state.ramp_from = self.clock()  # not a clean interval: the ramp waits another one
             if wait:
                 state.held_until = self.clock() + wait
-                await self.store.hold(state.name, wait, self._limits(state), self.burst)
+                await self.store.hold(state.name, wait, self._limits(state), self._burst(state))
         elif error is None:
-            self._completed()
+            self._completed(in_flight)
         if self._known(state) and any(refund):
-            await self.store.settle(state.name, refund, self._limits(state), self.burst)
+            await self.store.settle(state.name, refund, self._limits(state), self._burst(state))
         state.changed.set()
 
-    async def _observe(self, state: _Class, snap: RateLimitSnapshot) -> None:
+    async def _observe(self, state: _Class, snap: RateLimitSnapshot, charge: Triple | None = None) -> None:
         # What the server says remains, in absolute units: the buckets never hold more than that
-        # (someone else on the key spent what we did not see). Clamping only lowers a level.
-        remaining = tuple(-1.0 if r is None else float(r) for r in
-                          (snap.requests_remaining, snap.input_tokens_remaining, snap.output_tokens_remaining))
+        # (someone else on the key spent what we did not see). Clamping only lowers a level. Token
+        # counts come rounded to the nearest thousand, so they clamp at remaining + 500, the most
+        # the server can hold: clamping at the rounded figure itself emptied a 500-token bucket on
+        # every reply (remaining 0 for any level under 500) and ran a 3,000 OTPM budget one request
+        # at a time. Request counts are whole numbers, the server's level floored: it holds up to one
+        # more, and clamping at the floor threw away, on every reply, the refill since that request
+        # went (p99 of 200 prompts at 120 RPM 0.7 s behind the guide's).
+        remaining = (
+            -1.0 if snap.requests_remaining is None else snap.requests_remaining + 1.0,
+            -1.0 if snap.input_tokens_remaining is None else snap.input_tokens_remaining + TOKEN_ROUNDING,
+            -1.0 if snap.output_tokens_remaining is None else snap.output_tokens_remaining + TOKEN_ROUNDING,
+        )
         if self._known(state):
-            await self.store.observe(state.name, remaining, self._limits(state), self.burst)  # type: ignore[arg-type]
+            if charge is not None:
+                # The probe went before there were buckets to draw from: charge it now, first, or the
+                # next attempts would find a full bucket the server no longer has (a 429, measured).
+                await self.store.settle(state.name, (-charge[0], -charge[1], -charge[2]), self._limits(state), self._burst(state))
+            await self.store.observe(state.name, remaining, self._limits(state), self._burst(state))
+            state.changed.set()
 
     def _spawn(self, coro: Coroutine[object, object, None]) -> None:
         task = asyncio.get_running_loop().create_task(coro)
@@ -467,22 +610,33 @@ class Budget:
 
     # -- reading ---------------------------------------------------------------------------
     def snapshot(self) -> BudgetSnapshot:
-        """Everything the stats panel and the bench show, read without awaiting."""
+        """Everything the stats panel, the `run` summary and the bench show, read without awaiting."""
         classes = {}
         for name, state in self._classes.items():
             limits = self._limits(state)
-            levels = self.store.levels(name) if hasattr(self.store, "levels") else (None, None, None)
+            burst = self._burst(state)
+            levels = self.store.levels(name)
             dims = {}
             for k, dim in enumerate(DIMENSIONS):
                 limit = limits[k]
+                learned, cap = state.learned[k], self.caps[k]
                 dims[dim] = DimensionState(
                     limit=round(limit) if limit else None,
-                    learned=state.learned[k] if self.caps[k] is None else min(x for x in (state.learned[k], self.caps[k]) if x is not None),
+                    learned=learned if cap is None else (cap if learned is None else min(learned, cap)),
                     level=levels[k],
-                    capacity=limit * self.burst[k] / 60 if limit else None,
+                    capacity=limit * burst[k] / 60 if limit else None,
+                    pressure=state.pressed[k] / state.samples if state.samples else 0.0,
+                    waited=state.waited[k],
                 )
             held = state.held_until if state.held_until and state.held_until > self.clock() else None
-            classes[name] = ClassState(name, dims, state.binding, state.ramp, held, state.waiting)
+            outputs = sorted(state.outputs)
+            classes[name] = ClassState(
+                name, dims, state.binding, state.ramp, held, state.waiting, burst[0], state.replies,
+                state.output_sum / state.replies if state.replies else None,
+                float(outputs[min(len(outputs) - 1, int(len(outputs) * 0.95))]) if outputs else None,
+                state.max_tokens_sum / state.replies if state.replies else None,
+                state.hold_seconds,
+            )
         return BudgetSnapshot(
             classes, self.cap, self.user_limit, self.in_flight, self.store.mode, self.store.reason, self.store.peers,
             self.throttled, self.throttled_seconds,

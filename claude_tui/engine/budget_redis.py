@@ -7,6 +7,9 @@ hashed (sha256) and never written to Redis.
 
 Redis unreachable, or gone mid-run: fail open to a local share of the budget (each limit ÷ the live
 processes last seen through a heartbeat), say so in ``mode``/``reason``, reconnect in the background.
+The heartbeat that keeps this process counted runs in a thread of its own, not on the event loop:
+a loop held by a slow start (importing the SDK takes seconds under load) or a busy UI must not
+let the process drop out of the peer count, or the others' fallback share would be too big.
 The API enforces its limits anyway; we never stop working because Redis did (Stripe, Envoy and
 token-throttle fail open too).
 """
@@ -17,6 +20,7 @@ import asyncio
 import hashlib
 import logging
 import os
+import threading
 import uuid
 from typing import Any
 
@@ -132,11 +136,15 @@ class RedisStore:
         self.peers = 1
         self.reconnect_seconds = reconnect_seconds
         self._task: asyncio.Task[None] | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
 
     async def start(self) -> "RedisStore":
         """Connect and start the heartbeat; an unreachable Redis means local fallback from the start."""
         await self._beat()
-        self._task = asyncio.get_running_loop().create_task(self._background(), name="claude-tui budget heartbeat")
+        self._task = asyncio.get_running_loop().create_task(self._background(), name="claude-tui budget reconnect")
+        self._thread = threading.Thread(target=self._heartbeat_thread, name="claude-tui budget heartbeat", daemon=True)
+        self._thread.start()
         return self
 
     # -- the store API ---------------------------------------------------------------------
@@ -166,6 +174,9 @@ class RedisStore:
         return self._levels.get(cls, (None, None, None))
 
     async def aclose(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            await asyncio.to_thread(self._thread.join, 5.0)
         if self._task is not None:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
@@ -214,9 +225,31 @@ class RedisStore:
         self.mode, self.reason = "redis", ""
 
     async def _background(self) -> None:
+        """Reconnect: while on the local fallback, try Redis again every ``reconnect_seconds``."""
         while True:
             await asyncio.sleep(self.reconnect_seconds if self.mode != "redis" else HEARTBEAT_SECONDS)
-            await self._beat()
+            if self.mode != "redis":
+                await self._beat()
+
+    def _heartbeat_thread(self) -> None:
+        """Refresh this process's membership every HEARTBEAT_SECONDS, whatever the event loop is doing.
+
+        It only writes the peer set and reads the count (an int, swapped atomically); switching
+        between Redis and the fallback stays on the loop (``_call`` / ``_background``).
+        """
+        import redis
+
+        client = redis.Redis.from_url(self.url, socket_timeout=_OPS_TIMEOUT, socket_connect_timeout=_OPS_TIMEOUT,
+                                      decode_responses=True)
+        beat = client.register_script(HEARTBEAT)
+        try:
+            while not self._stop.wait(HEARTBEAT_SECONDS):
+                try:
+                    self.peers = max(1, int(beat(keys=[self._peers_key], args=[self._member, int(PEER_TTL_SECONDS * 1000)])))
+                except Exception:  # noqa: BLE001 - Redis gone: the loop side notices and falls back
+                    continue
+        finally:
+            client.close()
 
 
 async def open_redis_store(url: str, api_key: str) -> RedisStore:

@@ -9,6 +9,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from ..engine.budget import BudgetSnapshot
+from ..engine.budget_advice import advise
 from ..engine.errors import hint_for
 from ..engine.metrics import MetricsSnapshot, Percentiles
 
@@ -116,4 +117,17 @@ def failure_lines(failures: dict[str, tuple[int, str]]) -> list[str]:
     for kind, (count, message) in sorted(failures.items(), key=lambda item: -item[1][0]):
         hint = hint_for(kind, front_end="run")  # type: ignore[arg-type]
         lines.append(f"{count} failed: {message}" + (f" — {hint}" if hint else ""))
+    return lines
+
+
+def budget_lines(budget: BudgetSnapshot | None, snap: MetricsSnapshot) -> list[str]:
+    """The limiter's mode and, when the budget paced the run, which limit bound it and the lever."""
+    if budget is None:
+        line = "limiter: off"
+        if snap.rate_limited:
+            line += f" — {snap.rate_limited} of {snap.attempts} attempts answered 429; --limiter on paces ahead of the limits"
+        return [line]
+    lines = [budget.summary_line()]
+    if budget.classes:
+        lines += advise(budget, waiting=snap.queued).lines
     return lines

@@ -20,7 +20,7 @@ from ..engine.retry import RetryPolicy
 from ..logs import notices_to
 from ..services import close_pool, open_pool
 from .prompts import PromptSpec
-from .report import failure_lines, limiter_notice, make_progress, progress_fields, say, summary_tables
+from .report import budget_lines, failure_lines, limiter_notice, make_progress, progress_fields, say, summary_tables
 from .results import ResultWriter, open_for_append, read_results, result_record, rewrite_latest
 
 if TYPE_CHECKING:
@@ -198,7 +198,8 @@ async def run_batch(
     snap = metrics.snapshot()
     for table in summary_tables(snap, wall_time=wall, skipped=len(specs) - len(todo), interrupted=interrupted):
         console.print(table)
-    say(console, budget.snapshot().summary_line() if budget is not None else "limiter: off")
+    for line in budget_lines(budget.snapshot() if budget is not None else None, snap):
+        say(console, line)
     for line in failure_lines(failures):
         say(console, line, style="red")
     if write_error is not None:

@@ -55,8 +55,9 @@ def _most_in_window(times: list[float], window: float) -> int:
 
 
 async def test_two_processes_on_one_redis_never_exceed_the_limit_together(make_sim, redis_server) -> None:
-    # 240 RPM = 4 a second; the simulator holds 2 s of refill, each budget 1 s. Two processes pacing
-    # alone would each send 4 a second (8 together): 429s. Sharing one budget, they send 4 together.
+    # 240 RPM = 4 a second; the simulator holds 2 s of refill, and so does each budget once it has
+    # learned the server's bucket size. Two processes pacing alone would each send 4 a second (8
+    # together): 429s. Sharing one budget, they send 4 together.
     sim = await make_sim(rpm=240, burst=2.0)
     started = [await _start_worker(sim, redis_server.url, 20) for _ in range(2)]
     workers = [proc for proc, _ in started]
@@ -71,8 +72,8 @@ async def test_two_processes_on_one_redis_never_exceed_the_limit_together(make_s
     log = sim.request_log
     assert 429 not in sim.stats.status_counts, sim.stats.status_counts
     times = [r.received_at for r in log]
-    # any 5 s window: at most one bucket (4) + 5 s of refill (20), +1 for the probe each process sends
-    assert _most_in_window(times, 5.0) <= 4 + 20 + 2
+    # any 5 s window: at most one bucket (2 s: 8) + 5 s of refill (20), +1 for the probe each process sends
+    assert _most_in_window(times, 5.0) <= 8 + 20 + 2
     assert all(r["mode"] == "redis" for r in results), results
 
 
@@ -158,3 +159,49 @@ async def test_the_budget_reconnects_when_redis_comes_back(make_sim, redis_serve
     assert isinstance(await pool.submit(Job.from_prompt("shared again", max_tokens=20)).result(), Done)
     await pool.aclose()
     await budget.aclose()
+
+
+async def test_a_peer_whose_loop_is_busy_past_the_heartbeat_ttl_is_still_counted(redis_server) -> None:
+    """The heartbeat runs in its own thread: a process that sends nothing and whose event loop is held
+    (a slow start under load) for longer than the peers' TTL stays in the count."""
+    import redis.asyncio as aioredis
+
+    from claude_tui.engine.budget_redis import PEER_TTL_SECONDS
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, str(Path(__file__).with_name("blocked_peer.py")), redis_server.url,
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, env=env,
+    )
+    assert proc.stdout is not None and proc.stdin is not None
+    info = json.loads(await asyncio.wait_for(proc.stdout.readline(), 60))
+    assert info["mode"] == "redis"
+    client = aioredis.from_url(redis_server.url, decode_responses=True)
+    try:
+        joined = await client.zscore(info["key"], info["member"])
+        assert joined is not None
+
+        async def refreshed_past_the_ttl() -> float:
+            # a condition, not a clock: the member's own heartbeat stamp moves past the TTL horizon
+            changed = asyncio.Event()
+            while True:
+                score = await client.zscore(info["key"], info["member"])
+                assert score is not None, "the blocked peer dropped out of the peer set"
+                if score >= joined + PEER_TTL_SECONDS * 1000:
+                    return score
+                try:
+                    await asyncio.wait_for(changed.wait(), 0.2)
+                except TimeoutError:
+                    pass
+
+        await asyncio.wait_for(refreshed_past_the_ttl(), 60)
+        store = await open_redis_store(redis_server.url, "test-key")  # a second process joining now
+        try:
+            assert store.peers == 2
+        finally:
+            await store.aclose()
+    finally:
+        proc.stdin.write(b"go\n")
+        await proc.stdin.drain()
+        await asyncio.wait_for(proc.wait(), 30)
+        await client.aclose()

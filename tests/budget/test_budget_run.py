@@ -58,3 +58,19 @@ def test_settings_from_environment_and_flags(monkeypatch) -> None:
     settings = load_settings({"limits.limiter": "off"})
     assert settings.limits.redis_url == "redis://127.0.0.1:6390/0" and settings.limits.limiter == "off"
     assert settings.source("limits.redis_url") == "environment (CLAUDE_TUI_REDIS_URL)"
+
+
+async def test_summary_names_the_binding_limit_and_the_lever(make_sim, tmp_path: Path) -> None:
+    # 3,000 OTPM in 10-s buckets (500 tokens), 20-token replies reserving max_tokens 400: only one
+    # reservation fits at a time, so output tokens bind while requests stay far from 600 RPM.
+    sim = await make_sim(rpm=600, otpm=3000, burst=10.0)
+    buf = io.StringIO()
+    specs = [PromptSpec(id=f"p{i}", prompt=f"prompt {i}") for i in range(6)]
+    options = RunOptions(model="claude-haiku-4-5", max_tokens=400, system=None, concurrency=4,
+                         policy=RetryPolicy(base=0.01, cap=0.05), stall_timeout=5.0, limits=LimitSettings(slow_start=False))
+    outcome = await run_batch(specs, options, api_key="test-key", base_url=sim.base_url, out_path=tmp_path / "o.jsonl",
+                              console=Console(file=buf, width=300))
+    assert outcome.exit_code == 0
+    text = buf.getvalue()
+    assert "output tokens bound this run:" in text, text
+    assert "replies average 20 tokens against max_tokens 400 — lowering max_tokens to 50" in text, text

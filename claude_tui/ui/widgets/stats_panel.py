@@ -6,9 +6,12 @@ import time
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.containers import VerticalScroll
+from textual.containers import Vertical, VerticalScroll
+from textual.reactive import reactive
 from textual.widgets import Label, Sparkline, Static
 
+from claude_tui.engine.budget import DIMENSIONS, BudgetSnapshot
+from claude_tui.engine.budget_advice import WORDS, Advice, advise
 from claude_tui.engine.metrics import MetricsSnapshot, Percentiles
 
 from .. import fmt
@@ -81,6 +84,74 @@ def tab_lines(snap: MetricsSnapshot | None, title: str) -> list[str]:
     ]
 
 
+# -- the budget (engine/budget.py) ---------------------------------------------------------------
+
+BUDGET_BAR = 12
+
+
+def budget_gauges(snap: BudgetSnapshot) -> list[str]:
+    """One line per limited dimension: a bar that fills as the bucket is used, the % and the limit.
+
+    ``OTPM ███████████░  92% of 3,000/min`` — at most 40 columns, so it never wraps in the panel.
+    """
+    state = snap.main
+    if state is None:
+        return ["no rate-limit headers yet"]
+    lines = []
+    for dim in DIMENSIONS:
+        d = state.dimensions[dim]
+        if d.limit is None:
+            continue
+        unit = WORDS[dim][1]
+        limit = d.learned or d.limit  # the server's figure; slow start's share of it has its own line
+        lines.append(f"{unit:<5}{fmt.bar(d.used, BUDGET_BAR)} {d.used * 100:>3.0f}% of {fmt.count(limit)}/min")
+    return lines or ["no limits in force"]
+
+
+def budget_state_lines(snap: BudgetSnapshot) -> list[str]:
+    """What binds now, the AIMD cap beside the user's limit, slow start, and the limiter's mode."""
+    state = snap.main
+    lines = []
+    if state is not None:
+        now = WORDS[state.binding][0] if state.binding in WORDS else ("429 hold" if state.held_until else None)
+        binding = now if (state.waiting or state.held_until) and now else "nothing (no one waits)"
+        lines.append(f"binding    {binding}")
+    lines.append(f"conc. cap  {snap.cap} of {snap.user_limit} (F7/F8)")
+    if state is not None:
+        ramp = "done" if state.slow_start >= 1.0 else f"{state.slow_start * 100:.0f}% of limits, ×2 per min"
+        lines.append(f"slow start {ramp}")
+    lines.append(snap.mode_text)
+    return lines
+
+
+class BudgetSection(Vertical):
+    """The budget: gauges, the binding dimension, cap, slow start, mode, and the advice (which wraps)."""
+
+    snapshot: reactive[BudgetSnapshot | None] = reactive(None, always_update=True)
+    advice: reactive[Advice | None] = reactive(None, always_update=True)
+
+    def compose(self) -> ComposeResult:
+        yield Static("limiter: off", markup=False, classes="budget-gauges", id="budget-gauges")
+        yield Static("", markup=False, classes="budget-state", id="budget-state")
+        yield Static("", markup=False, classes="budget-advice", id="budget-advice")
+
+    def watch_snapshot(self, snap: BudgetSnapshot | None) -> None:
+        gauges = self.query_one("#budget-gauges", Static)
+        state = self.query_one("#budget-state", Static)
+        if snap is None:
+            gauges.update(Text("limiter: off"))
+            state.update("")
+            return
+        gauges.update(Text("\n".join(budget_gauges(snap)), no_wrap=True, overflow="ellipsis"))
+        state.update(Text("\n".join(budget_state_lines(snap)), no_wrap=True, overflow="ellipsis"))
+
+    def watch_advice(self, advice: Advice | None) -> None:
+        self.query_one("#budget-advice", Static).update(Text("\n".join(advice.lines) if advice else ""))
+
+    def text(self) -> str:
+        return "\n".join(str(w.render()) for w in self.query(Static))
+
+
 class StatsPanel(VerticalScroll):
     """Pool, rates, latency percentiles, tokens and cost, rate-limit gauges, sparklines, focused tab."""
 
@@ -103,6 +174,9 @@ class StatsPanel(VerticalScroll):
             yield Label(title, classes="stats-title")
             self._sections[key] = Static("", markup=False, classes=f"stats-body stats-{key}")
             yield self._sections[key]
+        yield Label("budget", classes="stats-title")
+        yield BudgetSection(id="budget", classes="stats-body stats-budget")
+
         yield Label("throughput (req/s, 3 min)", classes="stats-title")
         yield Sparkline([0.0], id="spark-throughput", classes="stats-spark")
         yield Label("latency (s, 3 min)", classes="stats-title")
@@ -121,6 +195,7 @@ class StatsPanel(VerticalScroll):
         s["tokens"].update(Text("\n".join(token_lines(snap))))
         s["limits"].update(Text("\n".join(limit_lines(snap))))
         s["tab"].update(Text("\n".join(tab_lines(tab, tab_title))))
+        self.show_budget(snap)
         throughput = self.query_one("#spark-throughput", Sparkline)
         latency = self.query_one("#spark-latency", Sparkline)
         if list(throughput.data or []) != snap.throughput_history:
@@ -128,5 +203,20 @@ class StatsPanel(VerticalScroll):
         if list(latency.data or []) != snap.latency_history:
             latency.data = snap.latency_history or [0.0]
 
+    def show_budget(self, snap: MetricsSnapshot) -> None:
+        """The budget section, read from the app's pool (the app builds the pool's budget from --limiter/--redis)."""
+        pool = getattr(self.app, "pool", None)
+        budget = getattr(pool, "budget", None)
+        section = self.query_one(BudgetSection)
+        if budget is None:
+            section.snapshot, section.advice = None, None
+            return
+        bsnap = budget.snapshot()
+        waiting = snap.queued + sum(c.waiting for c in bsnap.classes.values())
+        section.snapshot = bsnap
+        section.advice = advise(bsnap, waiting=waiting, requests_per_min=snap.requests_per_s * 60) if bsnap.classes else None
+
     def section_text(self, key: str) -> str:
+        if key == "budget":
+            return self.query_one(BudgetSection).text()
         return str(self._sections[key].render())
