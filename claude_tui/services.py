@@ -88,7 +88,7 @@ async def open_pool(
     ``defer_client``: the TUI takes prompts before the SDK has been imported (see ``RequestPool``).
     Close it with :func:`close_pool`, which closes the budget too.
     """
-    from .engine.budget import open_budget
+    from .engine.budget_factory import open_budget
     from .engine.pool import RequestPool
 
     budget = await open_budget(limits, api_key=api_key, user_limit=concurrency)

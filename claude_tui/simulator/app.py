@@ -27,7 +27,8 @@ from .config import PRE_RESPONSE_FAULTS, STATUS_FAULTS, STOP_FAULTS, SimulatorCo
 from .faults import Fault, FaultPlan
 from .ratelimit import Admission, RateLimiter, itpm_cost
 from .stats import RequestRecord, StatsRecorder
-from .validation import (RequestError, check_auth, check_version, estimate_input_tokens, parse_json,
+from .request_errors import RequestError
+from .validation import (check_auth, check_version, estimate_input_tokens, parse_json,
                          validate_body)
 
 _ALPHABET = string.ascii_letters + string.digits
@@ -653,14 +654,12 @@ async def _json_errors(request: web.Request,
         return response
 
 
-def build_app(state: SimState) -> web.Application:
+def build_app(state: SimState, routes: Routes | None = None) -> web.Application:
+    """The Messages, count_tokens and models routes (``application.build`` adds the batch routes)."""
     app = web.Application(middlewares=[_json_errors], client_max_size=32 * 1024 * 1024)
-    routes = Routes(state)
+    routes = routes or Routes(state)
     app.router.add_post("/v1/messages", routes.messages)
     app.router.add_post("/v1/messages/count_tokens", routes.count_tokens)
     app.router.add_get("/v1/models", routes.list_models)
     app.router.add_get("/v1/models/{model_id}", routes.get_model)
-    from .batches import register as register_batches  # here: batches.py imports this module
-
-    register_batches(app, routes)
     return app

@@ -23,7 +23,8 @@ from typing import Any
 from aiohttp import web
 
 from .app import Routes, SimState, _new_id, plan_reply, whole_message
-from .validation import RequestError, bad, check_auth, check_version, estimate_input_tokens, parse_json, validate_body
+from .request_errors import RequestError, bad
+from .validation import check_auth, check_version, estimate_input_tokens, parse_json, validate_body
 
 MAX_REQUESTS = 100_000
 MAX_BYTES = 256 * 1024 * 1024

@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from .validation import bad
+from .request_errors import bad
 
 MAX_BREAKPOINTS = 4
 LOOKBACK_BLOCKS = 20

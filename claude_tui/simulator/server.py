@@ -9,7 +9,8 @@ from typing import Any, Callable
 
 from aiohttp import web
 
-from .app import ReplyHold, SimState, build_app
+from .app import ReplyHold, SimState
+from .application import build
 from .config import SimulatorConfig, is_loopback
 from .faults import FaultPlan
 from .ratelimit import RateLimiter
@@ -43,7 +44,7 @@ class Simulator:
         # aiohttp arms keepalive_timeout when a connection opens and closes it if no whole request
         # head has arrived by then ("no other protection against a dead connection"): that is the
         # header timeout. Between requests it is the idle keep-alive limit as well.
-        runner = web.AppRunner(build_app(self.state), handler_cancellation=True, access_log=None,
+        runner = web.AppRunner(build(self.state), handler_cancellation=True, access_log=None,
                                shutdown_timeout=0.5, keepalive_timeout=cfg.header_timeout)
         await runner.setup()
         site = web.TCPSite(runner, cfg.host, cfg.port, reuse_address=True)

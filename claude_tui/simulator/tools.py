@@ -17,7 +17,7 @@ import string
 from dataclasses import dataclass
 from typing import Any
 
-from .validation import bad
+from .request_errors import bad
 
 NAME_PATTERN = "^[a-zA-Z0-9_-]{1,64}$"
 _NAME_RE = re.compile(NAME_PATTERN)

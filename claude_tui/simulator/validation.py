@@ -8,25 +8,15 @@ import json
 import math
 from typing import Any, Mapping
 
+from . import cache, tools
 from .models import ModelInfo, find_model
+from .request_errors import RequestError, bad
 
 #: The API version that dropped temperature / top_p / top_k (SDK 2.x sends it).
 SAMPLING_DROPPED_IN = "2026-10-21"
 _SAMPLING_FIELDS = ("temperature", "top_p", "top_k")
 
 
-class RequestError(Exception):
-    """An error answer: HTTP status, the API's ``error.type`` and a message."""
-
-    def __init__(self, status: int, error_type: str, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.error_type = error_type
-        self.message = message
-
-
-def bad(message: str) -> RequestError:
-    return RequestError(400, "invalid_request_error", message)
 
 
 def api_key_from(headers: Mapping[str, str]) -> str:
@@ -153,7 +143,6 @@ def _check_system(system: Any) -> None:
 
 def validate_body(body: dict[str, Any], version: str, *, require_max_tokens: bool = True) -> ModelInfo:
     """Raise ``RequestError`` (400 / 404) for a body the API would refuse; return the model."""
-    from . import cache, tools  # they use ``bad`` from here
 
     _check_top_level(body)
     model = body.get("model")

@@ -18,10 +18,11 @@ def test_every_fault_kind_is_documented() -> None:
 
 
 def test_every_route_is_documented() -> None:
-    from claude_tui.simulator.app import SimState, build_app
+    from claude_tui.simulator.app import SimState
+    from claude_tui.simulator.application import build
     from claude_tui.simulator.config import SimulatorConfig
 
-    app = build_app(SimState(SimulatorConfig()))
+    app = build(SimState(SimulatorConfig()))
     paths = {route.resource.canonical for route in app.router.routes() if route.resource is not None}
     for path in paths:
         shown = path.replace("{model_id}", "{id}").replace("{batch_id}", "{id}")
