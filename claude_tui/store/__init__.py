@@ -4,7 +4,7 @@ See docs/config-and-history.md. Nothing here creates files on import.
 """
 
 from .db import HistoryError, HistoryStore
-from .models import Attempt, Conversation, ConversationSummary, Message, Percentiles, StatsRow, percentile
+from .models import Attempt, Conversation, ConversationSummary, Message, Percentiles, SearchHit, StatsRow, percentile
 from .recorder import HistoryRecorder, HistoryTag
 from .writer import StreamingWriter
 
@@ -18,6 +18,7 @@ __all__ = [
     "HistoryTag",
     "Message",
     "Percentiles",
+    "SearchHit",
     "StatsRow",
     "StreamingWriter",
     "percentile",

@@ -10,7 +10,7 @@ import pytest
 
 from claude_tui import paths
 from claude_tui.store import HistoryError, HistoryStore, StreamingWriter
-from claude_tui.store.schema import LATEST, V1
+from claude_tui.store.schema import LATEST, MIGRATIONS, V1
 
 
 @pytest.fixture
@@ -35,7 +35,7 @@ def test_pragmas(store):
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
     assert conn.execute("PRAGMA busy_timeout").fetchone()[0] >= 1000
-    assert store.schema_version == LATEST == 2
+    assert store.schema_version == LATEST == len(MIGRATIONS)
 
 
 def test_conversation_lifecycle(store):
@@ -199,7 +199,7 @@ def test_migrate_from_empty(tmp_path):
     db = tmp_path / "h.db"
     sqlite3.connect(db).close()  # an empty file is a valid, empty database
     with HistoryStore.open(db) as s:
-        assert s.schema_version == 2
+        assert s.schema_version == LATEST
         cols = {r[1] for r in s._conn.execute("PRAGMA table_info(attempts)")}
         assert {"cache_write_tokens", "cache_read_tokens", "ttft_ms", "latency_ms", "request_id"} <= cols
         indexes = {r[0] for r in s._conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
@@ -227,7 +227,7 @@ def test_migrate_from_a_hand_built_v1(tmp_path):
     conn.close()
 
     with HistoryStore.open(db) as s:
-        assert s.schema_version == 2
+        assert s.schema_version == LATEST
         conv = s.get_conversation(1)
         assert conv.title == "old chat" and [m.text for m in conv.messages] == ["hi", "half"]
         assert conv.messages[1].status == "interrupted"  # v1 rows have no writer pid
@@ -236,7 +236,7 @@ def test_migrate_from_a_hand_built_v1(tmp_path):
         assert s.open_tabs() == [1]
         assert s.integrity_check() == "ok"
     with HistoryStore.open(db) as s:  # reopening is a no-op
-        assert s.schema_version == 2
+        assert s.schema_version == LATEST
 
 
 def test_newer_schema_is_refused_not_moved(tmp_path):
