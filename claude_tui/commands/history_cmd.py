@@ -123,7 +123,7 @@ def _search(store: HistoryStore, ns: Any, out: TextIO, err: TextIO, stdin: TextI
         return 0
     tty = out.isatty() and not os.environ.get("NO_COLOR")
     for hit in hits:
-        title = _marked(hit.title, tty) if hit.title else "(untitled)"
+        title = _marked(hit.marked_title, tty) if hit.marked_title else "(untitled)"
         print(f"{hit.id:>5}  {_when(hit.updated_at)}  {title}", file=out)
         if hit.snippet:
             print(f"       {hit.role}: {_marked(hit.snippet, tty)}", file=out)

@@ -333,13 +333,14 @@ class HistoryStore:
         return [
             SearchHit(
                 id=r["id"],
-                title=_segments(r["title_hl"] or r["title"]),
+                title=r["title"],
                 model=r["model"],
                 created_at=r["created_at"],
                 updated_at=r["updated_at"],
                 message_count=r["message_count"],
                 message_id=r["mid"],
                 role=r["role"],
+                marked_title=_segments(r["title_hl"] or r["title"]),
                 snippet=_segments(r["snip"]),
             )
             for r in rows

@@ -74,24 +74,21 @@ Segment = tuple[str, bool]
 class SearchHit:
     """One conversation found by full-text search (``HistoryStore.search``).
 
-    ``title`` and ``snippet`` are runs of text with the matched terms marked, for each front end to
-    highlight its own way. ``snippet`` is from the best-ranked matching message (empty when only the
-    title matched); ``role`` is that message's role.
+    ``marked_title`` and ``snippet`` are runs of text with the matched words marked, for each front
+    end to highlight its own way. ``snippet`` is from the best-ranked matching message (empty when
+    only the title matched); ``role`` is that message's role.
     """
 
     id: int
-    title: tuple[Segment, ...]
+    title: str
     model: str
     created_at: float
     updated_at: float
     message_count: int
     message_id: int | None
     role: str | None
+    marked_title: tuple[Segment, ...]
     snippet: tuple[Segment, ...]
-
-    @property
-    def title_text(self) -> str:
-        return "".join(text for text, _ in self.title)
 
     @property
     def snippet_text(self) -> str:

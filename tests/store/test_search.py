@@ -32,7 +32,7 @@ def test_a_word_from_the_middle_of_a_reply_is_found_with_a_snippet(tmp_path):
     with HistoryStore.open(tmp_path / "h.db") as store:
         a, b = _fill(store)
         [hit] = store.search("wildebeest")
-        assert hit.id == a and hit.role == "assistant" and hit.title_text == "Retries explained"
+        assert hit.id == a and hit.role == "assistant" and hit.title == "Retries explained"
         assert ("wildebeest", True) in hit.snippet
         text = hit.snippet_text
         assert "herd of wildebeest crossing" in text and text.startswith("…") and text.endswith("…")
@@ -42,7 +42,7 @@ def test_a_word_from_the_middle_of_a_reply_is_found_with_a_snippet(tmp_path):
         assert [h.id for h in store.search("jitter herd")] == [a]
         assert store.search("jitter nata") == []
         [cafe] = store.search("cafe lisbon")
-        assert cafe.id == b and cafe.snippet == () and ("Café", True) in cafe.title
+        assert cafe.id == b and cafe.snippet == () and ("Café", True) in cafe.marked_title
         # FTS5 syntax typed by a user is text, never a query error
         assert store.search('"NEAR(') == [] and store.search("***") == []
 
@@ -84,7 +84,7 @@ def test_a_database_from_before_the_search_migration_gets_its_index(tmp_path):
     with HistoryStore.open(db) as store:
         assert store.schema_version == LATEST
         [hit] = store.search("wildebeest")
-        assert hit.id == 1 and hit.title_text == "Old chat" and ("wildebeest", True) in hit.snippet
+        assert hit.id == 1 and hit.title == "Old chat" and ("wildebeest", True) in hit.snippet
         assert [h.id for h in store.search("old")] == [1]
         # and the triggers work on the migrated database
         store.add_user_message(1, "and zebras?")
