@@ -44,6 +44,7 @@ from .widgets.chat_tabs import ChatTabs
 from .widgets.chat_view import ChatView, Messages, Turn
 from .widgets.prompt_box import PromptHistory
 from .widgets.stats_panel import StatsPanel
+from .widgets.titles import clip
 
 
 
@@ -493,7 +494,7 @@ class ClaudeTUI(App[int]):
         panel = self.stats_panel
         if panel.display:
             tab_metrics = self.metrics.for_tag(chat.tab_id) if chat is not None else None
-            panel.show(snap, limit, tab_metrics.snapshot() if tab_metrics is not None else None, chat.title if chat else "")
+            panel.show(snap, limit, tab_metrics.snapshot() if tab_metrics is not None else None, clip(chat.title, 38) if chat else "")
 
     # -- clipboard & export ------------------------------------------------------------------
     def action_copy_reply(self) -> None:
@@ -515,7 +516,7 @@ class ClaudeTUI(App[int]):
         self.notify(f"copied the last code block ({len(code.splitlines())} lines)", timeout=2)
 
     def default_export_path(self, chat: ChatView) -> Path:
-        slug = re.sub(r"[^A-Za-z0-9]+", "-", chat.title).strip("-").lower() or "chat"
+        slug = re.sub(r"[^A-Za-z0-9]+", "-", chat.title[:40]).strip("-").lower() or "chat"
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
         return Path.cwd() / f"claude-tui-{slug}-{stamp}.md"
 

@@ -34,6 +34,7 @@ from claude_tui.engine.events import (
 
 from .prompt_box import PromptBox, PromptHistory
 from .turns import AssistantReply, UserMessage, footer_text
+from .titles import TAB_LABEL_WIDTH, clip, title_from_prompt
 
 Messages = tuple[dict[str, Any], ...]
 #: submit(chat, turn, messages) -> job id
@@ -151,7 +152,7 @@ class ChatView(Widget):
         if self.pending and self.active is not None:
             extra += f"+{len(self.pending)} "
         number = f"{index} " if index is not None and index <= 9 else ""
-        return f"{number}{icon} {extra}{self.title}"
+        return f"{number}{icon} {extra}{clip(self.title, TAB_LABEL_WIDTH)}"
 
     def _changed(self) -> None:
         self.post_message(self.StateChanged(self))
@@ -166,8 +167,7 @@ class ChatView(Widget):
         if not prompt.strip():
             return None
         if self.auto_title and not self.turns:
-            first = prompt.strip().splitlines()[0]
-            self.title = first[:18] + ("…" if len(first) > 18 else "")
+            self.title = title_from_prompt(prompt)  # whole: cut only where drawn (label)
         turn = Turn(prompt, UserMessage(prompt), AssistantReply())
         self.turns.append(turn)
         self.log_view.mount(turn.user, turn.reply)
