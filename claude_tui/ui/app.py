@@ -17,7 +17,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
-from textual import on
+from textual import events, on
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.dom import NoScreen
@@ -44,6 +44,7 @@ from .widgets.chat_tabs import ChatTabs
 from .widgets.chat_view import ChatView, Messages, Turn
 from .widgets.prompt_box import PromptHistory
 from .widgets.stats_panel import StatsPanel
+from .widgets import status_line
 from .widgets.titles import clip
 
 
@@ -52,7 +53,10 @@ class QuitDialog(ConfirmDialog):
     """The question Ctrl+Q asks while replies run (its own type, so a second Ctrl+Q means yes)."""
 
 
-STATS_MIN_WIDTH = 110
+#: Below this many columns the stats panel (44 wide) leaves the row to the chat and F2 shows it over the
+#: chat instead; the status bar then carries the essentials. At 120 the chat keeps 76 columns beside
+#: it, the width an 80-column terminal gives it without the panel.
+NARROW_WIDTH = 120
 MAX_CONCURRENCY = 256
 
 #: Actions that act on the main screen only (their keys are priority bindings so the prompt box
@@ -132,6 +136,8 @@ class ClaudeTUI(App[int]):
         self.prices = prices
         self._requested_theme = theme
         self._show_stats = show_stats
+        self._stats_docked = show_stats is not False  # beside the chat when the terminal is wide enough
+        self._stats_overlay = False  # shown over the chat (F2 on a narrow terminal)
         self.user_theme_dir = user_theme_dir
         self.history: HistoryBridge | None = HistoryBridge(store, prices=prices) if store is not None else None
         self.pool: RequestPool | None = None
@@ -175,8 +181,7 @@ class ClaudeTUI(App[int]):
         # The SDK takes over a second to import: do it in a thread after the first frame, and hold
         # prompts sent meanwhile (see _submit_turn) until the pool exists.
         self.run_worker(self._start_engine(), name="start engine", group="engine")
-        show = self._show_stats if self._show_stats is not None else self.size.width >= STATS_MIN_WIDTH
-        self.stats_panel.display = show
+        self._fit_width(self.size.width)
         restored = False
         if self.history is not None:
             restored = await self._restore_tabs()
@@ -474,9 +479,25 @@ class ClaudeTUI(App[int]):
 
     # -- stats -------------------------------------------------------------------------------
     def action_toggle_stats(self) -> None:
-        panel = self.stats_panel
-        panel.display = not panel.display
+        """F2: beside the chat when there is room (remembered across resizes), else over it."""
+        if self.has_class("-narrow"):
+            self._stats_overlay = not self._stats_overlay
+        else:
+            self._stats_docked = not self._stats_docked
+        self._fit_width(self.size.width)
         self._refresh_stats()
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._fit_width(event.size.width)
+        self._refresh_stats()
+
+    def _fit_width(self, width: int) -> None:
+        """Narrow: the panel leaves the row to the chat (an overlay on F2); wide: the user's choice."""
+        narrow = width < NARROW_WIDTH
+        if narrow != self.has_class("-narrow"):
+            self.set_class(narrow, "-narrow")
+            self._stats_overlay = False  # an overlay opened while narrow does not outlive it
+        self.stats_panel.display = self._stats_overlay if narrow else self._stats_docked
 
     def _refresh_stats(self) -> None:
         if self.metrics is None:
@@ -486,10 +507,10 @@ class ClaudeTUI(App[int]):
         limit = self.concurrency_limit
         marker = "◉ SIMULATOR" if self.backend.simulated else f"◉ {self.backend.label}"
         chat = self.active_chat if self._order else None
-        bar = (
-            f"{marker}  ·  {self.model}  ·  in flight {snap.in_flight}/{limit}  ·  queued {snap.queued}"
-            f"  ·  done {snap.done}  failed {snap.failed}  ·  {fmt.money(snap.cost)} est."
-        )
+        if self.has_class("-narrow"):
+            bar = status_line.narrow_line(snap, marker=marker, model=self.model, limit=limit, width=self.size.width - 2)
+        else:
+            bar = status_line.wide_line(snap, marker=marker, model=self.model, limit=limit)
         self.statusbar.update(bar)
         panel = self.stats_panel
         if panel.display:
