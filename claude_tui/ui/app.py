@@ -75,6 +75,7 @@ MAIN_SCREEN_ACTIONS = frozenset(
         "copy_reply",
         "copy_code",
         "history",
+        "help",
     }
 )
 
@@ -87,19 +88,21 @@ class ClaudeTUI(App[int]):
     COMMANDS = App.COMMANDS | {ClaudeCommands}
 
     BINDINGS = [
+        Binding("f1", "help", "Help", priority=True),
+        Binding("question_mark", "help", "Help", show=False),  # not priority: "?" is text in the prompt
         Binding("ctrl+t", "new_tab", "New tab", priority=True),
         Binding("ctrl+w", "close_tab", "Close tab", priority=True),
         Binding("ctrl+pagedown", "next_tab", "Next tab", key_display="^PgDn", priority=True),
         Binding("ctrl+pageup", "prev_tab", "Prev tab", key_display="^PgUp", priority=True, show=False),
         Binding("escape", "cancel_request", "Cancel"),
-        Binding("ctrl+r", "retry", "Retry"),
+        Binding("ctrl+r", "retry", "Retry", show=False),  # a failed reply's own line says "press Ctrl+R"
         Binding("f2", "toggle_stats", "Stats", priority=True),
         Binding("f3", "history", "History", priority=True),
-        Binding("f7", "concurrency(-1)", "Limit −", priority=True),
-        Binding("f8", "concurrency(1)", "Limit +", priority=True),
+        Binding("f7", "concurrency(-1)", "Limit −", priority=True, show=False),  # in F1's help and the panel
+        Binding("f8", "concurrency(1)", "Limit +", priority=True, show=False),
         Binding("ctrl+down", "concurrency(-1)", "Limit −", priority=True, show=False),
         Binding("ctrl+up", "concurrency(1)", "Limit +", priority=True, show=False),
-        Binding("ctrl+o", "copy_reply", "Copy reply"),
+        Binding("ctrl+o", "copy_reply", "Copy reply", show=False),  # F1 and the palette list it
         Binding("ctrl+g", "copy_code", "Copy code", show=False),
         Binding("alt+1", "goto_tab(1)", "Tab 1…9", key_display="alt+1…9", priority=True, show=False),
         *[Binding(f"alt+{n}", f"goto_tab({n})", f"Tab {n}", priority=True, show=False) for n in range(2, 10)],
@@ -253,6 +256,11 @@ class ClaudeTUI(App[int]):
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
+        yield SystemCommand("Key help", "Every key of claude-tui, by area (F1)", self.action_help)
+
+    def action_show_help_panel(self) -> None:
+        super().action_show_help_panel()
+        self.refresh_bindings()  # Esc now closes it
 
     # -- routing engine events ---------------------------------------------------------------
     def _route(self, event: JobEvent) -> None:
@@ -370,6 +378,8 @@ class ClaudeTUI(App[int]):
     @on(ChatView.StateChanged)
     def _chat_state_changed(self, message: ChatView.StateChanged) -> None:
         self._relabel(message.chat)
+        if self.screen_stack and not self._closing:
+            self.refresh_bindings()  # the footer's Cancel / Retry follow the tab's state
 
     @on(ChatView.TurnFinished)
     def _turn_finished(self, message: ChatView.TurnFinished) -> None:
@@ -386,11 +396,24 @@ class ClaudeTUI(App[int]):
         if len(stack) == 1:
             self._focus_active_prompt()  # a click on a tab label lands here too
         self._refresh_stats()
+        self.refresh_bindings()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in MAIN_SCREEN_ACTIONS and len(self.screen_stack) > 1:
             return False
+        # The footer shows Esc "Cancel" only while the tab has something to cancel (or Textual's Keys
+        # panel is open, which Esc closes). Ctrl+R stays on: pressed with nothing to retry it says so.
+        if action == "cancel_request":
+            chat = self.active_chat
+            stack = self.screen_stack  # empty while the app shuts down
+            return (chat is not None and chat.busy) or bool(stack and stack[-1].query("HelpPanel"))
         return True
+
+    def action_help(self) -> None:
+        """F1 / ``?``: the app's keys by area, read from its bindings."""
+        from .screens.help import KeyHelpScreen, app_bindings, key_rows
+
+        self.push_screen(KeyHelpScreen(key_rows(app_bindings(self))))
 
     async def action_new_tab(self) -> None:
         await self.new_tab()
@@ -455,6 +478,10 @@ class ClaudeTUI(App[int]):
 
     # -- requests ----------------------------------------------------------------------------
     async def action_cancel_request(self) -> None:
+        if self.screen.query("HelpPanel"):  # Textual's "Keys" panel (palette): Esc closes it first
+            self.action_hide_help_panel()
+            self.refresh_bindings()
+            return
         chat = self.active_chat
         if chat is not None and chat.busy:
             await chat.cancel()
@@ -497,6 +524,8 @@ class ClaudeTUI(App[int]):
         if narrow != self.has_class("-narrow"):
             self.set_class(narrow, "-narrow")
             self._stats_overlay = False  # an overlay opened while narrow does not outlive it
+            for footer in self.query(Footer):
+                footer.compact = narrow  # 80 columns hold the footer's keys only without its padding
         self.stats_panel.display = self._stats_overlay if narrow else self._stats_docked
 
     def _refresh_stats(self) -> None:
