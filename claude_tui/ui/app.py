@@ -258,6 +258,14 @@ class ClaudeTUI(App[int]):
         yield from super().get_system_commands(screen)
         yield SystemCommand("Key help", "Every key of claude-tui, by area (F1)", self.action_help)
 
+    def deliver_screenshot(self, filename: str | None = None, path: str | None = None, time_format: str | None = None) -> str | None:
+        """The palette's "Screenshot": Textual saves to ~/Downloads and fails where there is none;
+        save where an export goes instead (Textual's notice names the file)."""
+        if path is None:
+            chat = self.active_chat
+            path = str(self.default_export_path(chat).parent if chat is not None else Path.cwd())
+        return super().deliver_screenshot(filename, path, time_format)
+
     def action_show_help_panel(self) -> None:
         super().action_show_help_panel()
         self.refresh_bindings()  # Esc now closes it
