@@ -23,7 +23,7 @@ from textual.binding import Binding
 from textual.dom import NoScreen
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
+from textual.widgets import Footer, Header, Static, TabbedContent, TabPane, Tabs
 
 from claude_tui.backend import Backend
 from claude_tui.engine.events import Cancelled, JobEvent, Queued, Timings, is_terminal
@@ -45,6 +45,7 @@ from .widgets.chat_view import ChatView, Messages, Turn
 from .widgets.prompt_box import PromptHistory
 from .widgets.stats_panel import StatsPanel
 from .widgets import status_line
+from .widgets.tab_strip import TabOverflow, tab_tooltip
 from .widgets.titles import clip
 
 
@@ -76,6 +77,7 @@ MAIN_SCREEN_ACTIONS = frozenset(
         "copy_code",
         "history",
         "help",
+        "goto_chat",
     }
 )
 
@@ -94,6 +96,7 @@ class ClaudeTUI(App[int]):
         Binding("ctrl+w", "close_tab", "Close tab", priority=True),
         Binding("ctrl+pagedown", "next_tab", "Next tab", key_display="^PgDn", priority=True),
         Binding("ctrl+pageup", "prev_tab", "Prev tab", key_display="^PgUp", priority=True, show=False),
+        Binding("f4", "goto_chat", "Chats", priority=True, show=False),  # the tab row's overflow mark names it
         Binding("escape", "cancel_request", "Cancel"),
         Binding("ctrl+r", "retry", "Retry", show=False),  # a failed reply's own line says "press Ctrl+R"
         Binding("f2", "toggle_stats", "Stats", priority=True),
@@ -141,6 +144,8 @@ class ClaudeTUI(App[int]):
         self._show_stats = show_stats
         self._stats_docked = show_stats is not False  # beside the chat when the terminal is wide enough
         self._stats_overlay = False  # shown over the chat (F2 on a narrow terminal)
+        self._keys_panel_open = False  # Textual's "Keys" panel (palette), which Esc closes
+        self._footer_cancel = False  # whether the footer shows Esc "Cancel" now
         self.user_theme_dir = user_theme_dir
         self.history: HistoryBridge | None = HistoryBridge(store, prices=prices) if store is not None else None
         self.pool: RequestPool | None = None
@@ -194,6 +199,7 @@ class ClaudeTUI(App[int]):
             self._collector.freeze()  # restored conversations are long-lived: out of full collections
         self._refresh_stats()
         self.set_interval(0.5, self._refresh_stats)
+        await self.tabs.query_one(Tabs).mount(TabOverflow())  # "◂3 5▸ F4" when tabs are out of view
 
     async def _start_engine(self) -> None:
         await asyncio.to_thread(importlib.import_module, "anthropic")
@@ -257,6 +263,7 @@ class ClaudeTUI(App[int]):
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         yield SystemCommand("Key help", "Every key of claude-tui, by area (F1)", self.action_help)
+        yield SystemCommand("Go to chat", "Find an open chat by its title (F4)", self.action_goto_chat)
 
     def deliver_screenshot(self, filename: str | None = None, path: str | None = None, time_format: str | None = None) -> str | None:
         """The palette's "Screenshot": Textual saves to ~/Downloads and fails where there is none;
@@ -268,7 +275,13 @@ class ClaudeTUI(App[int]):
 
     def action_show_help_panel(self) -> None:
         super().action_show_help_panel()
-        self.refresh_bindings()  # Esc now closes it
+        self._keys_panel_open = True
+        self._refresh_footer()  # Esc now closes it
+
+    def action_hide_help_panel(self) -> None:
+        super().action_hide_help_panel()
+        self._keys_panel_open = False
+        self._refresh_footer()
 
     # -- routing engine events ---------------------------------------------------------------
     def _route(self, event: JobEvent) -> None:
@@ -323,7 +336,7 @@ class ClaudeTUI(App[int]):
         tab_id = f"t{self._tab_counter}"
         chat = ChatView(
             tab_id,
-            title or f"chat {self._tab_counter}",
+            title or "new chat",  # tabs are numbered by position only (the label's N, Alt+N)
             submit=self._submit_turn,
             cancel=self._cancel_job,
             history=self.prompt_history,
@@ -382,12 +395,12 @@ class ClaudeTUI(App[int]):
             label = view.label(index)
             if tab.label_text != label:
                 tab.label = label
+                tab.tooltip = tab_tooltip(view)  # the whole title and what "#N" / "+N" mean
 
     @on(ChatView.StateChanged)
     def _chat_state_changed(self, message: ChatView.StateChanged) -> None:
         self._relabel(message.chat)
-        if self.screen_stack and not self._closing:
-            self.refresh_bindings()  # the footer's Cancel / Retry follow the tab's state
+        self._refresh_footer()
 
     @on(ChatView.TurnFinished)
     def _turn_finished(self, message: ChatView.TurnFinished) -> None:
@@ -404,7 +417,7 @@ class ClaudeTUI(App[int]):
         if len(stack) == 1:
             self._focus_active_prompt()  # a click on a tab label lands here too
         self._refresh_stats()
-        self.refresh_bindings()
+        self._refresh_footer()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in MAIN_SCREEN_ACTIONS and len(self.screen_stack) > 1:
@@ -413,9 +426,17 @@ class ClaudeTUI(App[int]):
         # panel is open, which Esc closes). Ctrl+R stays on: pressed with nothing to retry it says so.
         if action == "cancel_request":
             chat = self.active_chat
-            stack = self.screen_stack  # empty while the app shuts down
-            return (chat is not None and chat.busy) or bool(stack and stack[-1].query("HelpPanel"))
+            return (chat is not None and chat.busy) or self._keys_panel_open
         return True
+
+    def _refresh_footer(self) -> None:
+        """Recompute the footer only when what it shows changes: a recompose per tab state change
+        held the UI loop for 10–17 s in the storm test (12 tabs, 20 prompts in a burst)."""
+        chat = self.active_chat
+        shown = (chat is not None and chat.busy) or self._keys_panel_open
+        if shown != self._footer_cancel and self.screen_stack and not self._closing:
+            self._footer_cancel = shown
+            self.refresh_bindings()
 
     def action_help(self) -> None:
         """F1 / ``?``: the app's keys by area, read from its bindings."""
@@ -486,9 +507,8 @@ class ClaudeTUI(App[int]):
 
     # -- requests ----------------------------------------------------------------------------
     async def action_cancel_request(self) -> None:
-        if self.screen.query("HelpPanel"):  # Textual's "Keys" panel (palette): Esc closes it first
+        if self._keys_panel_open:  # Textual's "Keys" panel (palette): Esc closes it first
             self.action_hide_help_panel()
-            self.refresh_bindings()
             return
         chat = self.active_chat
         if chat is not None and chat.busy:
@@ -525,6 +545,24 @@ class ClaudeTUI(App[int]):
     def on_resize(self, event: events.Resize) -> None:
         self._fit_width(event.size.width)
         self._refresh_stats()
+        for overflow in self.query(TabOverflow):
+            overflow.call_after_refresh(overflow.recount)
+
+    def action_goto_chat(self) -> None:
+        """F4: every open chat, fuzzy by title; the choice comes back through dismiss."""
+        from .screens.goto import GoToChatScreen
+
+        chats = [(tab_id, str(n), self.chats[tab_id].title) for n, tab_id in enumerate(self._order, start=1) if tab_id in self.chats]
+
+        def chosen(tab_id: str | None) -> None:
+            if tab_id in self.chats:
+                self.show_tab(tab_id)
+
+        self.push_screen(GoToChatScreen(chats, current=self.tabs.active), chosen)
+
+    @on(TabOverflow.Clicked)
+    def _overflow_clicked(self) -> None:
+        self.action_goto_chat()
 
     def _fit_width(self, width: int) -> None:
         """Narrow: the panel leaves the row to the chat (an overlay on F2); wide: the user's choice."""
