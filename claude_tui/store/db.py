@@ -370,12 +370,25 @@ class HistoryStore:
         """Ids of the conversations that were open as tabs, in tab order."""
         return [r["id"] for r in self._query("SELECT id FROM conversations WHERE open_tab IS NOT NULL ORDER BY open_tab, id")]
 
-    def set_open_tabs(self, conversation_ids: Iterable[int]) -> None:
+    def set_open_tabs(self, conversation_ids: Iterable[int], active: int | None = None) -> None:
+        """Remember the open tabs in order, and which one had the focus (``active``, one of them)."""
         ids = list(conversation_ids)
         with self._tx() as conn:
             conn.execute("UPDATE conversations SET open_tab = NULL WHERE open_tab IS NOT NULL")
             for position, cid in enumerate(ids):
                 conn.execute("UPDATE conversations SET open_tab = ? WHERE id = ?", (position, cid))
+            if active in ids:
+                conn.execute("INSERT OR REPLACE INTO app_state (key, value) VALUES ('active_tab', ?)", (str(active),))
+            else:
+                conn.execute("DELETE FROM app_state WHERE key = 'active_tab'")
+
+    def active_tab(self) -> int | None:
+        """The conversation whose tab had the focus when the open tabs were last saved, if still open."""
+        rows = self._query(
+            "SELECT c.id FROM app_state s JOIN conversations c ON c.id = CAST(s.value AS INTEGER) "
+            "WHERE s.key = 'active_tab' AND c.open_tab IS NOT NULL"
+        )
+        return int(rows[0]["id"]) if rows else None
 
     # -- messages -----------------------------------------------------------------------------
     def _add_message(self, conversation_id: int, role: str, text: str, status: str, writer_pid: int | None = None) -> int:

@@ -122,6 +122,12 @@ FTS = [
     "INSERT INTO conversations_fts(conversations_fts) VALUES ('rebuild')",
 ]
 
+# The app's own state that belongs with the conversations (one self-contained step): a key-value
+#    table; first key 'active_tab', the conversation whose tab had the focus at quit.
+APP_STATE = [
+    "CREATE TABLE app_state (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID",  # one page, no separate index
+]
+
 #: MIGRATIONS[i] brings the database from version i to i + 1.
-MIGRATIONS: list[list[str]] = [V1, V2, FTS]
+MIGRATIONS: list[list[str]] = [V1, V2, FTS, APP_STATE]
 LATEST = len(MIGRATIONS)

@@ -96,7 +96,9 @@ class HistoryBridge:
             chat = self.app.chats.get(tab_id)
             if chat is not None and chat is not exclude and chat.meta.get("conversation_id") is not None:
                 ids.append(chat.meta["conversation_id"])
-        self._safe("remember the open tabs", self.store.set_open_tabs, ids)
+        shown = self.app.active_chat
+        active = shown.meta.get("conversation_id") if shown is not None and shown is not exclude else None
+        self._safe("remember the open tabs", self.store.set_open_tabs, ids, active)
 
     def close_all(self) -> None:
         """The app is closing: remember the open tabs (the store itself belongs to the caller)."""
@@ -109,12 +111,14 @@ class HistoryBridge:
         if notice:
             app.notify(str(notice), title="history", severity="warning", timeout=8)
         ids = self._safe("read the open tabs", self.store.open_tabs) or []
+        active = self._safe("read the tab left", self.store.active_tab)  # before reopening saves the tabs again
         restored = False
         for cid in ids:
             chat = await self.open_conversation(app, cid, focus=False)
             restored |= chat is not None
         if restored and app._order:
-            app.show_tab(app._order[0])
+            left = next((t for t in app._order if app.chats[t].meta.get("conversation_id") == active), app._order[0])
+            app.show_tab(left)  # the tab that had the focus at quit
         return restored
 
     async def open_conversation(self, app: "ClaudeTUI", cid: int, *, focus: bool = True) -> "ChatView | None":

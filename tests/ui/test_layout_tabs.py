@@ -81,3 +81,34 @@ async def test_the_tab_tooltip_explains_the_badge(make_sim) -> None:
         tooltip = str(tab.tooltip)
         assert tooltip.startswith("first question\n") and "2 more prompts sent in this tab" in tooltip
         await press(pilot, "escape")
+
+
+async def test_quit_and_restart_come_back_to_the_tab_left(make_sim, tmp_path) -> None:
+    from claude_tui.store import HistoryStore
+
+    db = tmp_path / "h.db"
+    sim = await make_sim()
+    store = HistoryStore.open(db)
+    app = make_app(sim, store=store)
+    async with app.run_test(size=(140, 30)) as pilot:
+        for i, prompt in enumerate(("alpha", "beta", "gamma")):
+            if i:
+                await press(pilot, "ctrl+t")
+            chat = app.active_chat
+            await send(pilot, prompt)
+            await wait_for(pilot, lambda: chat.turns and chat.turns[0].state == "done")
+        await press(pilot, "alt+2")
+        left = app.active_chat.meta["conversation_id"]
+    assert store.active_tab() == left
+    store.close()
+
+    store = HistoryStore.open(db)
+    app = make_app(sim, store=store)
+    async with app.run_test(size=(140, 30)) as pilot:
+        await wait_for(pilot, lambda: len(app.chats) == 3, what="tabs restored")
+        await wait_for(pilot, lambda: app.active_chat.meta.get("conversation_id") == left, what="the tab left")
+        assert app.active_chat.turns[0].prompt == "beta" and app._order.index(app.tabs.active) == 1
+        assert app.focused is app.active_chat.prompt
+        await press(pilot, "ctrl+w")  # close it: next time, no tab left to come back to → the first
+    assert store.active_tab() != left
+    store.close()
