@@ -1,10 +1,11 @@
-"""``claude-tui history list | show ID | export ID | stats | rename ID TITLE | delete ID``."""
+"""``claude-tui history list | search TEXT | show ID | export ID | stats | rename ID TITLE | delete ID``."""
 
 from __future__ import annotations
 
 import argparse
 import datetime as _dt
 import json
+import os
 import sys
 from dataclasses import asdict
 from pathlib import Path
@@ -18,11 +19,15 @@ from ..store import export as exporter
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser = subparsers.add_parser("history", help="list, show, export and summarise past conversations")
     parser.add_argument("--db", dest="history_db", default=argparse.SUPPRESS, help="use this history database file")
-    actions = parser.add_subparsers(dest="history_action", metavar="{list,show,export,stats,rename,delete}")
+    actions = parser.add_subparsers(dest="history_action", metavar="{list,search,show,export,stats,rename,delete}")
 
     ls = actions.add_parser("list", help="conversations, newest first")
     ls.add_argument("-s", "--search", help="only conversations whose title or messages contain this text")
     ls.add_argument("-n", "--limit", type=int, default=50, help="at most this many (default 50)")
+
+    se = actions.add_parser("search", help="full-text search over titles and messages, with the matches highlighted")
+    se.add_argument("text", nargs="+", help="words to find (all of them; a word matches as a prefix: 'aardv' finds 'aardvark')")
+    se.add_argument("-n", "--limit", type=int, default=20, help="at most this many conversations (default 20)")
 
     show = actions.add_parser("show", help="print a conversation")
     show.add_argument("id", type=int)
@@ -54,8 +59,8 @@ def run(ns: argparse.Namespace, *, out: TextIO | None = None, err: TextIO | None
     stdin = stdin or sys.stdin
     action = getattr(ns, "history_action", None) or "list"
     db = Path(getattr(ns, "history_db", None) or paths.history_db())
-    if not db.exists() and action in ("list", "stats"):
-        print("no history yet" if action == "list" else "no requests recorded yet", file=out)
+    if not db.exists() and action in ("list", "stats", "search"):
+        print("no requests recorded yet" if action == "stats" else "no history yet", file=out)
         return 0
     if not db.exists():
         print(f"history: no conversation {ns.id} (no history yet)", file=err)
@@ -93,7 +98,35 @@ def _list(store: HistoryStore, ns: Any, out: TextIO, err: TextIO, stdin: TextIO)
     print(f"{'ID':>5}  {'UPDATED':<16}  {'MODEL':<20}  {'MSGS':>4}  TITLE", file=out)
     for r in rows:
         title = r.title or _one_line(r.preview, 60) or "(untitled)"
-        print(f"{r.id:>5}  {_when(r.updated_at):<16}  {_one_line(r.model, 20):<20}  {r.message_count:>4}  {_one_line(title, 60)}", file=out)
+        print(f"{r.id:>5}  {_when(r.updated_at):<16}  {_one_line(r.model, 20):<20}  {r.message_count:>4}  {_one_line(title, 120)}", file=out)
+    return 0
+
+
+def _marked(segments: Any, tty: bool) -> str:
+    """A search hit's runs of text with the matches highlighted: reverse video at a terminal
+    (unless NO_COLOR), else «» around them, so a pipe or a file still shows what matched."""
+    if tty:
+        return "".join(f"\x1b[1;7m{text}\x1b[0m" if hit else text for text, hit in segments)
+    return "".join(f"«{text}»" if hit else text for text, hit in segments)
+
+
+def _search(store: HistoryStore, ns: Any, out: TextIO, err: TextIO, stdin: TextIO) -> int:
+    from ..store.db import fts_query
+
+    text = " ".join(ns.text)
+    if fts_query(text) is None:
+        print(f"history: nothing to search for in {text!r} (give a word)", file=err)
+        return 2
+    hits = store.search(text, limit=ns.limit)
+    if not hits:
+        print(f"no conversation matches {text!r}", file=out)
+        return 0
+    tty = out.isatty() and not os.environ.get("NO_COLOR")
+    for hit in hits:
+        title = _marked(hit.marked_title, tty) if hit.marked_title else "(untitled)"
+        print(f"{hit.id:>5}  {_when(hit.updated_at)}  {title}", file=out)
+        if hit.snippet:
+            print(f"       {hit.role}: {_marked(hit.snippet, tty)}", file=out)
     return 0
 
 
@@ -191,4 +224,4 @@ def _delete(store: HistoryStore, ns: Any, out: TextIO, err: TextIO, stdin: TextI
     return 0
 
 
-_ACTIONS = {"list": _list, "show": _show, "export": _export, "stats": _stats, "rename": _rename, "delete": _delete}
+_ACTIONS = {"list": _list, "search": _search, "show": _show, "export": _export, "stats": _stats, "rename": _rename, "delete": _delete}

@@ -5,7 +5,7 @@ See docs/config-and-history.md. Nothing here creates files on import.
 
 from .db import HistoryError, HistoryStore
 from ..engine.percentiles import percentile
-from .models import Attempt, Conversation, ConversationSummary, Message, Percentiles, StatsRow
+from .models import Attempt, Conversation, ConversationSummary, Message, Percentiles, SearchHit, StatsRow
 from .recorder import HistoryRecorder
 from .writer import StreamingWriter
 
@@ -18,6 +18,7 @@ __all__ = [
     "HistoryStore",
     "Message",
     "Percentiles",
+    "SearchHit",
     "StatsRow",
     "StreamingWriter",
     "percentile",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import os
+import re
 import sqlite3
 import threading
 import time
@@ -21,7 +22,7 @@ from typing import Any, Iterable, Iterator
 
 from .. import paths
 from ..engine.redact import redact
-from .models import Attempt, Conversation, ConversationSummary, Message, StatsRow, percentiles
+from .models import Attempt, Conversation, ConversationSummary, Message, SearchHit, Segment, StatsRow, percentiles
 from .schema import ATTEMPT_STATUSES, LATEST, MESSAGE_STATUSES, MIGRATIONS
 
 __all__ = ["BatchRecord", "HistoryError", "HistoryStore", "ModeSpend"]
@@ -90,6 +91,37 @@ def _usage_json(usage: Any) -> str | None:
     if hasattr(usage, "as_dict"):
         usage = usage.as_dict()
     return json.dumps(dict(usage), sort_keys=True)
+
+
+#: Snippet markers: control characters (STX, ETX) that typed or pasted text does not contain.
+_OPEN, _CLOSE = "\x02", "\x03"
+_WORD = re.compile(r"\w+", re.UNICODE)
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def fts_query(text: str) -> str | None:
+    """The FTS5 query for what a user typed: every word, as a prefix, all required.
+
+    Each word is quoted, so FTS5's own syntax (AND, NEAR, column filters, ``*``, quotes) typed by a
+    user is searched for as text rather than failing as a query; the ``*`` makes a word still being
+    typed match ("aardv" finds "aardvark"). None when there is no word to search for.
+    """
+    words = _WORD.findall(text)
+    if not words:
+        return None
+    return " ".join(f'"{w}"*' for w in words)
+
+
+def _segments(marked: str | None) -> tuple[Segment, ...]:
+    """``"a \x02b\x03 c"`` → ``(("a ", False), ("b", True), (" c", False))``; one line, no control characters."""
+    if not marked:
+        return ()
+    out: list[Segment] = []
+    for i, part in enumerate(re.split(f"[{_OPEN}{_CLOSE}]", " ".join(marked.split()))):
+        part = _CONTROL.sub("", part)  # an escape sequence pasted into a prompt must not reach a terminal
+        if part:
+            out.append((part, i % 2 == 1))
+    return tuple(out)
 
 
 def _like(text: str) -> str:
@@ -225,11 +257,11 @@ class HistoryStore:
                 raise
             conn.execute("COMMIT")
 
-    def _query(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
+    def _query(self, sql: str, params: Iterable[Any] | dict[str, Any] = ()) -> list[sqlite3.Row]:
         with self._lock:
             if self._conn is None:
                 raise HistoryError("history store is closed")
-            cur = self._conn.execute(sql, tuple(params))
+            cur = self._conn.execute(sql, params if isinstance(params, dict) else tuple(params))
             cur.row_factory = sqlite3.Row
             return cur.fetchall()
 
@@ -287,6 +319,57 @@ class HistoryStore:
             for r in rows
         ]
 
+    def search(self, text: str, limit: int = 50) -> list[SearchHit]:
+        """Full-text search over titles and message text (FTS5), newest conversation first.
+
+        One hit per conversation, with the title's matched words marked and a snippet (about 16 words
+        around the match) from its best-ranked (bm25) matching message. Words match as prefixes, all
+        of them required, case and diacritics folded.
+        """
+        query = fts_query(text)
+        if query is None:
+            return []
+        # snippet() and bm25() run in the plain per-row query (m0); the per-conversation pick of the
+        # best row is a second step, because auxiliary FTS functions cannot run inside an aggregate.
+        rows = self._query(
+            f"""
+            WITH t AS (
+                SELECT rowid AS cid, highlight(conversations_fts, 0, '{_OPEN}', '{_CLOSE}') AS title_hl
+                FROM conversations_fts WHERE conversations_fts MATCH :q
+            ), m0 AS MATERIALIZED (
+                SELECT mm.conversation_id AS cid, mm.id AS mid, mm.role AS role,
+                       snippet(messages_fts, 0, '{_OPEN}', '{_CLOSE}', '…', 16) AS snip, bm25(messages_fts) AS score
+                FROM messages_fts JOIN messages mm ON mm.id = messages_fts.rowid
+                WHERE messages_fts MATCH :q
+            ), m AS (
+                SELECT cid, mid, role, snip, MIN(score) AS score FROM m0 GROUP BY cid
+            ), ids AS (
+                SELECT cid FROM t UNION SELECT cid FROM m
+            )
+            SELECT c.id, c.title, c.model, c.created_at, c.updated_at, t.title_hl, m.mid, m.role, m.snip,
+                   (SELECT COUNT(*) FROM messages x WHERE x.conversation_id = c.id) AS message_count
+            FROM ids JOIN conversations c ON c.id = ids.cid
+            LEFT JOIN t ON t.cid = c.id LEFT JOIN m ON m.cid = c.id
+            ORDER BY c.updated_at DESC, c.id DESC LIMIT :limit
+            """,
+            {"q": query, "limit": int(limit)},
+        )
+        return [
+            SearchHit(
+                id=r["id"],
+                title=r["title"],
+                model=r["model"],
+                created_at=r["created_at"],
+                updated_at=r["updated_at"],
+                message_count=r["message_count"],
+                message_id=r["mid"],
+                role=r["role"],
+                marked_title=_segments(r["title_hl"] or r["title"]),
+                snippet=_segments(r["snip"]),
+            )
+            for r in rows
+        ]
+
     def get_conversation(self, conversation_id: int) -> Conversation | None:
         rows = self._query("SELECT * FROM conversations WHERE id = ?", (conversation_id,))
         if not rows:
@@ -311,12 +394,25 @@ class HistoryStore:
         """Ids of the conversations that were open as tabs, in tab order."""
         return [r["id"] for r in self._query("SELECT id FROM conversations WHERE open_tab IS NOT NULL ORDER BY open_tab, id")]
 
-    def set_open_tabs(self, conversation_ids: Iterable[int]) -> None:
+    def set_open_tabs(self, conversation_ids: Iterable[int], active: int | None = None) -> None:
+        """Remember the open tabs in order, and which one had the focus (``active``, one of them)."""
         ids = list(conversation_ids)
         with self._tx() as conn:
             conn.execute("UPDATE conversations SET open_tab = NULL WHERE open_tab IS NOT NULL")
             for position, cid in enumerate(ids):
                 conn.execute("UPDATE conversations SET open_tab = ? WHERE id = ?", (position, cid))
+            if active in ids:
+                conn.execute("INSERT OR REPLACE INTO app_state (key, value) VALUES ('active_tab', ?)", (str(active),))
+            else:
+                conn.execute("DELETE FROM app_state WHERE key = 'active_tab'")
+
+    def active_tab(self) -> int | None:
+        """The conversation whose tab had the focus when the open tabs were last saved, if still open."""
+        rows = self._query(
+            "SELECT c.id FROM app_state s JOIN conversations c ON c.id = CAST(s.value AS INTEGER) "
+            "WHERE s.key = 'active_tab' AND c.open_tab IS NOT NULL"
+        )
+        return int(rows[0]["id"]) if rows else None
 
     # -- messages -----------------------------------------------------------------------------
     def _add_message(self, conversation_id: int, role: str, text: str, status: str, writer_pid: int | None = None) -> int:

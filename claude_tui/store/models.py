@@ -68,6 +68,35 @@ class ConversationSummary:
     preview: str  # the start of the first user message
 
 
+#: A run of a search snippet: (text, whether it is a match).
+Segment = tuple[str, bool]
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    """One conversation found by full-text search (``HistoryStore.search``).
+
+    ``marked_title`` and ``snippet`` are runs of text with the matched words marked, for each front
+    end to highlight its own way. ``snippet`` is from the best-ranked matching message (empty when
+    only the title matched); ``role`` is that message's role.
+    """
+
+    id: int
+    title: str
+    model: str
+    created_at: float
+    updated_at: float
+    message_count: int
+    message_id: int | None
+    role: str | None
+    marked_title: tuple[Segment, ...]
+    snippet: tuple[Segment, ...]
+
+    @property
+    def snippet_text(self) -> str:
+        return "".join(text for text, _ in self.snippet)
+
+
 @dataclass(frozen=True, slots=True)
 class Attempt:
     id: int

@@ -93,6 +93,59 @@ BATCH_SPEND = [
     """,
 ]
 
+# Full-text search (one self-contained step): FTS5 indexes over message text and conversation
+#    titles, as external-content tables (the text is stored once, in messages/conversations),
+#    kept current by triggers, and built for the rows already there by 'rebuild'. The update
+#    triggers fire only when the indexed column changes ("UPDATE OF text"), so a finished
+#    reply's usage/cost/status writes do not re-index it. unicode61 with diacritics folded:
+#    "cafe" finds "café".
+FTS = [
+    "CREATE VIRTUAL TABLE messages_fts USING fts5(text, content='messages', content_rowid='id', "
+    "tokenize='unicode61 remove_diacritics 2')",
+    "CREATE VIRTUAL TABLE conversations_fts USING fts5(title, content='conversations', content_rowid='id', "
+    "tokenize='unicode61 remove_diacritics 2')",
+    """
+    CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN
+        INSERT INTO messages_fts(rowid, text) VALUES (new.id, new.text);
+    END
+    """,
+    """
+    CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
+        INSERT INTO messages_fts(messages_fts, rowid, text) VALUES ('delete', old.id, old.text);
+    END
+    """,
+    """
+    CREATE TRIGGER messages_fts_update AFTER UPDATE OF text ON messages BEGIN
+        INSERT INTO messages_fts(messages_fts, rowid, text) VALUES ('delete', old.id, old.text);
+        INSERT INTO messages_fts(rowid, text) VALUES (new.id, new.text);
+    END
+    """,
+    """
+    CREATE TRIGGER conversations_fts_insert AFTER INSERT ON conversations BEGIN
+        INSERT INTO conversations_fts(rowid, title) VALUES (new.id, new.title);
+    END
+    """,
+    """
+    CREATE TRIGGER conversations_fts_delete AFTER DELETE ON conversations BEGIN
+        INSERT INTO conversations_fts(conversations_fts, rowid, title) VALUES ('delete', old.id, old.title);
+    END
+    """,
+    """
+    CREATE TRIGGER conversations_fts_update AFTER UPDATE OF title ON conversations BEGIN
+        INSERT INTO conversations_fts(conversations_fts, rowid, title) VALUES ('delete', old.id, old.title);
+        INSERT INTO conversations_fts(rowid, title) VALUES (new.id, new.title);
+    END
+    """,
+    "INSERT INTO messages_fts(messages_fts) VALUES ('rebuild')",
+    "INSERT INTO conversations_fts(conversations_fts) VALUES ('rebuild')",
+]
+
+# The app's own state that belongs with the conversations (one self-contained step): a key-value
+#    table; first key 'active_tab', the conversation whose tab had the focus at quit.
+APP_STATE = [
+    "CREATE TABLE app_state (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID",  # one page, no separate index
+]
+
 #: MIGRATIONS[i] brings the database from version i to i + 1.
-MIGRATIONS: list[list[str]] = [V1, V2, BATCH_SPEND]
+MIGRATIONS: list[list[str]] = [V1, V2, BATCH_SPEND, FTS, APP_STATE]
 LATEST = len(MIGRATIONS)

@@ -15,14 +15,15 @@ import re
 from datetime import datetime
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
-from textual import on
-from textual.app import App, ComposeResult
+from textual import events, on
+from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.dom import NoScreen
 from textual.containers import Horizontal
-from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Static, TabbedContent, TabPane, Tabs
 
 from claude_tui.backend import Backend
 from claude_tui.engine.events import JobEvent, Submitted, is_terminal
@@ -46,6 +47,9 @@ from .tab_model import Messages, TabModel, Turn
 from .widgets.chat_view import ChatView
 from .widgets.prompt_box import PromptHistory
 from .widgets.stats_panel import StatsPanel
+from .widgets import status_line
+from .widgets.tab_strip import TabOverflow, tab_tooltip
+from .titles import clip
 
 if TYPE_CHECKING:
     from claude_tui.config import LimitSettings
@@ -56,7 +60,10 @@ class QuitDialog(ConfirmDialog):
     """The question Ctrl+Q asks while replies run (its own type, so a second Ctrl+Q means yes)."""
 
 
-STATS_MIN_WIDTH = 110
+#: Below this many columns the stats panel (44 wide) leaves the row to the chat and F2 shows it over the
+#: chat instead; the status bar then carries the essentials. At 120 the chat keeps 76 columns beside
+#: it, the width an 80-column terminal gives it without the panel.
+NARROW_WIDTH = 120
 MAX_CONCURRENCY = 256
 
 #: Actions that act on the main screen only (their keys are priority bindings so the prompt box
@@ -75,6 +82,8 @@ MAIN_SCREEN_ACTIONS = frozenset(
         "copy_reply",
         "copy_code",
         "history",
+        "help",
+        "goto_chat",
     }
 )
 
@@ -87,19 +96,22 @@ class ClaudeTUI(App[int]):
     COMMANDS = App.COMMANDS | {ClaudeCommands}
 
     BINDINGS = [
+        Binding("f1", "help", "Help", priority=True),
+        Binding("question_mark", "help", "Help", show=False),  # not priority: "?" is text in the prompt
         Binding("ctrl+t", "new_tab", "New tab", priority=True),
         Binding("ctrl+w", "close_tab", "Close tab", priority=True),
         Binding("ctrl+pagedown", "next_tab", "Next tab", key_display="^PgDn", priority=True),
         Binding("ctrl+pageup", "prev_tab", "Prev tab", key_display="^PgUp", priority=True, show=False),
+        Binding("f4", "goto_chat", "Chats", priority=True, show=False),  # the tab row's overflow mark names it
         Binding("escape", "cancel_request", "Cancel"),
-        Binding("ctrl+r", "retry", "Retry"),
+        Binding("ctrl+r", "retry", "Retry", show=False),  # a failed reply's own line says "press Ctrl+R"
         Binding("f2", "toggle_stats", "Stats", priority=True),
         Binding("f3", "history", "History", priority=True),
-        Binding("f7", "concurrency(-1)", "Limit −", priority=True),
-        Binding("f8", "concurrency(1)", "Limit +", priority=True),
+        Binding("f7", "concurrency(-1)", "Limit −", priority=True, show=False),  # in F1's help and the panel
+        Binding("f8", "concurrency(1)", "Limit +", priority=True, show=False),
         Binding("ctrl+down", "concurrency(-1)", "Limit −", priority=True, show=False),
         Binding("ctrl+up", "concurrency(1)", "Limit +", priority=True, show=False),
-        Binding("ctrl+o", "copy_reply", "Copy reply"),
+        Binding("ctrl+o", "copy_reply", "Copy reply", show=False),  # F1 and the palette list it
         Binding("ctrl+g", "copy_code", "Copy code", show=False),
         Binding("alt+1", "goto_tab(1)", "Tab 1…9", key_display="alt+1…9", priority=True, show=False),
         *[Binding(f"alt+{n}", f"goto_tab({n})", f"Tab {n}", priority=True, show=False) for n in range(2, 10)],
@@ -137,6 +149,10 @@ class ClaudeTUI(App[int]):
         self.limits = limits  # config.LimitSettings: the rate budget, as `run` has it (None: no pacing)
         self._requested_theme = theme
         self._show_stats = show_stats
+        self._stats_docked = show_stats is not False  # beside the chat when the terminal is wide enough
+        self._stats_overlay = False  # shown over the chat (F2 on a narrow terminal)
+        self._keys_panel_open = False  # Textual's "Keys" panel (palette), which Esc closes
+        self._footer_cancel = False  # whether the footer shows Esc "Cancel" now
         self.user_theme_dir = user_theme_dir
         services = services or Services()
         self.history: ChatHistory | None = (
@@ -194,8 +210,7 @@ class ClaudeTUI(App[int]):
         # The SDK takes over a second to import: the pool opens its client in a thread after the first
         # frame; prompts sent meanwhile wait in the pool's queue, with their Queued events.
         self.run_worker(self._start_engine(), name="start engine", group="engine")
-        show = self._show_stats if self._show_stats is not None else self.size.width >= STATS_MIN_WIDTH
-        self.stats_panel.display = show
+        self._fit_width(self.size.width)
         restored = False
         if self.history is not None:
             restored = await self._restore_tabs()
@@ -205,6 +220,7 @@ class ClaudeTUI(App[int]):
             self._collector.freeze()  # restored conversations are long-lived: out of full collections
         self._refresh_stats()
         self.set_interval(0.5, self._refresh_stats)
+        await self.tabs.query_one(Tabs).mount(TabOverflow())  # "◂3 5▸ F4" when tabs are out of view
 
     async def _start_engine(self) -> None:
         if self.engine_gate is not None:  # tests hold the engine back to see prompts wait for it
@@ -244,6 +260,29 @@ class ClaudeTUI(App[int]):
             self.notify(f"unknown theme {wanted!r}; using {DEFAULT_THEME}", severity="warning")
             if DEFAULT_THEME in self.available_themes:
                 self.theme = DEFAULT_THEME
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield SystemCommand("Key help", "Every key of claude-tui, by area (F1)", self.action_help)
+        yield SystemCommand("Go to chat", "Find an open chat by its title (F4)", self.action_goto_chat)
+
+    def deliver_screenshot(self, filename: str | None = None, path: str | None = None, time_format: str | None = None) -> str | None:
+        """The palette's "Screenshot": Textual saves to ~/Downloads and fails where there is none;
+        save where an export goes instead (Textual's notice names the file)."""
+        if path is None:
+            chat = self.active_chat
+            path = str(self.default_export_path(chat).parent if chat is not None else Path.cwd())
+        return super().deliver_screenshot(filename, path, time_format)
+
+    def action_show_help_panel(self) -> None:
+        super().action_show_help_panel()
+        self._keys_panel_open = True
+        self._refresh_footer()  # Esc now closes it
+
+    def action_hide_help_panel(self) -> None:
+        super().action_hide_help_panel()
+        self._keys_panel_open = False
+        self._refresh_footer()
 
     # -- routing engine events ---------------------------------------------------------------
     def _route(self, event: JobEvent) -> None:
@@ -285,7 +324,7 @@ class ClaudeTUI(App[int]):
         self._tab_counter += 1
         tab_id = f"t{self._tab_counter}"
         chat = ChatView(
-            TabModel(tab_id, title or f"chat {self._tab_counter}", auto_title=not title),
+            TabModel(tab_id, title or "new chat", auto_title=not title),
             submit=self._submit_turn,
             cancel=self._cancel_job,
             history=self.prompt_history,
@@ -347,10 +386,12 @@ class ClaudeTUI(App[int]):
             label = view.label(index)
             if tab.label_text != label:
                 tab.label = label
+                tab.tooltip = tab_tooltip(view)  # the whole title and what "#N" / "+N" mean
 
     @on(ChatView.StateChanged)
     def _chat_state_changed(self, message: ChatView.StateChanged) -> None:
         self._relabel(message.chat)
+        self._refresh_footer()
 
     @on(ChatView.TurnFinished)
     def _turn_finished(self, message: ChatView.TurnFinished) -> None:
@@ -366,11 +407,32 @@ class ClaudeTUI(App[int]):
         if len(stack) == 1:
             self._focus_active_prompt()  # a click on a tab label lands here too
         self._refresh_stats()
+        self._refresh_footer()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in MAIN_SCREEN_ACTIONS and len(self.screen_stack) > 1:
             return False
+        # The footer shows Esc "Cancel" only while the tab has something to cancel (or Textual's Keys
+        # panel is open, which Esc closes). Ctrl+R stays on: pressed with nothing to retry it says so.
+        if action == "cancel_request":
+            chat = self.active_chat
+            return (chat is not None and chat.busy) or self._keys_panel_open
         return True
+
+    def _refresh_footer(self) -> None:
+        """Recompute the footer only when what it shows changes: a recompose per tab state change
+        held the UI loop for 10–17 s in the storm test (12 tabs, 20 prompts in a burst)."""
+        chat = self.active_chat
+        shown = (chat is not None and chat.busy) or self._keys_panel_open
+        if shown != self._footer_cancel and self.screen_stack and not self._closing:
+            self._footer_cancel = shown
+            self.refresh_bindings()
+
+    def action_help(self) -> None:
+        """F1 / ``?``: the app's keys by area, read from its bindings."""
+        from .screens.help import KeyHelpScreen, app_bindings, key_rows
+
+        self.push_screen(KeyHelpScreen(key_rows(app_bindings(self))))
 
     async def action_new_tab(self) -> None:
         await self.new_tab()
@@ -434,6 +496,9 @@ class ClaudeTUI(App[int]):
 
     # -- requests ----------------------------------------------------------------------------
     async def action_cancel_request(self) -> None:
+        if self._keys_panel_open:  # Textual's "Keys" panel (palette): Esc closes it first
+            self.action_hide_help_panel()
+            return
         chat = self.active_chat
         if chat is not None and chat.busy:
             await chat.cancel()
@@ -458,9 +523,45 @@ class ClaudeTUI(App[int]):
 
     # -- stats -------------------------------------------------------------------------------
     def action_toggle_stats(self) -> None:
-        panel = self.stats_panel
-        panel.display = not panel.display
+        """F2: beside the chat when there is room (remembered across resizes), else over it."""
+        if self.has_class("-narrow"):
+            self._stats_overlay = not self._stats_overlay
+        else:
+            self._stats_docked = not self._stats_docked
+        self._fit_width(self.size.width)
         self._refresh_stats()
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._fit_width(event.size.width)
+        self._refresh_stats()
+        for overflow in self.query(TabOverflow):
+            overflow.call_after_refresh(overflow.recount)
+
+    def action_goto_chat(self) -> None:
+        """F4: every open chat, fuzzy by title; the choice comes back through dismiss."""
+        from .screens.goto import GoToChatScreen
+
+        chats = [(tab_id, str(n), self.chats[tab_id].title) for n, tab_id in enumerate(self._order, start=1) if tab_id in self.chats]
+
+        def chosen(tab_id: str | None) -> None:
+            if tab_id in self.chats:
+                self.show_tab(tab_id)
+
+        self.push_screen(GoToChatScreen(chats, current=self.tabs.active), chosen)
+
+    @on(TabOverflow.Clicked)
+    def _overflow_clicked(self) -> None:
+        self.action_goto_chat()
+
+    def _fit_width(self, width: int) -> None:
+        """Narrow: the panel leaves the row to the chat (an overlay on F2); wide: the user's choice."""
+        narrow = width < NARROW_WIDTH
+        if narrow != self.has_class("-narrow"):
+            self.set_class(narrow, "-narrow")
+            self._stats_overlay = False  # an overlay opened while narrow does not outlive it
+            for footer in self.query(Footer):
+                footer.compact = narrow  # 80 columns hold the footer's keys only without its padding
+        self.stats_panel.display = self._stats_overlay if narrow else self._stats_docked
 
     def _refresh_stats(self) -> None:
         if self.metrics is None:
@@ -470,15 +571,15 @@ class ClaudeTUI(App[int]):
         limit = self.concurrency_limit
         marker = "◉ SIMULATOR" if self.backend.simulated else f"◉ {self.backend.label}"
         chat = self.active_chat if self._order else None
-        bar = (
-            f"{marker}  ·  {self.model}  ·  in flight {snap.in_flight}/{limit}  ·  queued {snap.queued}"
-            f"  ·  done {snap.done}  failed {snap.failed}  ·  {fmt.money(snap.cost)} est."
-        )
+        if self.has_class("-narrow"):
+            bar = status_line.narrow_line(snap, marker=marker, model=self.model, limit=limit, width=self.size.width - 2)
+        else:
+            bar = status_line.wide_line(snap, marker=marker, model=self.model, limit=limit)
         self.statusbar.update(bar)
         panel = self.stats_panel
         if panel.display:
             tab_metrics = self.metrics.for_tag(chat.tab_id) if chat is not None else None
-            panel.show(snap, limit, tab_metrics.snapshot() if tab_metrics is not None else None, chat.title if chat else "")
+            panel.show(snap, limit, tab_metrics.snapshot() if tab_metrics is not None else None, clip(chat.title, 38) if chat else "")
 
     # -- clipboard & export ------------------------------------------------------------------
     def action_copy_reply(self) -> None:
@@ -500,7 +601,7 @@ class ClaudeTUI(App[int]):
         self.notify(f"copied the last code block ({len(code.splitlines())} lines)", timeout=2)
 
     def default_export_path(self, chat: ChatView) -> Path:
-        slug = re.sub(r"[^A-Za-z0-9]+", "-", chat.title).strip("-").lower() or "chat"
+        slug = re.sub(r"[^A-Za-z0-9]+", "-", chat.title[:40]).strip("-").lower() or "chat"
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
         return Path.cwd() / f"claude-tui-{slug}-{stamp}.md"
 
@@ -648,17 +749,21 @@ class ClaudeTUI(App[int]):
         if self.history is None:
             return
         ids = [chat.conversation_id for tab_id in self._order if (chat := self.chats.get(tab_id)) is not None]
-        self.history.remember_open_tabs(cid for cid in ids if cid is not None)
+        shown = self.active_chat
+        self.history.remember_open_tabs((cid for cid in ids if cid is not None),
+                                        active=shown.conversation_id if shown is not None else None)
 
     async def _restore_tabs(self) -> bool:
         assert self.history is not None
         if self.history.notice:
             self.notify(self.history.notice, title="history", severity="warning", timeout=8)
         restored = False
+        active = self.history.active_tab()  # before reopening the tabs saves them again
         for cid in self.history.open_tabs():
             restored |= await self.open_conversation(cid, focus=False) is not None
         if restored and self._order:
-            self.show_tab(self._order[0])
+            left = next((t for t in self._order if self.chats[t].conversation_id == active), self._order[0])
+            self.show_tab(left)  # the tab that had the focus at quit
         return restored
 
     async def open_conversation(self, cid: int, *, focus: bool = True) -> ChatView | None:

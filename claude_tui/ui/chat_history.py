@@ -13,12 +13,13 @@ returns None / False and the chat goes on.
 
 from __future__ import annotations
 
+import builtins
 import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Iterable, TypeVar
 
 if TYPE_CHECKING:
-    from claude_tui.store import Conversation, ConversationSummary, HistoryStore
+    from claude_tui.store import Conversation, ConversationSummary, HistoryStore, SearchHit
 
 log = logging.getLogger("claude_tui.ui")
 
@@ -92,8 +93,12 @@ class ChatHistory:
     def name(self, conversation_id: int, title: str) -> None:
         self._safe("name the conversation", self.store.rename, conversation_id, title)
 
-    def remember_open_tabs(self, conversation_ids: Iterable[int]) -> None:
-        self._safe("remember the open tabs", self.store.set_open_tabs, list(conversation_ids))
+    def remember_open_tabs(self, conversation_ids: Iterable[int], active: int | None = None) -> None:
+        """The open tabs, in order, and the one shown (``active``) so a relaunch returns to it."""
+        self._safe("remember the open tabs", self.store.set_open_tabs, list(conversation_ids), active)
+
+    def active_tab(self) -> int | None:
+        return self._safe("read the tab left", self.store.active_tab)
 
     def rename(self, conversation_id: int, title: str) -> bool:
         return bool(self._safe("rename", self.store.rename, conversation_id, title))
@@ -110,6 +115,10 @@ class ChatHistory:
 
     def list(self, search: str | None = None) -> "list[ConversationSummary]":
         return self._safe("list conversations", self.store.list_conversations, search or None, 200) or []
+
+    def search(self, text: str) -> "builtins.list[SearchHit]":
+        """Full-text matches (FTS5), one per conversation, newest first, with highlighted snippets."""
+        return self._safe("search the history", self.store.search, text, 200) or []
 
 
 def restored_turns(conv: "Conversation") -> list[RestoredTurn]:

@@ -34,6 +34,7 @@ from claude_tui.engine.events import (
 )
 
 from . import fmt
+from .titles import TAB_LABEL_WIDTH, clip, title_from_prompt
 from .chat_history import RestoredTurn
 
 Messages = tuple[dict[str, Any], ...]
@@ -150,7 +151,7 @@ class TabModel:
         if self.pending and self.active is not None:
             extra += f"+{len(self.pending)} "
         number = f"{index} " if index is not None and index <= 9 else ""
-        return f"{number}{STATE_ICONS[state]} {extra}{self.title}"
+        return f"{number}{STATE_ICONS[state]} {extra}{clip(self.title, TAB_LABEL_WIDTH)}"
 
     # -- prompts -----------------------------------------------------------------------------
     def add(self, prompt: str) -> Turn | None:
@@ -158,8 +159,7 @@ class TabModel:
         if not prompt.strip():
             return None
         if self.auto_title and not self.turns:
-            first = prompt.strip().splitlines()[0]
-            self.title = first[:18] + ("…" if len(first) > 18 else "")
+            self.title = title_from_prompt(prompt)  # whole: cut only where drawn (the label)
         turn = Turn(prompt)
         self.turns.append(turn)
         self.pending.append(turn)

@@ -60,10 +60,11 @@ def _assert_went_on(proc: subprocess.CompletedProcess[str]) -> None:
 
 @pytest.fixture
 def tiny_disk(tmp_path: Path):
-    """A real full disk: a 128 KiB tmpfs (root only; skipped where mounting is not allowed)."""
+    """A real full disk: a 256 KiB tmpfs (root only; skipped where mounting is not allowed). An empty
+    history with its search index is 76 KiB, written twice at creation (the WAL, then the file)."""
     mount = tmp_path / "tiny"
     mount.mkdir()
-    if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=128k", "tmpfs", str(mount)], capture_output=True).returncode:
+    if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(mount)], capture_output=True).returncode:
         pytest.skip("needs root to mount a tiny tmpfs")
     yield mount
     subprocess.run(["umount", "-l", str(mount)], check=False)
@@ -78,8 +79,8 @@ def test_run_on_a_full_disk_keeps_going_and_exits_0(tmp_path: Path, tiny_disk: P
 
 def test_run_over_a_file_size_limit_keeps_going_and_exits_0(tmp_path: Path) -> None:
     """A real file-size limit (``prlimit --fsize``) under the history DB and the log: runs anywhere."""
-    # Above what opening writes (the WAL holds every migration: 37 KB at schema v2, 54 KB at v3),
-    # far below what 100 attempt rows write (a WAL frame of 4 KiB per commit).
+    # Above what opening writes (the WAL holds every migration and the empty search index), far below
+    # what 100 attempt rows write (a WAL frame of 4 KiB per commit).
     proc = _run(tmp_path, tmp_path, fsize=131072)
     _assert_went_on(proc)
     assert proc.stderr.count("history off: ") == 1 and proc.stderr.count("log off: ") <= 1

@@ -10,7 +10,7 @@ import pytest
 
 from claude_tui import paths
 from claude_tui.store import HistoryError, HistoryStore, StreamingWriter
-from claude_tui.store.schema import LATEST, V1
+from claude_tui.store.schema import LATEST, MIGRATIONS, V1
 
 
 @pytest.fixture
@@ -35,7 +35,7 @@ def test_pragmas(store):
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
     assert conn.execute("PRAGMA busy_timeout").fetchone()[0] >= 1000
-    assert store.schema_version == LATEST
+    assert store.schema_version == LATEST == len(MIGRATIONS)
 
 
 def test_conversation_lifecycle(store):

@@ -70,14 +70,27 @@ class HistoryScreen(Screen[int | None]):
         return self.query_one("#history-list", OptionList)
 
     def reload(self) -> None:
+        """Fill the list: every conversation, or with words typed, the full-text matches (FTS5)
+        with the matched words highlighted in the title and in a snippet of the message."""
         search = self.query_one("#history-search", Input).value.strip()
-        self.conversations = self.history.list(search)
+        self.conversations = self.history.search(search) if search else self.history.list()
         options = []
+        conv: Any
         for conv in self.conversations:
             line = Text()
-            line.append(conv.title or "(untitled)", style="bold")
+            marked = getattr(conv, "marked_title", None)
+            if marked:
+                for text, hit in marked:
+                    line.append(text, style="bold reverse" if hit else "bold")
+            else:
+                line.append(" ".join(conv.title.split()) or "(untitled)", style="bold")
             line.append(f"   {conv.message_count} messages · {conv.model} · {_when(conv.updated_at)}", style="dim")
-            if conv.preview:
+            snippet = getattr(conv, "snippet", None)
+            if snippet:
+                line.append(f"\n  {getattr(conv, 'role', '')}: ", style="dim")
+                for text, hit in snippet:
+                    line.append(text, style="bold reverse" if hit else "italic dim")
+            elif getattr(conv, "preview", None):
                 line.append("\n  " + conv.preview[:100].replace("\n", " "), style="italic dim")
             options.append(Option(line, id=str(conv.id)))
         option_list = self.option_list

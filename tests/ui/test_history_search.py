@@ -1,0 +1,44 @@
+"""The F3 screen searches the history with FTS5: typing filters to matching conversations, with the
+matched word highlighted in a snippet of the message it was found in."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from claude_tui.store import HistoryStore
+
+from .conftest import SIZE, make_app, press, type_text, wait_for
+
+REPLY = (
+    "Start with a small table and grow it as the data arrives. The loader reads each file once, "
+    "keeps a checksum beside every chunk, and a quokka-proof manifest lists what was written, so a "
+    "second run skips the chunks that already match."
+)
+
+
+async def test_typing_in_f3_finds_a_word_from_the_middle_of_a_reply(make_sim, tmp_path: Path) -> None:
+    store = HistoryStore.open(tmp_path / "h.db")
+    found = store.create_conversation("Loading files", "claude-sonnet-4-6")
+    store.add_user_message(found, "how should the loader work?")
+    store.add_assistant_message(found, REPLY)
+    other = store.create_conversation("Something else", "claude-sonnet-4-6")
+    store.add_user_message(other, "tell me about marsupials")
+    sim = await make_sim()
+    app = make_app(sim, store=store)
+    async with app.run_test(size=SIZE) as pilot:
+        await press(pilot, "f3")
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "HistoryScreen" and len(app.screen.conversations) == 2)
+        screen = app.screen
+        await type_text(pilot, "quokk")
+        await wait_for(pilot, lambda: [c.id for c in screen.conversations] == [found], what="the FTS match")
+        prompt = screen.option_list.get_option_at_index(0).prompt
+        shown = prompt.plain
+        assert "Loading files" in shown and "assistant: …" in shown and "and a quokka-proof" in shown
+        highlighted = {shown[span.start:span.end] for span in prompt.spans if "reverse" in str(span.style)}
+        assert highlighted == {"quokka"}
+        # the match opens in a tab
+        await press(pilot, "enter")
+        await wait_for(pilot, lambda: app.active_chat is not None and app.active_chat.meta.get("conversation_id") == found
+                       and app.active_chat.turns, what="reopened")
+        assert app.active_chat.turns[0].text.startswith("Start with a small table")
+    store.close()
