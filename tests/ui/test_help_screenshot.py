@@ -23,7 +23,9 @@ async def test_palette_screenshot_saves_beside_exports_without_downloads(make_si
     async with app.run_test(size=SIZE) as pilot:
         [command] = [c for c in app.get_system_commands(app.screen) if c.title == "Screenshot"]
         command.callback()  # what choosing it in the palette runs
-        saved = await wait_for(pilot, lambda: list(work.glob("*.svg")), what="the screenshot file")
+        # the file appears before Textual has finished writing it: wait for a whole SVG
+        saved = await wait_for(pilot, lambda: [f for f in work.glob("*.svg") if f.read_text().rstrip().endswith("</svg>")],
+                               what="the screenshot file, written")
         assert saved[0].read_text().lstrip().startswith("<svg")
         assert saved[0].parent == app.default_export_path(app.active_chat).parent
         messages = await wait_for(pilot, lambda: [n.message for n in app._notifications if "creenshot" in n.title], what="a notice")

@@ -38,7 +38,7 @@ async def test_typing_in_f3_finds_a_word_from_the_middle_of_a_reply(make_sim, tm
         assert highlighted == {"quokka"}
         # the match opens in a tab
         await press(pilot, "enter")
-        await wait_for(pilot, lambda: app.active_chat is not None and app.active_chat.meta.get("conversation_id") == found
+        await wait_for(pilot, lambda: app.active_chat is not None and app.active_chat.conversation_id == found
                        and app.active_chat.turns, what="reopened")
         assert app.active_chat.turns[0].text.startswith("Start with a small table")
     store.close()

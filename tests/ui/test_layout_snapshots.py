@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
-from claude_tui.backend import SIMULATOR_KEY, Backend
 from claude_tui.engine.retry import RetryPolicy
 from claude_tui.store import HistoryStore
 from claude_tui.ui.app import ClaudeTUI
+from claude_tui.ui.launch import build_app
 
 PROMPT = "Show me a retry loop with exponential backoff and jitter in Python"
 REPLY = """Retry with **exponential backoff**: wait longer after each failure, and add random jitter so
@@ -51,17 +51,14 @@ def build(store: HistoryStore) -> ClaudeTUI:
     store.add_user_message(cid, PROMPT)
     store.add_assistant_message(cid, REPLY)
     store.set_open_tabs([cid])
-    backend = Backend(api_key=SIMULATOR_KEY, base_url="http://127.0.0.1:9", simulated=True)  # nothing is sent
-    return ClaudeTUI(
-        backend, model="claude-sonnet-4-6", max_tokens=512, system=None, concurrency=4,
-        policy=RetryPolicy(max_attempts=2, base=0.01, cap=0.02), stall_timeout=5.0, show_stats=None, store=store,
-    )
+    return build_app("http://127.0.0.1:9", store=store, show_stats=None,  # nothing is sent
+                     policy=RetryPolicy(max_attempts=2, base=0.01, cap=0.02))
 
 
 async def _restored(pilot: Any) -> None:
     app = pilot.app
     await pilot.wait_for_scheduled_animations()
-    while not (app.active_chat is not None and app.active_chat.turns and app.active_chat.turns[0].reply.body.text):
+    while not (app.active_chat is not None and app.active_chat.turns and app.active_chat.reply(app.active_chat.turns[0]).body.text):
         await pilot.pause(0.02)  # the restored reply renders (a hang is caught by pytest's own timeout)
     app.active_chat.prompt.blur()
     await pilot.pause(0.1)

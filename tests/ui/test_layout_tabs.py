@@ -49,7 +49,7 @@ async def test_f4_goes_to_a_chat_by_a_fuzzy_title(make_sim) -> None:
         for i, title in enumerate(titles):
             if i:
                 await press(pilot, "ctrl+t")
-            app.active_chat.title = title
+            app.active_chat.tab.title = title
         target = app._order[1]
         await press(pilot, "f4")
         await wait_for(pilot, lambda: isinstance(app.screen, GoToChatScreen))
@@ -75,7 +75,7 @@ async def test_the_tab_tooltip_explains_the_badge(make_sim) -> None:
         chat = app.active_chat
         for prompt in ("first question", "second", "third"):
             await send(pilot, prompt)
-        await wait_for(pilot, lambda: len(chat.pending) == 2 and chat.active is not None)
+        await wait_for(pilot, lambda: len(chat.tab.pending) == 2 and chat.tab.active is not None)
         tab = app.tabs.get_tab(chat.tab_id)
         await wait_for(pilot, lambda: "+2" in tab.label_text and tab.tooltip and "+2:" in str(tab.tooltip))
         tooltip = str(tab.tooltip)
@@ -98,7 +98,7 @@ async def test_quit_and_restart_come_back_to_the_tab_left(make_sim, tmp_path) ->
             await send(pilot, prompt)
             await wait_for(pilot, lambda: chat.turns and chat.turns[0].state == "done")
         await press(pilot, "alt+2")
-        left = app.active_chat.meta["conversation_id"]
+        left = app.active_chat.conversation_id
     assert store.active_tab() == left
     store.close()
 
@@ -106,7 +106,7 @@ async def test_quit_and_restart_come_back_to_the_tab_left(make_sim, tmp_path) ->
     app = make_app(sim, store=store)
     async with app.run_test(size=(140, 30)) as pilot:
         await wait_for(pilot, lambda: len(app.chats) == 3, what="tabs restored")
-        await wait_for(pilot, lambda: app.active_chat.meta.get("conversation_id") == left, what="the tab left")
+        await wait_for(pilot, lambda: app.active_chat.conversation_id == left, what="the tab left")
         assert app.active_chat.turns[0].prompt == "beta" and app._order.index(app.tabs.active) == 1
         assert app.focused is app.active_chat.prompt
         await press(pilot, "ctrl+w")  # close it: next time, no tab left to come back to → the first

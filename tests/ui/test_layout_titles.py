@@ -8,7 +8,7 @@ import io
 import json
 from pathlib import Path
 
-from claude_tui.commands import add_all, history_cmd
+from claude_tui.commands import history_cmd
 from claude_tui.store import HistoryStore
 from claude_tui.ui.titles import TITLE_MAX, title_from_prompt
 
@@ -19,7 +19,7 @@ TITLE = "Compare the retry strategies of three HTTP client libraries for Python"
 
 def _cli(db: Path, *argv: str) -> str:
     parser = argparse.ArgumentParser(prog="claude-tui")
-    add_all(parser.add_subparsers(dest="command"))
+    history_cmd.add_parser(parser.add_subparsers(dest="command"))
     ns = parser.parse_args(["history", "--db", str(db), *argv])
     out = io.StringIO()
     assert history_cmd.run(ns, out=out, err=io.StringIO()) == 0
@@ -38,7 +38,7 @@ async def test_a_long_title_is_stored_whole_and_clipped_only_on_the_tab(make_sim
         assert chat.title == TITLE
         label = app.tabs.get_tab(chat.tab_id).label_text
         assert "Compare the retry…" in label and TITLE not in label
-        cid = chat.meta["conversation_id"]
+        cid = chat.conversation_id
         await press(pilot, "f3")
         await wait_for(pilot, lambda: type(app.screen).__name__ == "HistoryScreen" and app.screen.conversations)
         assert TITLE in app.screen.option_list.get_option_at_index(0).prompt.plain
