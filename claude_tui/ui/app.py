@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import time
 from datetime import datetime
 from functools import partial
 from pathlib import Path
@@ -161,6 +162,7 @@ class ClaudeTUI(App[int]):
         self.pool: RequestPool | None = None
         self.engine_ready = asyncio.Event()  # set once the pool's SDK client is open (imported off the UI thread)
         self.engine_gate: asyncio.Event | None = None
+        self._spend_read_at = 0.0  # when the panel next reads the stored live/batch spend
         self._service_listeners = tuple(services.listeners())  # the history recorder, the request log
         self._closing = False
         self._collector = CollectorPolicy()
@@ -578,6 +580,10 @@ class ClaudeTUI(App[int]):
         self.statusbar.update(bar)
         panel = self.stats_panel
         if panel.display:
+            if self.history is not None and time.monotonic() >= self._spend_read_at:
+                # one small query every 30 s, not every tick: batch runs land from other processes
+                panel.history_spend = self.history.spend_by_mode()
+                self._spend_read_at = time.monotonic() + 30.0
             tab_metrics = self.metrics.for_tag(chat.tab_id) if chat is not None else None
             panel.show(snap, limit, tab_metrics.snapshot() if tab_metrics is not None else None, clip(chat.title, 38) if chat else "")
 

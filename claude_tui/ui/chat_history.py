@@ -116,6 +116,11 @@ class ChatHistory:
     def list(self, search: str | None = None) -> "list[ConversationSummary]":
         return self._safe("list conversations", self.store.list_conversations, search or None, 200) or []
 
+    def spend_by_mode(self) -> dict[str, float]:
+        """Stored spend by billing mode (``live``, ``batch``): what the history says was spent, all sessions."""
+        rows = self._safe("read the spend", self.store.spend_by_mode) or []
+        return {row.mode: row.cost for row in rows}
+
     def search(self, text: str) -> "builtins.list[SearchHit]":
         """Full-text matches (FTS5), one per conversation, newest first, with highlighted snippets."""
         return self._safe("search the history", self.store.search, text, 200) or []

@@ -47,11 +47,17 @@ def latency_lines(snap: MetricsSnapshot) -> list[str]:
     ]
 
 
-def token_lines(snap: MetricsSnapshot) -> list[str]:
-    return [
+def token_lines(snap: MetricsSnapshot, history_spend: dict[str, float] | None = None) -> list[str]:
+    """This session's tokens and cost; with a history, every session's spend, live and batch apart
+    (Message Batches bill at half price, so a batch dollar buys twice the tokens)."""
+    lines = [
         f"tokens in  {fmt.count(snap.input_tokens)}   out {fmt.count(snap.output_tokens)}",
         f"cost       {fmt.money(snap.cost)} (estimate)",
     ]
+    if history_spend:
+        lines.append(f"history    live {fmt.money(history_spend.get('live', 0.0))} · "
+                     f"batch {fmt.money(history_spend.get('batch', 0.0))}")
+    return lines
 
 
 def limit_lines(snap: MetricsSnapshot, now_epoch: float | None = None) -> list[str]:
@@ -185,6 +191,9 @@ class StatsPanel(VerticalScroll):
         self._sections["tab"] = Static("", markup=False, classes="stats-body stats-tab")
         yield self._sections["tab"]
 
+    #: Stored spend by billing mode (all sessions, from the history), set by the app now and then.
+    history_spend: dict[str, float] | None = None
+
     def show(self, snap: MetricsSnapshot, limit: int, tab: MetricsSnapshot | None, tab_title: str) -> None:
         self.last_snapshot = snap
         self.last_limit = limit
@@ -192,7 +201,7 @@ class StatsPanel(VerticalScroll):
         s["pool"].update(Text("\n".join(pool_lines(snap, limit))))
         s["rates"].update(Text("\n".join(rate_lines(snap))))
         s["latency"].update(Text("\n".join(latency_lines(snap))))
-        s["tokens"].update(Text("\n".join(token_lines(snap))))
+        s["tokens"].update(Text("\n".join(token_lines(snap, self.history_spend))))
         s["limits"].update(Text("\n".join(limit_lines(snap))))
         s["tab"].update(Text("\n".join(tab_lines(tab, tab_title))))
         self.show_budget(snap)
