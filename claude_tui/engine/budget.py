@@ -484,7 +484,8 @@ class Budget:
                     if announced is None or abs(deadline - announced) > 0.25:
                         announced = deadline
                         self.throttled += 1
-                        emit(Throttled(job.id, now, state.binding or "requests", deadline - now, deadline, state.name))
+                        emit(Throttled(job_id=job.id, at=now, dimension=state.binding or "requests", delay=deadline - now,
+                                       deadline=deadline, model_class=state.name))
                     state.changed.clear()
                     try:
                         await asyncio.wait_for(state.changed.wait(), timeout=self.poll)
@@ -512,7 +513,8 @@ class Budget:
                 if announced is None or abs(deadline - announced) > 0.25:
                     announced = deadline
                     self.throttled += 1
-                    emit(Throttled(job.id, now, grant.dimension or "requests", grant.wait, deadline, state.name))
+                    emit(Throttled(job_id=job.id, at=now, dimension=grant.dimension or "requests", delay=grant.wait,
+                                   deadline=deadline, model_class=state.name))
                 state.changed.clear()
                 pause = grant.wait if self.store.mode != "redis" else min(grant.wait, self.poll)
                 try:

@@ -207,7 +207,7 @@ class BackingOff(Event):
     from_retry_after: bool
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Throttled(Event):
     """The budget holds the next attempt back (planned pacing, not a failure: see BackingOff for those).
 

@@ -99,7 +99,8 @@ async def test_throttled_counts_down_to_the_budget_then_backoff_then_a_restarted
         turn = chat.send("paced")
         assert turn is not None
         now = time.monotonic()
-        feed(chat, Throttled("job-1", now, "output_tokens", 30.0, now + 30.0, "sonnet-4"))
+        feed(chat, Throttled(job_id="job-1", at=now, dimension="output_tokens", delay=30.0, deadline=now + 30.0,
+                             model_class="sonnet-4"))
         status = chat.reply(turn).status
         await wait_for(pilot, lambda: status.text.startswith("⧗ waiting for output-token budget — "), what="throttled")
         first_text, first_left = status.text, status.remaining

@@ -82,7 +82,7 @@ def test_throttled_counts_down_to_the_budgets_deadline_then_streams() -> None:
     tab = TabModel("t1", "chat")
     turn = tab.add("paced")
     start(tab, "j1")
-    held = Throttled("j1", T0, dimension="output_tokens", delay=3.2, deadline=T0 + 3.2, model_class="sonnet-4")
+    held = Throttled(job_id="j1", at=T0, dimension="output_tokens", delay=3.2, deadline=T0 + 3.2, model_class="sonnet-4")
     assert tab.apply(held) is turn
     assert turn.state is TabState.THROTTLED and turn.throttled is held
     assert tab.label().startswith("⧗ ")
