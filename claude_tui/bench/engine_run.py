@@ -35,19 +35,25 @@ class PoolOutcome:
     @property
     def final_attempt_latencies(self) -> list[float]:
         """The engine's own ``Timings.latency``: the successful attempt only."""
-        return [c.latency for c in self.metrics.completions if c.latency is not None]
+        return [d.timings.latency for d in self.done if d.timings.latency is not None]
 
     @property
     def ttfts(self) -> list[float]:
-        return [c.ttft for c in self.metrics.completions if c.ttft is not None]
+        return [d.timings.ttft for d in self.done if d.timings.ttft is not None]
 
     @property
     def tpots(self) -> list[float]:
-        return [c.tpot for c in self.metrics.completions if c.tpot is not None]
+        """(final attempt's latency − TTFT) / (output tokens − 1), as the Metrics define it."""
+        out = []
+        for d in self.done:
+            ttft, latency, tokens = d.timings.ttft, d.timings.latency, d.usage.output_tokens
+            if ttft is not None and latency is not None and tokens > 1:
+                out.append((latency - ttft) / (tokens - 1))
+        return out
 
     @property
     def output_tokens(self) -> int:
-        return sum(c.output_tokens for c in self.metrics.completions)
+        return sum(d.usage.output_tokens for d in self.done)
 
 
 def _label(event: AttemptFailed) -> str:

@@ -140,7 +140,8 @@ def rewrite_latest(path: Path) -> int:
 def result_record(spec_id: str, model: str, outcome: Done | Failed | Cancelled) -> dict[str, Any]:
     timings = outcome.timings
     ttft = timings.ttft
-    latency = timings.latency
+    latency = timings.total  # submit → finish: what the prompt waited, retries and waits included
+    final = timings.latency
     record: dict[str, Any] = {
         "id": spec_id,
         "status": "succeeded",
@@ -148,6 +149,7 @@ def result_record(spec_id: str, model: str, outcome: Done | Failed | Cancelled) 
         "usage": None,
         "ttft_ms": round(ttft * 1000, 1) if ttft is not None else None,
         "latency_ms": round(latency * 1000, 1) if latency is not None else None,
+        "final_attempt_latency_ms": round(final * 1000, 1) if final is not None else None,
         "attempts": outcome.attempts,
         "error": None,
         "model": model,

@@ -96,7 +96,7 @@ async def run_batch(
         return RunOutcome(EXIT_FAILURES, 0, 0, len(skip), False)
     budget = await open_budget(options.limits, api_key=api_key, user_limit=options.concurrency)
     pool = RequestPool(api_key=api_key, base_url=base_url, limit=options.concurrency, policy=options.policy, stall_timeout=options.stall_timeout, prices=options.prices, budget=budget)
-    metrics = Metrics(prices=pool.prices, per_tag=False)
+    metrics = Metrics(prices=pool.prices, per_tag=False, keep_values=True)  # exact figures for the summary
     pool.add_listener(metrics.observe)
     for listener in listeners:
         pool.add_listener(listener)
@@ -187,7 +187,7 @@ async def run_batch(
             console.print(f"{out_path}: could not rewrite to one line per id ({exc.strerror or exc}); "
                           "it still holds every result (latest line per id wins)", style="yellow", markup=False, highlight=False, soft_wrap=True)
     wall = time.monotonic() - started_at
-    snap = metrics.snapshot()
+    snap = metrics.snapshot(exact=True)
     for table in summary_tables(snap, wall_time=wall, skipped=len(specs) - len(todo), interrupted=interrupted):
         console.print(table)
     console.print(budget.snapshot().summary_line() if budget is not None else "limiter: off", markup=False, highlight=False)
