@@ -8,6 +8,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 from typing import IO, Any, Callable, Sequence
 
@@ -125,6 +126,13 @@ async def run_batch(
     failures: dict[str, tuple[int, str]] = {}  # kind → (count, first message)
     finished = asyncio.Event()
     remaining = len(todo)
+    # The pool gets the prompts a few at a time, ahead of its free slots: all 50,000 at once kept a
+    # Job, a handle and a future per prompt alive (peak RSS 262 MB; the goal is < 250 MB).
+    ahead = max(64, options.concurrency * 4)
+    pending = iter(todo)
+    unsubmitted = len(todo)
+    interrupted = False
+    loop = asyncio.get_running_loop()
 
     write_error: BaseException | None = None
     try:
@@ -144,17 +152,34 @@ async def run_batch(
                 # A job cancelled before it ever started has nothing to report; a re-run will do it.
                 if not isinstance(event, Cancelled) or event.job_id in started_jobs:
                     writer.write(result_record(spec.id, spec.model or options.model, event))
+                started_jobs.discard(event.job_id)
                 remaining -= 1
                 if remaining == 0:
                     finished.set()
+                elif unsubmitted:
+                    loop.call_soon(feed, 1)
+
+        def feed(count: int) -> None:
+            nonlocal unsubmitted
+            if interrupted or pool.fatal is not None:
+                return
+            for spec in islice(pending, count):
+                unsubmitted -= 1
+                job = _job_for(spec, options)
+                by_job[job.id] = spec
+                if track is not None:
+                    track(job)
+                pool.submit(job, stream_events=False)
 
         pool.add_listener(on_event, critical=True)
-        interrupted = False
-        loop = asyncio.get_running_loop()
 
         def interrupt() -> None:
-            nonlocal interrupted
+            nonlocal interrupted, remaining, unsubmitted
             interrupted = True
+            remaining -= unsubmitted  # never submitted: nothing to cancel, nothing to report
+            unsubmitted = 0
+            if remaining == 0:
+                finished.set()
             pool.cancel_all()
 
         try:
@@ -170,12 +195,7 @@ async def run_batch(
         try:
             with progress:
                 task = progress.add_task("run", total=len(todo), **progress_fields(metrics.snapshot()))
-                for spec in todo:
-                    job = _job_for(spec, options)
-                    by_job[job.id] = spec
-                    if track is not None:
-                        track(job)
-                    pool.submit(job, stream_events=False)
+                feed(ahead)
                 if not todo:
                     finished.set()
                 while not finished.is_set() and not fatal.done():
