@@ -7,8 +7,8 @@
 Each size runs ``python -m claude_tui.cli run FILE --out … --limiter off`` as its own process (history
 and log on, in a scratch XDG directory), against one simulator in another process that answers at
 once (TTFT 0, 100,000 tokens/s, no rate limit, 40-token replies). From the run's ``rusage``: CPU
-(user + system) per request — total, and marginal (a 1-prompt run's CPU, the start-up, taken off) —
-and peak RSS. From the simulator's request log (monotonic clock, shared by the processes): the time
+(user + system) per request — total; marginal (a 1-prompt run's CPU, the start-up, taken off); and
+step (the extra CPU over the previous size ÷ the extra prompts: no start-up in it) — and peak RSS. From the simulator's request log (monotonic clock, shared by the processes): the time
 from starting the process to its first request. Then ``Metrics.snapshot()``'s cost after as many
 completions (in-process, as benchmarks/bench_metrics.py). Load average printed with every line.
 """
@@ -77,13 +77,18 @@ def main() -> None:
         if args.start_only:
             return
         print(f"{'prompts':>8} {'wall s':>7} {'req/s':>7} {'CPU s':>7} {'CPU ms/req':>11} {'marginal ms/req':>16} "
-              f"{'peak RSS MB':>12} {'1st request s':>14}  load")
+              f"{'step ms/req':>12} {'peak RSS MB':>12} {'1st request s':>14}  load")
+        previous: tuple[int, float] | None = None
         for size in args.sizes:
             runs = [run_once(sim, size, args.concurrency, scratch) for _ in range(args.repeat)]
             cpu = statistics.median(r["cpu"] for r in runs)
             wall = statistics.median(r["wall"] for r in runs)
+            # step: the CPU of the extra prompts over the previous size — no start-up in it at all
+            step = (cpu - previous[1]) / (size - previous[0]) * 1000 if previous and size > previous[0] else None
+            previous = (size, cpu)
             print(f"{size:>8,} {wall:>7.1f} {size / wall:>7.0f} {cpu:>7.1f} {cpu / size * 1000:>11.2f} "
-                  f"{(cpu - start_cpu) / (size - 1) * 1000:>16.2f} {statistics.median(r['rss_mb'] for r in runs):>12.0f} "
+                  f"{(cpu - start_cpu) / (size - 1) * 1000:>16.2f} {'—' if step is None else f'{step:.2f}':>12} "
+                  f"{statistics.median(r['rss_mb'] for r in runs):>12.0f} "
                   f"{statistics.median(r['first_request'] for r in runs):>14.2f}  {load()}", flush=True)
     print("Metrics.snapshot() at the same sizes (in-process):", flush=True)
     subprocess.run([sys.executable, str(Path(__file__).with_name("bench_metrics.py")), "--max", str(max(args.sizes))], check=True)
