@@ -135,9 +135,7 @@ def _run_batch(ns: argparse.Namespace) -> int:
     from .backend import open_backend
     from .services import open_services
     from .headless.prompts import PromptFileError, read_prompts
-    from .headless.run import RunOptions, preload_sdk, run_batch
-
-    preload_sdk()  # the SDK's 1.2–1.5 s import overlaps the file checks, settings and history below
+    from .headless.run import RunOptions, run_batch
 
     from .headless.results import ResultsFileError, check_out_path
 

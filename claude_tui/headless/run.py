@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import signal
 import sys
-import threading
 import time
 from dataclasses import dataclass
 from itertools import islice
@@ -27,24 +26,6 @@ from .results import ResultWriter, open_for_append, read_results, result_record,
 
 EXIT_OK, EXIT_FAILURES, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
-
-def preload_sdk() -> threading.Thread:
-    """Start importing the SDK (1.2–1.5 s of CPU: the bulk of `run`'s start-up) in a daemon thread.
-
-    Called as `run` starts, so the import overlaps reading the prompts file, checking the results
-    file and opening the history; whoever needs the SDK first waits on the import lock for the
-    rest instead of starting over. `--help`/`--version` never call this (they stay import-free).
-    """
-
-    def load() -> None:
-        try:
-            import anthropic  # noqa: F401
-        except Exception:  # noqa: BLE001 - the import in the main thread reports it properly
-            pass
-
-    thread = threading.Thread(target=load, name="claude-tui sdk import", daemon=True)
-    thread.start()
-    return thread
 
 
 @dataclass(frozen=True)
