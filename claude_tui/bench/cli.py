@@ -12,7 +12,38 @@ import sys
 
 from ..argtypes import positive_int
 
-SCENARIO_NAMES = ("table", "scaling", "rate-limit", "shared-limit", "faults")
+SCENARIO_NAMES = ("table", "scaling", "rate-limit", "shared-limit", "faults", "serve")
+DEFAULT_SCENARIOS = ("table", "scaling", "rate-limit", "faults")  # serve is asked for by name
+
+
+def _rate(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected requests per second (a number, or inf), got {text!r}") from None
+    if not value > 0:  # also refuses nan
+        raise argparse.ArgumentTypeError(f"expected a positive rate, got {text!r}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
+    if not (value > 0 and value != float("inf")):
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+    return value
+
+
+def _objective(text: str) -> str:
+    from .measure import parse_goodput
+
+    try:
+        parse_goodput([text])
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
 
 
 def _concurrency_list(text: str) -> list[int]:
@@ -50,8 +81,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--concurrency", type=_concurrency_list, metavar="LIST",
                         help="concurrency levels for the scaling scenario, e.g. 1,5,10,20")
     parser.add_argument("--quick", action="store_true", help="small runs for CI (under a minute in total)")
-    parser.add_argument("--json", metavar="FILE", dest="json_file", help="also write the figures as JSON")
+    parser.add_argument("--json", metavar="FILE", dest="json_file",
+                        help="also write the figures as JSON (vLLM bench serve field names; benchmarks/bench.schema.json)")
     parser.add_argument("--markdown", metavar="FILE", help="also write the tables as Markdown")
+    parser.add_argument("--repeat", type=positive_int, default=1, metavar="N",
+                        help="run each scenario N times and report the median of each figure (publish with 3)")
+    parser.add_argument("--plot", metavar="DIR",
+                        help="write SVG charts to DIR (needs the 'plot' extra: pip install 'claude-tui[plot]')")
+    arrivals = parser.add_argument_group("arrivals (the serve scenario, as vLLM bench serve)")
+    arrivals.add_argument("--request-rate", type=_rate, default=float("inf"), metavar="R",
+                          help="mean requests per second; inf (the default) sends all at once")
+    arrivals.add_argument("--burstiness", type=_positive_float, default=1.0, metavar="B",
+                          help="gamma shape of the gaps between arrivals: 1 = Poisson, <1 burstier, >1 steadier")
+    arrivals.add_argument("--max-concurrency", type=positive_int, metavar="N",
+                          help="at most N requests in flight (closed loop); unset: every arrived request goes")
+    parser.add_argument("--goodput", nargs="+", type=_objective, metavar="METRIC:MS",
+                        help="service-level objectives, e.g. ttft:500 e2el:8000 (metrics: ttft, tpot, itl, e2el); a "
+                             "request is good only if it meets all; lost requests count against")
 
 
 def run(ns: argparse.Namespace) -> int:
@@ -63,11 +109,27 @@ def run(ns: argparse.Namespace) -> int:
     from . import report
     from .scenarios import Settings, run_scenario
 
+    from . import measure
+
+    plot_dir = getattr(ns, "plot", None)
+    if plot_dir:
+        from .plots import PlotsUnavailable, check_available
+
+        try:
+            check_available()
+        except PlotsUnavailable as exc:
+            print(f"claude-tui bench: {exc}", file=sys.stderr)
+            return 2
     names: list[str] = []
-    for group in getattr(ns, "scenario", None) or [list(SCENARIO_NAMES)]:
+    for group in getattr(ns, "scenario", None) or [list(DEFAULT_SCENARIOS)]:
         names += [n for n in group if n not in names]
     settings = Settings(quick=bool(getattr(ns, "quick", False)), requests=getattr(ns, "requests", None),
-                        concurrency=getattr(ns, "concurrency", None))
+                        concurrency=getattr(ns, "concurrency", None),
+                        request_rate=getattr(ns, "request_rate", float("inf")), burstiness=getattr(ns, "burstiness", 1.0),
+                        max_concurrency=getattr(ns, "max_concurrency", None))
+    measure.GOODPUT_SLO.clear()
+    measure.GOODPUT_SLO.update(measure.parse_goodput(getattr(ns, "goodput", None) or []))
+    repeat = getattr(ns, "repeat", 1) or 1
     console = Console(width=None if sys.stdout.isatty() else 200, soft_wrap=False)
     if os.environ.get("ANTHROPIC_API_KEY") or os.environ.get("ANTHROPIC_AUTH_TOKEN"):
         console.print("[yellow]note:[/] claude-tui bench always runs against its own simulators; "
@@ -79,13 +141,14 @@ def run(ns: argparse.Namespace) -> int:
     failures = 0
     for name in names:
         try:
-            result = asyncio.run(run_scenario(name, settings)).as_dict()
+            runs = [asyncio.run(run_scenario(name, settings)).as_dict() for _ in range(repeat)]
         except KeyboardInterrupt:
             raise
         except Exception as exc:  # noqa: BLE001 - report the scenario, run the rest
             failures += 1
             console.print(f"[red]scenario {name} failed:[/] {type(exc).__name__}: {exc}")
             continue
+        result = report.merge_repeats(runs) if repeat > 1 else runs[0]
         results.append(result)
         report.print_result(console, result)
 
@@ -99,4 +162,12 @@ def run(ns: argparse.Namespace) -> int:
         with open(ns.markdown, "w", encoding="utf-8") as fh:
             fh.write("\n".join(report.markdown(r) for r in results))
         console.print(f"tables written to {ns.markdown}")
+    if plot_dir:
+        from .plots import terminal_chart, write_plots
+
+        written = write_plots(doc, plot_dir)
+        console.print(f"charts written to {plot_dir}: {', '.join(p.name for p in written) or 'none (no rows to plot)'}")
+        chart = terminal_chart(doc)
+        if chart:
+            console.print(chart, markup=False, highlight=False, soft_wrap=True)
     return 1 if failures else 0

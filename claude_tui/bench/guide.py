@@ -29,6 +29,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable
 
+from .measure import Sample
+
 MAX_ATTEMPTS = 5
 
 
@@ -70,6 +72,13 @@ class GuideOutcome:
     errors: Counter[str] = field(default_factory=Counter)
     started: float = 0.0
     finished: float = 0.0
+    itls: list[float] = field(default_factory=list)  # gaps between text chunks (streaming only)
+    samples: list[Sample] = field(default_factory=list)
+    input_tokens: int = 0
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
+    in_flight: int = 0
+    max_in_flight: int = 0
 
     @property
     def completed(self) -> int:
@@ -99,40 +108,62 @@ class Guide:
     def _params(self, prompt: str) -> dict[str, Any]:
         return {"model": self.model, "max_tokens": self.max_tokens, "messages": [{"role": "user", "content": prompt}]}
 
+    @staticmethod
+    def _usage(out: GuideOutcome, usage: Any) -> None:
+        out.output_tokens += usage.output_tokens
+        out.input_tokens += usage.input_tokens
+        out.cache_read_tokens += getattr(usage, "cache_read_input_tokens", 0) or 0
+        out.cache_write_tokens += getattr(usage, "cache_creation_input_tokens", 0) or 0
+
     async def _create(self, prompt: str, out: GuideOutcome) -> str:
         sent = time.monotonic()
         response = await guide_retry(lambda: self.client.messages.create(**self._params(prompt)), sleep=self._sleep)
-        out.latencies.append(time.monotonic() - sent)
-        out.output_tokens += response.usage.output_tokens
+        done = time.monotonic()
+        out.latencies.append(done - sent)
+        out.samples.append(Sample(None, done - sent, None, done - out.started))
+        self._usage(out, response.usage)
         return response.content[0].text
 
     async def _stream(self, prompt: str, out: GuideOutcome) -> str:
-        async def once() -> tuple[str, float | None, int]:
+        async def once() -> tuple[str, float | None, Any, list[float]]:
             first: float | None = None
+            last = 0.0
+            gaps: list[float] = []
             parts: list[str] = []
             async with self.client.messages.stream(**self._params(prompt)) as stream:
                 async for text in stream.text_stream:
+                    now = time.monotonic()
                     if first is None:
-                        first = time.monotonic()
+                        first = now
+                    else:
+                        gaps.append(now - last)
+                    last = now
                     parts.append(text)
                 message = await stream.get_final_message()
-            return "".join(parts), first, message.usage.output_tokens
+            return "".join(parts), first, message.usage, gaps
 
         sent = time.monotonic()
-        text, first, tokens = await guide_retry(once, sleep=self._sleep)
+        text, first, usage, gaps = await guide_retry(once, sleep=self._sleep)
         done = time.monotonic()
         out.latencies.append(done - sent)
-        out.output_tokens += tokens
+        self._usage(out, usage)
+        out.itls.extend(gaps)
+        tokens = usage.output_tokens
+        tpot = None
         if first is not None:
             out.ttfts.append(first - sent)
             if tokens > 1:
-                out.tpots.append((done - first) / (tokens - 1))
+                tpot = (done - first) / (tokens - 1)
+                out.tpots.append(tpot)
+        out.samples.append(Sample(None if first is None else first - sent, done - sent, tpot, done - out.started,
+                                  max(gaps) if gaps else None))
         return text
 
     async def sequential(self, prompts: list[str]) -> GuideOutcome:
         """Row 1: one request at a time."""
         out = GuideOutcome(results=[])
         out.started = time.monotonic()
+        out.max_in_flight = 1 if prompts else 0
         for prompt in prompts:
             try:
                 out.results.append(await self._create(prompt, out))
@@ -142,21 +173,34 @@ class Guide:
         out.finished = time.monotonic()
         return out
 
-    async def concurrent(self, prompts: list[str], max_concurrent: int = 5, *, stream: bool = False) -> GuideOutcome:
-        """Rows 2 and 3: ``asyncio.gather`` over all prompts, each under ``Semaphore(max_concurrent)``."""
+    async def concurrent(self, prompts: list[str], max_concurrent: int = 5, *, stream: bool = False,
+                         arrivals: list[float] | None = None) -> GuideOutcome:
+        """Rows 2 and 3: ``asyncio.gather`` over all prompts, each under ``Semaphore(max_concurrent)``.
+
+        With ``arrivals`` (seconds from the start, one per prompt) each prompt is sent no earlier
+        than its arrival: the open-loop arrival modes of ``bench --scenario serve``.
+        """
         out = GuideOutcome(results=[])
         semaphore = asyncio.Semaphore(max_concurrent)
         call = self._stream if stream else self._create
 
-        async def process(prompt: str) -> str | None:
+        async def process(index: int, prompt: str) -> str | None:
+            if arrivals is not None:
+                delay = out.started + arrivals[index] - time.monotonic()
+                if delay > 0:
+                    await asyncio.sleep(delay)  # the arrival schedule, not synchronisation
             async with semaphore:
+                out.in_flight += 1
+                out.max_in_flight = max(out.max_in_flight, out.in_flight)
                 try:
                     return await call(prompt, out)
                 except Exception as exc:  # noqa: BLE001 - "print(f'error: {e}')"; the result is None
                     out.errors[_error_label(exc)] += 1
                     return None
+                finally:
+                    out.in_flight -= 1
 
         out.started = time.monotonic()
-        out.results = list(await asyncio.gather(*(process(p) for p in prompts)))
+        out.results = list(await asyncio.gather(*(process(i, p) for i, p in enumerate(prompts))))
         out.finished = time.monotonic()
         return out

@@ -17,7 +17,9 @@ from anthropic import AsyncAnthropic
 
 from .engine_run import PoolOutcome, make_pool, run_pool
 from .guide import Guide, GuideOutcome
-from .measure import RunResult, percentile, row, server_counts
+from ..engine.events import Usage
+from ..engine.pricing import PriceTable
+from .measure import RunResult, overloads, percentile, row, server_counts
 from .simproc import SimProcess
 
 MODEL = "claude-sonnet-4-6"
@@ -68,6 +70,11 @@ class Settings:
     requests: int | None = None  # overrides every scenario's request count
     concurrency: list[int] | None = None  # overrides the scaling levels
     model: str = MODEL
+    # Arrival modes (the serve scenario), as vLLM's `bench serve`: inf = all at once; else Poisson
+    # (burstiness 1) or gamma arrivals at this mean rate; max_concurrency bounds a closed loop.
+    request_rate: float = float("inf")
+    burstiness: float = 1.0
+    max_concurrency: int | None = None
 
 
 @dataclass
@@ -79,10 +86,12 @@ class ScenarioResult:
     notes: list[str] = field(default_factory=list)
     summary: dict[str, Any] = field(default_factory=dict)
     duration_s: float = 0.0
+    load_average: dict[str, list[float]] = field(default_factory=dict)  # 1/5/15-min, before and after
 
     def as_dict(self) -> dict[str, Any]:
         return {"name": self.name, "title": self.title, "simulator": self.simulator, "rows": self.rows,
-                "summary": self.summary, "notes": self.notes, "duration_s": round(self.duration_s, 2)}
+                "summary": self.summary, "notes": self.notes, "duration_s": round(self.duration_s, 2),
+                "load_average": self.load_average}
 
 
 def make_prompts(n: int, tag: str = "") -> list[str]:
@@ -99,14 +108,20 @@ def guide_client(base_url: str) -> AsyncAnthropic:
 
 def _server_side(run: RunResult, log: list[dict[str, Any]]) -> RunResult:
     run.attempts, run.rate_limited, run.failed_attempts = server_counts(log)
+    run.overloaded = overloads(log)
     run.extra["sdk_hidden_retries"] = sum(1 for r in log if (r.get("retry_count") or 0) > 0)
     return run
 
 
-def guide_run(label: str, concurrency: int, out: GuideOutcome, log: list[dict[str, Any]], cpu_s: float | None = None) -> RunResult:
+def guide_run(label: str, concurrency: int, out: GuideOutcome, log: list[dict[str, Any]], cpu_s: float | None = None,
+              model: str = MODEL) -> RunResult:
+    usage = Usage(out.input_tokens, out.output_tokens, out.cache_write_tokens, out.cache_read_tokens)
     run = RunResult(label, "guide", concurrency, len(out.results), out.completed, out.finished - out.started,
                     latencies=out.latencies, ttfts=out.ttfts, tpots=out.tpots, output_tokens=out.output_tokens,
-                    cpu_s=cpu_s, errors=dict(out.errors))
+                    cpu_s=cpu_s, errors=dict(out.errors), itls=out.itls, samples=out.samples,
+                    input_tokens=out.input_tokens, cache_read_tokens=out.cache_read_tokens,
+                    cache_write_tokens=out.cache_write_tokens, cost_usd=PriceTable().cost(model, usage),
+                    max_concurrent_requests=out.max_in_flight)
     return _server_side(run, log)
 
 
@@ -114,9 +129,13 @@ def pool_run(label: str, concurrency: int, requests: int, out: PoolOutcome, log:
     errors = {f"attempt failed: {k}": v for k, v in out.attempt_errors.items()}
     for f in out.failed:
         errors[f"lost: {f.kind}"] = errors.get(f"lost: {f.kind}", 0) + 1
+    uncached, cache_read, cache_write = out.tokens()
     run = RunResult(label, "claude-tui", concurrency, requests, out.completed, out.finished - out.started,
                     latencies=out.latencies, ttfts=out.ttfts, tpots=out.tpots, output_tokens=out.output_tokens,
-                    cpu_s=out.cpu_s, errors=errors)
+                    cpu_s=out.cpu_s, errors=errors, itls=out.itls, samples=out.samples, input_tokens=uncached,
+                    cache_read_tokens=cache_read, cache_write_tokens=cache_write, cost_usd=out.cost_usd,
+                    retry_wait_s=out.retry_wait_s, budget_wait_s=out.budget_wait_s,
+                    max_concurrent_requests=out.max_in_flight)
     p99 = percentile(out.final_attempt_latencies, 99)
     run.extra["final_attempt_latency_p99_ms"] = None if p99 is None else round(p99 * 1000, 1)
     return _server_side(run, log)
@@ -255,8 +274,8 @@ async def scenario_rate_limit(settings: Settings) -> ScenarioResult:
     rows = []
     for run in (run_a, run_b):
         per_min = run.completed / (run.duration_s / 60) if run.duration_s > 0 else 0.0
-        rows.append(row(run, use_littles_law=False, lost=run.failed, goodput_per_min=round(per_min, 2),
-                        goodput_fraction=round(per_min / rpm, 3),
+        rows.append(row(run, use_littles_law=False, rate_limit_ceiling=rpm / 60, lost=run.failed,
+                        goodput_per_min=round(per_min, 2), goodput_fraction=round(per_min / rpm, 3),
                         wasted_attempts=(run.attempts or 0) - run.completed))
     burst = config["burst"]
     notes = [
@@ -317,7 +336,12 @@ async def scenario_faults(settings: Settings) -> ScenarioResult:
                           summary={"fault_counts": fault_counts})
 
 
-RUNNERS: dict[str, Callable[[Settings], Awaitable[ScenarioResult]]] = {
+Runner = Callable[[Settings], Awaitable[ScenarioResult]]
+
+#: Every scenario by name. A scenario module adds its own with ``register`` (and its name to
+#: ``cli.SCENARIO_NAMES``); its rows are ``measure.row`` dicts, so tables, JSON, schema, plots and
+#: ``--repeat`` medians need nothing more.
+RUNNERS: dict[str, Runner] = {
     "table": scenario_table,
     "scaling": scenario_scaling,
     "rate-limit": scenario_rate_limit,
@@ -327,8 +351,22 @@ from . import limit_scenarios  # noqa: E402 - the budget's scenarios (bench/limi
 RUNNERS.update({"rate-limit": limit_scenarios.scenario_rate_limit, "shared-limit": limit_scenarios.scenario_shared_limit})
 
 
+def register(name: str, runner: Runner) -> None:
+    RUNNERS[name] = runner
+
+
+def _runner(name: str) -> Runner:
+    if name not in RUNNERS and name == "serve":
+        from . import serve  # noqa: F401 - registers itself
+    return RUNNERS[name]
+
+
 async def run_scenario(name: str, settings: Settings) -> ScenarioResult:
+    import os
+
+    load_before = os.getloadavg()
     started = time.monotonic()
-    result = await RUNNERS[name](settings)
+    result = await _runner(name)(settings)
     result.duration_s = time.monotonic() - started
+    result.load_average = {"before": [round(v, 2) for v in load_before], "after": [round(v, 2) for v in os.getloadavg()]}
     return result

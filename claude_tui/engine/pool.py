@@ -144,9 +144,14 @@ class RequestPool:
         """The SDK client every attempt uses; never one that retries on its own."""
         api_key, base_url = self._client_args
         if client is None:
-            from anthropic import AsyncAnthropic  # imported on first use: it is the slowest import we have
+            from anthropic import AsyncAnthropic, DefaultAioHttpClient  # on first use: the slowest import we have
 
-            client = AsyncAnthropic(api_key=api_key, base_url=base_url, max_retries=0)
+            # The SDK's aiohttp transport (aiohttp is already ours, for the simulator): at 200 in
+            # flight it cost 2.2–2.9 ms of client CPU per request against 4.2–5.0 ms for the default
+            # httpx one, whose pool rescans every pooled connection (a poll() each) for every request;
+            # a keep-alive limit sized to the pool made that scan longer, not shorter (5.4–6.4 ms).
+            # Measured with benchmarks/bench_transport.py, machine shared (load 7–10).
+            client = AsyncAnthropic(api_key=api_key, base_url=base_url, max_retries=0, http_client=DefaultAioHttpClient())
         elif client.max_retries != 0:
             client = client.with_options(max_retries=0)
         return client

@@ -11,11 +11,11 @@ import pytest
 
 from claude_tui.cli import main
 
-ROW_KEYS = {
-    "concurrency", "requests", "failed", "requests_per_s", "ceiling_requests_per_s", "efficiency", "ttft_p50_ms",
-    "ttft_p99_ms", "latency_p50_ms", "latency_p99_ms", "attempts", "rate_limited", "completed", "duration_s",
-    "output_tokens_per_s", "ttft_mean_ms", "latency_mean_ms", "tpot_mean_ms", "error_rate", "retries",
-    "cpu_ms_per_request",
+ROW_KEYS = {  # vLLM bench serve's names where the meaning is the same, then ours
+    "max_concurrency", "requests", "failed", "request_throughput", "littles_law_ceiling", "efficiency", "median_ttft_ms",
+    "p99_ttft_ms", "median_e2el_ms", "p99_e2el_ms", "attempts", "rate_limited", "completed", "duration",
+    "output_throughput", "mean_ttft_ms", "mean_e2el_ms", "mean_tpot_ms", "mean_itl_ms", "error_rate", "retries",
+    "cpu_ms_per_request", "max_concurrent_requests",
 }
 
 
@@ -36,15 +36,16 @@ def test_bench_quick_scaling_prints_the_table_and_writes_json(tmp_path: Path, ca
     scenario = doc["scenarios"]["scaling"]
     assert {"name", "title", "simulator", "rows", "notes", "duration_s"} <= scenario.keys()
     rows = scenario["rows"]
-    assert [(r["approach"], r["concurrency"]) for r in rows] == [("claude-tui", 1), ("claude-tui", 2), ("bare-sdk", 2)]
+    assert [(r["approach"], r["max_concurrency"]) for r in rows] == [("claude-tui", 1), ("claude-tui", 2), ("bare-sdk", 2)]
     for r in rows:
         assert ROW_KEYS <= r.keys()
         assert r["failed"] == 0 and r["completed"] == r["requests"]
         assert r["attempts"] == r["requests"] and r["rate_limited"] == 0
         # Little's law against the fixed latency: the ceiling is concurrency / 0.5 s in --quick.
-        assert r["ceiling_requests_per_s"] == pytest.approx(r["concurrency"] / 0.5)
+        assert r["littles_law_ceiling"] == pytest.approx(r["max_concurrency"] / 0.5)
         assert 0.3 < r["efficiency"] <= 1.01
-        assert r["ttft_p50_ms"] < r["latency_p50_ms"]
+        assert r["median_ttft_ms"] < r["median_e2el_ms"]
+        assert r["max_concurrent_requests"] == r["max_concurrency"]
     assert "| in flight |" in md_file.read_text()
 
 

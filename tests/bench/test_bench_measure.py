@@ -32,16 +32,16 @@ def test_row_uses_mean_latency_unless_told_otherwise() -> None:
                     latencies=[0.5, 1.0, 1.5, 1.0, 1.0, 1.0, 1.0, 1.0], ttfts=[0.2] * 8, output_tokens=400,
                     cpu_s=0.08, attempts=13, rate_limited=2)
     r = row(run)
-    assert r["requests_per_s"] == 4.0
-    assert r["ceiling_requests_per_s"] == 4.0  # 4 in flight / 1.0 s mean latency
+    assert r["request_throughput"] == 4.0
+    assert r["littles_law_ceiling"] == 4.0  # 4 in flight / 1.0 s mean latency
     assert r["efficiency"] == 1.0
     assert r["failed"] == 2 and r["error_rate"] == 0.2
     assert r["retries"] == 3 and r["attempts_per_request"] == 1.3
-    assert r["output_tokens_per_s"] == 200.0
+    assert r["output_throughput"] == 200.0
     assert r["cpu_ms_per_request"] == 10.0
-    assert r["latency_p50_ms"] == 1000.0 and r["ttft_p99_ms"] == 200.0
+    assert r["median_e2el_ms"] == 1000.0 and r["p99_ttft_ms"] == 200.0
     fixed = row(run, ceiling_latency_s=0.5)
-    assert fixed["ceiling_requests_per_s"] == 8.0 and fixed["efficiency"] == 0.5
+    assert fixed["littles_law_ceiling"] == 8.0 and fixed["efficiency"] == 0.5
     assert row(run, use_littles_law=False)["efficiency"] is None
 
 

@@ -71,3 +71,60 @@ def test_window_rates_and_failure_counts() -> None:
     snap = metrics.snapshot()
     assert snap.requests_per_s == 0 and snap.done == 1
     assert snap.throughput_history[-1] == 0 and len(snap.throughput_history) == 36
+
+
+def _complete(metrics: Metrics, clock: FakeClock, index: int, latency: float) -> None:
+    job = f"k{index}"
+    metrics.observe(Queued(job, clock.now, 0))
+    metrics.observe(Started(job, clock.now, 1))
+    metrics.observe(done(job, clock.now, ttft=latency / 4, latency=latency, out=11))
+
+
+def test_all_time_percentiles_stay_within_the_sketch_error_of_the_exact_ones() -> None:
+    """A long job: 20,000 log-normal latencies (median 1 s, a heavy tail), far past the exact sample."""
+    import random
+
+    rng = random.Random(7)
+    clock = FakeClock()
+    metrics = Metrics(clock=clock, keep_values=True)
+    latencies = [rng.lognormvariate(0.0, 0.8) for _ in range(20_000)]
+    for index, latency in enumerate(latencies):
+        clock.now += 0.01
+        _complete(metrics, clock, index, latency)
+    live = metrics.snapshot().latency
+    exact = metrics.snapshot(exact=True).latency
+    assert live.count == exact.count == 20_000
+    assert exact.p50 == pytest.approx(percentile(latencies, 50))
+    assert exact.p99 == pytest.approx(percentile(latencies, 99))
+    for name in ("p50", "p90", "p95", "p99"):
+        assert getattr(live, name) == pytest.approx(getattr(exact, name), rel=0.02), name
+    assert live.max == pytest.approx(max(latencies)) and live.mean == pytest.approx(sum(latencies) / len(latencies))
+
+
+def test_submit_to_finish_counts_the_wait_the_final_attempt_does_not() -> None:
+    """A prompt that waited 30 s (queue, 429s, backoff) for a 2 s reply: both figures, each labelled."""
+    clock = FakeClock()
+    metrics = Metrics(clock=clock)
+    metrics.observe(Queued("a", clock.now, 0))
+    timings = Timings(submitted=clock.now, started=clock.now + 30, first_token=clock.now + 30.5, finished=clock.now + 32)
+    clock.now += 32
+    metrics.observe(Done("a", clock.now, "x", "", Usage(10, 11), "end_turn", "claude-sonnet-4-6", "req_1", 4, timings, 0.0))
+    snap = metrics.snapshot()
+    assert snap.total.p50 == pytest.approx(32.0) and snap.latency.p50 == pytest.approx(2.0)
+
+
+def test_window_figures_cover_only_the_window_at_any_rate() -> None:
+    clock = FakeClock()
+    metrics = Metrics(window=10.0, clock=clock)
+    for index in range(3000):  # 3,000 slow completions in the first 30 s …
+        clock.now += 0.01
+        _complete(metrics, clock, index, 5.0)
+    clock.now += 20  # … slide out of the 10 s window; 500 fast ones arrive in it
+    for index in range(3000, 3500):
+        clock.now += 0.01
+        _complete(metrics, clock, index, 0.5)
+    snap = metrics.snapshot()
+    assert snap.window_latency.p99 == pytest.approx(0.5) and snap.window_latency.count == 500
+    assert snap.requests_per_s == pytest.approx(500 / 10)
+    assert snap.latency.count == 3500 and snap.latency.max == 5.0
+    assert sum(snap.throughput_history) * 5 == pytest.approx(3500)  # all within the 3-minute sparkline
