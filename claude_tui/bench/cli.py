@@ -107,7 +107,8 @@ def run(ns: argparse.Namespace) -> int:
     from rich.console import Console
 
     from . import report
-    from .scenarios import Settings, run_scenario
+    from .registry import run_scenario
+    from .scenarios import Settings
 
     from . import measure
 

@@ -250,57 +250,6 @@ async def _bare_sdk_row(sim: SimProcess, conc: int, n: int, settings: Settings, 
     return row(run, ceiling_latency_s=latency_s, peak_in_flight=stats["peak_in_flight"])
 
 
-# -- 3. under a rate limit ----------------------------------------------------------------------
-async def scenario_rate_limit(settings: Settings) -> ScenarioResult:
-    config = dict(RATE_SIM)
-    if settings.quick:
-        config.update(rpm=600, otpm=30000, burst=1.0, ttft_ms=100.0, tps=400.0)
-    n = settings.requests or (40 if settings.quick else 120)
-    prompts = make_prompts(n, "rl ")
-    rpm = config["rpm"]
-    with SimProcess(**config) as sim_a, SimProcess(**config) as sim_b:
-        client = guide_client(sim_a.base_url)
-        guide = Guide(client, model=settings.model, max_tokens=RATE_MAX_TOKENS)
-        pool = make_pool(sim_b.base_url, API_KEY, 5)
-        # (a) and (b) run at the same time against two separate, identical simulators.
-        out_a, out_b = await asyncio.gather(
-            guide.concurrent(prompts, 5),
-            run_pool(pool, prompts, model=settings.model, max_tokens=RATE_MAX_TOKENS),
-        )
-        await client.close()
-        await pool.aclose()
-        run_a = guide_run("(a) guide: gather + Semaphore(5) + create, SDK retries on, own retry wrapper", 5, out_a, sim_a.log())
-        run_b = pool_run("(b) claude-tui pool: 5 in flight, default policy (honours retry-after)", 5, n, out_b, sim_b.log())
-    rows = []
-    for run in (run_a, run_b):
-        per_min = run.completed / (run.duration_s / 60) if run.duration_s > 0 else 0.0
-        rows.append(row(run, use_littles_law=False, rate_limit_ceiling=rpm / 60, lost=run.failed,
-                        goodput_per_min=round(per_min, 2), goodput_fraction=round(per_min / rpm, 3),
-                        wasted_attempts=(run.attempts or 0) - run.completed))
-    burst = config["burst"]
-    notes = [
-        f"Simulator: {rpm} requests/min and {config['otpm']} output tokens/min, continuously refilled token buckets "
-        f"holding {burst:g} s of refill (a burst of {int(rpm * burst / 60)} requests at start); output tokens are "
-        f"reserved at max_tokens={RATE_MAX_TOKENS} when a request starts and settled when it ends, so the "
-        "output-token bucket admits about one request at a time; 429s carry an exact retry-after (whole seconds, "
-        "rounded up).",
-        "Attempts and 429s are counted by each approach's own simulator, so the SDK's invisible retries count too.",
-        f"Goodput fraction = completed requests per minute ÷ {rpm}; the initial burst of {int(rpm * burst / 60)} "
-        f"lets it exceed 1 a little: the best possible for {n} prompts is about "
-        f"{_best_fraction(n, rpm, burst):.2f} (the burst at once, the rest at the refill rate).",
-        "(a) and (b) run concurrently against two separate simulators (halves the wall time).",
-    ]
-    return ScenarioResult("rate-limit", f"Under a rate limit ({rpm} RPM): the guide's approach vs claude-tui", rows,
-                          config, notes)
-
-
-def _best_fraction(n: int, rpm: int, burst: float) -> float:
-    burst_requests = int(rpm * burst / 60)
-    if n <= burst_requests:
-        return float("inf")
-    return n / ((n - burst_requests) / (rpm / 60)) / (rpm / 60)
-
-
 # -- 4. faults -----------------------------------------------------------------------------------
 async def scenario_faults(settings: Settings) -> ScenarioResult:
     config = dict(FAULT_SIM)
@@ -334,39 +283,3 @@ async def scenario_faults(settings: Settings) -> ScenarioResult:
     ]
     return ScenarioResult("faults", "Faults: 10 % of attempts fail in mixed ways", rows, config, notes,
                           summary={"fault_counts": fault_counts})
-
-
-Runner = Callable[[Settings], Awaitable[ScenarioResult]]
-
-#: Every scenario by name. A scenario module adds its own with ``register`` (and its name to
-#: ``cli.SCENARIO_NAMES``); its rows are ``measure.row`` dicts, so tables, JSON, schema, plots and
-#: ``--repeat`` medians need nothing more.
-RUNNERS: dict[str, Runner] = {
-    "table": scenario_table,
-    "scaling": scenario_scaling,
-    "rate-limit": scenario_rate_limit,
-    "faults": scenario_faults,
-}
-from . import limit_scenarios  # noqa: E402 - the budget's scenarios (bench/limit_scenarios.py) replace the old rate-limit one
-RUNNERS.update({"rate-limit": limit_scenarios.scenario_rate_limit, "shared-limit": limit_scenarios.scenario_shared_limit})
-
-
-def register(name: str, runner: Runner) -> None:
-    RUNNERS[name] = runner
-
-
-def _runner(name: str) -> Runner:
-    if name not in RUNNERS and name == "serve":
-        from . import serve  # noqa: F401 - registers itself
-    return RUNNERS[name]
-
-
-async def run_scenario(name: str, settings: Settings) -> ScenarioResult:
-    import os
-
-    load_before = os.getloadavg()
-    started = time.monotonic()
-    result = await _runner(name)(settings)
-    result.duration_s = time.monotonic() - started
-    result.load_average = {"before": [round(v, 2) for v in load_before], "after": [round(v, 2) for v in os.getloadavg()]}
-    return result

@@ -22,7 +22,7 @@ from .engine_run import make_pool, run_pool
 from .guide import Guide
 from .measure import row
 from .scenarios import (API_KEY, MAX_TOKENS, TABLE_SIM, ScenarioResult, Settings, _timed_cpu, guide_run, make_prompts,
-                        pool_run, register)
+                        pool_run)
 from .simproc import SimProcess
 
 
@@ -80,4 +80,3 @@ async def scenario_serve(settings: Settings) -> ScenarioResult:
     return ScenarioResult("serve", f"Arrivals as vLLM bench serve: {mode}, {bound}", rows, config, notes)
 
 
-register("serve", scenario_serve)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from claude_tui.bench import limit_scenarios
 from claude_tui.bench.cli import SCENARIO_NAMES
-from claude_tui.bench.scenarios import RUNNERS
+from claude_tui.bench.registry import runner
 
 
 def test_the_binding_limit_is_rpm_or_otpm_over_the_replies_length() -> None:
@@ -16,5 +16,5 @@ def test_the_binding_limit_is_rpm_or_otpm_over_the_replies_length() -> None:
 
 def test_both_scenarios_are_registered() -> None:
     assert {"rate-limit", "shared-limit"} <= set(SCENARIO_NAMES)
-    assert RUNNERS["rate-limit"] is limit_scenarios.scenario_rate_limit
-    assert RUNNERS["shared-limit"] is limit_scenarios.scenario_shared_limit
+    assert runner("rate-limit") is limit_scenarios.scenario_rate_limit
+    assert runner("shared-limit") is limit_scenarios.scenario_shared_limit
