@@ -73,7 +73,8 @@ def _figures(run: RunResult, config: dict[str, Any], *, submit_latencies: list[f
     attempts = run.attempts or 0
     p50, p99 = percentile(submit_latencies, 50), percentile(submit_latencies, 99)
     return row(
-        run, use_littles_law=False, case=case, lost=run.failed, binding=name,
+        run, use_littles_law=False, rate_limit_ceiling=limit / 60 if limit != float("inf") else None,
+        case=case, lost=run.failed, binding=name,
         binding_per_min=round(limit, 1), goodput_per_min=round(per_min, 2), goodput_fraction=round(per_min / limit, 4),
         rate_limited_per_100=round(100 * (run.rate_limited or 0) / attempts, 2) if attempts else None,
         submit_p50_ms=None if p50 is None else round(p50 * 1000, 1),
@@ -350,7 +351,7 @@ COLUMNS: dict[str, list[report.Column]] = {
         ("429s /100 attempts", lambda r: report._num(r.get("rate_limited_per_100"), "{:.1f}")),
         ("attempts/request", lambda r: report._num(r["attempts_per_request"])),
         ("submit→finish p50/p99 s", lambda r: f"{(r['submit_p50_ms'] or 0) / 1000:.1f}/{(r['submit_p99_ms'] or 0) / 1000:.1f}"),
-        ("sent→finish p99 s", lambda r: f"{(r['latency_p99_ms'] or 0) / 1000:.1f}"),
+        ("sent→finish p99 s", lambda r: f"{(r.get('p99_e2el_ms') or 0) / 1000:.1f}"),
         ("budget wait s", lambda r: report._num(r.get("budget_wait_s"), "{:.0f}")),
         ("lost", lambda r: r["lost"]),
     ]

@@ -28,7 +28,7 @@ from .events import (
     Started,
     Submitted,
 )
-from .percentiles import percentile_sorted as percentile
+from .percentiles import percentile  # sorts its input; Timsort on an already sorted list is linear
 from .pricing import PriceTable
 
 HISTORY_BUCKET_SECONDS = 5.0

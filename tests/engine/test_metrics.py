@@ -108,7 +108,8 @@ def test_submit_to_finish_counts_the_wait_the_final_attempt_does_not() -> None:
     metrics.observe(Queued("a", clock.now, 0))
     timings = Timings(submitted=clock.now, started=clock.now + 30, first_token=clock.now + 30.5, finished=clock.now + 32)
     clock.now += 32
-    metrics.observe(Done("a", clock.now, "x", "", Usage(10, 11), "end_turn", "claude-sonnet-4-6", "req_1", 4, timings, 0.0))
+    metrics.observe(Done(job_id="a", at=clock.now, text="x", thinking="", usage=Usage(10, 11), stop_reason="end_turn",
+                         model="claude-sonnet-4-6", request_id="req_1", attempts=4, timings=timings, cost=0.0))
     snap = metrics.snapshot()
     assert snap.total.p50 == pytest.approx(32.0) and snap.latency.p50 == pytest.approx(2.0)
 
