@@ -190,8 +190,8 @@ class Metrics:
         self._clock = clock
         self._per_tag = per_tag
         self._keep_values = keep_values
-        self._tags: dict[str, Any] = {}
-        self._by_tag: dict[Any, Metrics] = {}
+        self._tags: dict[str, str | None] = {}  # job id -> its correlation group
+        self._by_tag: dict[str, Metrics] = {}
         self._queued: set[str] = set()
         self._running: set[str] = set()
         self._ttft = Distribution(keep_values=keep_values)
@@ -299,9 +299,9 @@ class Metrics:
         self.cache_write_tokens += cache_write
 
     # -- output ------------------------------------------------------------------------------
-    def for_tag(self, tag: Any) -> "Metrics | None":
+    def for_tag(self, tag: str | None) -> "Metrics | None":
         """The same figures for the jobs whose ``Job.correlation.group`` is ``tag`` (per-tab figures)."""
-        return self._by_tag.get(tag)
+        return self._by_tag.get(tag) if tag is not None else None
 
     def snapshot(self, *, exact: bool = False) -> MetricsSnapshot:
         """The live figures, at a cost independent of how many requests have completed.
