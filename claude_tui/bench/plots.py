@@ -131,7 +131,7 @@ def _save(fig: Any, plt: Any, path: Path) -> Path:
 def terminal_chart(doc: dict[str, Any], width: int = 78, height: int = 18) -> str | None:
     """The throughput chart (else the first latency CDF) for the terminal, if plotext is installed."""
     try:
-        import plotext as pt  # type: ignore[import-untyped]
+        import plotext as pt
     except ImportError:
         return None
     pt.clear_figure()
