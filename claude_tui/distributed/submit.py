@@ -27,6 +27,7 @@ from ..headless.batch import custom_id_for
 from ..headless.prompts import PromptSpec
 from ..headless.results import ResultWriter, open_for_append, read_results, rewrite_latest
 from ..headless.run import EXIT_FAILURES, EXIT_INTERRUPTED, EXIT_OK, RunOptions, RunOutcome
+from ..headless.interrupts import add_signal_handlers, remove_signal_handlers
 from .layout import GROUP, JOBS_KEY, KEEP_SECONDS, Keys, entry_fields, entry_id, index_of, job_id_for, loads
 
 ENQUEUE_CHUNK = 500  # entries per pipeline round trip (2,000 prompts: 4 round trips)
@@ -191,14 +192,7 @@ async def run_distributed(specs: list[PromptSpec], options: RunOptions, *, redis
         return RunOutcome(EXIT_FAILURES, 0, 0, 0, False)
     keys = Keys(job_id_for(specs, options.model, options.max_tokens, options.system))
     stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    signals = []
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        try:
-            loop.add_signal_handler(sig, stop.set)
-            signals.append(sig)
-        except (NotImplementedError, RuntimeError):
-            pass
+    signals = add_signal_handlers(stop.set, signal.SIGINT, signal.SIGTERM)
     collected = Collected()
     try:
         previous = read_results(out_path)
@@ -221,8 +215,7 @@ async def run_distributed(specs: list[PromptSpec], options: RunOptions, *, redis
                       style="red", markup=False, highlight=False, soft_wrap=True)
         return RunOutcome(EXIT_FAILURES, collected.succeeded, collected.failed, 0, False)
     finally:
-        for sig in signals:
-            loop.remove_signal_handler(sig)
+        remove_signal_handlers(signals)
         await r.aclose()
     if complete:
         rewrite_latest(out_path)

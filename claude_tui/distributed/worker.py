@@ -32,6 +32,7 @@ from ..engine.pool import RequestPool
 from ..headless.results import result_record
 from ..headless.run import RunOptions
 from ..services import close_pool, open_pool
+from ..headless.interrupts import add_signal_handlers
 from .layout import DEAD_LETTER, GROUP, JOBS_KEY, MAX_DELIVERIES, RECORD, Keys, loads
 
 READ_BLOCK_MS = 1000  # how long one XREADGROUP waits for new entries (also the Ctrl-C latency)
@@ -330,11 +331,7 @@ async def run_worker(options: RunOptions, wopts: WorkerOptions, *, redis_url: st
     worker = Worker(r, pool, wopts, notify=lambda message: console.print(
         message, style="yellow", markup=False, highlight=False, soft_wrap=True))
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        try:
-            loop.add_signal_handler(sig, worker.stop.set)
-        except (NotImplementedError, RuntimeError):
-            pass
+    add_signal_handlers(worker.stop.set, signal.SIGINT, signal.SIGTERM)  # until the loop ends
     console.print(f"worker {worker.name} on {redis_url.split('@')[-1]}: concurrency {options.concurrency}, "
                   f"claim after {wopts.claim_idle:g} s idle, dead letter after {wopts.max_deliveries} deliveries",
                   markup=False, highlight=False, soft_wrap=True)

@@ -33,6 +33,7 @@ from ..engine.pricing import PriceTable
 from .plan import BATCH_PRICE_FACTOR, params_for
 from .prompts import PromptSpec
 from .results import ResultWriter, completed_ids, open_for_append, result_record, rewrite_latest
+from .interrupts import add_signal_handlers, remove_signal_handlers
 from .run import EXIT_FAILURES, EXIT_INTERRUPTED, EXIT_OK, RunOptions, RunOutcome
 
 MAX_REQUESTS = 100_000
@@ -391,13 +392,8 @@ async def run_via_batches(specs: list[PromptSpec], options: RunOptions, bopts: B
 
     runner = BatchRunner(specs, options, bopts, api_key=api_key, base_url=base_url, out_path=out_path,
                          console=console)
-    loop = asyncio.get_running_loop()
     skipped = len(completed_ids(out_path) & {s.id for s in specs})
-    try:
-        loop.add_signal_handler(signal.SIGINT, runner.interrupted.set)
-        handlers = True
-    except (NotImplementedError, RuntimeError):
-        handlers = False
+    handlers = add_signal_handlers(runner.interrupted.set, signal.SIGINT)
     started = time.monotonic()
     live_outcome: RunOutcome | None = None
     try:
@@ -414,8 +410,7 @@ async def run_via_batches(specs: list[PromptSpec], options: RunOptions, bopts: B
         runner.history.close()
         return RunOutcome(EXIT_FAILURES, runner.tally.succeeded, runner.tally.failed, skipped, False)
     finally:
-        if handlers:
-            loop.remove_signal_handler(signal.SIGINT)
+        remove_signal_handlers(handlers)
     if running:
         if await asyncio.to_thread(_ask_cancel, console, list(running)):
             await runner.cancel(list(running))

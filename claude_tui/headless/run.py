@@ -22,6 +22,7 @@ from ..logs import notices_to
 from ..services import close_pool, open_pool
 from .prompts import PromptSpec
 from .report import budget_lines, failure_lines, limiter_notice, make_progress, progress_fields, say, summary_tables
+from .interrupts import add_signal_handlers, remove_signal_handlers
 from .results import ResultWriter, open_for_append, read_results, result_record, rewrite_latest
 
 if TYPE_CHECKING:
@@ -164,12 +165,7 @@ async def run_batch(
                 finished.set()
             pool.cancel_all()
 
-        try:
-            loop.add_signal_handler(signal.SIGINT, interrupt)
-            loop.add_signal_handler(signal.SIGTERM, interrupt)
-            handlers = True
-        except (NotImplementedError, RuntimeError):
-            handlers = False
+        handlers = add_signal_handlers(interrupt, signal.SIGINT, signal.SIGTERM)
         started_at = time.monotonic()
         progress = make_progress(console)
         fatal = asyncio.ensure_future(pool.wait_fatal())
@@ -196,9 +192,7 @@ async def run_batch(
                 snap = metrics.snapshot()
                 progress.update(task, completed=snap.done + snap.failed + snap.cancelled, **progress_fields(snap))
         finally:
-            if handlers:
-                loop.remove_signal_handler(signal.SIGINT)
-                loop.remove_signal_handler(signal.SIGTERM)
+            remove_signal_handlers(handlers)
             await close_pool(pool)
             fatal.cancel()
             all_done.cancel()

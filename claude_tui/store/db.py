@@ -576,14 +576,7 @@ class HistoryStore:
 
     def spend_by_mode(self, *, since: float | None = None, until: float | None = None) -> list[ModeSpend]:
         """Live and batch spend apart (batch items are billed at half price; their cost is stored so)."""
-        clauses, params = [], []
-        if since is not None:
-            clauses.append("COALESCE(started_at, ended_at) >= ?")
-            params.append(since)
-        if until is not None:
-            clauses.append("COALESCE(started_at, ended_at) < ?")
-            params.append(until)
-        where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
+        where, params = _time_window(since, until)
         rows = self._query(
             f"""SELECT mode, COUNT(*), COALESCE(SUM(input_tokens), 0), COALESCE(SUM(output_tokens), 0), COALESCE(SUM(cost), 0.0)
                 FROM attempts {where} GROUP BY mode ORDER BY mode DESC""",
@@ -594,14 +587,7 @@ class HistoryStore:
     # -- stats --------------------------------------------------------------------------------
     def stats(self, *, since: float | None = None, until: float | None = None) -> list[StatsRow]:
         """Per local day and model: requests, tokens, cost, and latency/TTFT p50/p95/p99 (ms)."""
-        clauses, params = [], []
-        if since is not None:
-            clauses.append("COALESCE(started_at, ended_at) >= ?")
-            params.append(since)
-        if until is not None:
-            clauses.append("COALESCE(started_at, ended_at) < ?")
-            params.append(until)
-        where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
+        where, params = _time_window(since, until)
         rows = self._query(
             f"""SELECT job_id, COALESCE(model, '?') AS model, status, COALESCE(started_at, ended_at, 0) AS at, ttft_ms, latency_ms,
                        input_tokens, output_tokens, cache_write_tokens, cache_read_tokens, cost
@@ -671,3 +657,16 @@ def _move_aside(db: Path) -> Path:
         if src.exists():
             os.replace(src, Path(str(target) + suffix))
     return target
+
+
+def _time_window(since: float | None, until: float | None) -> tuple[str, list[float]]:
+    """The WHERE clause (and its parameters) for attempts started in [since, until)."""
+    clauses: list[str] = []
+    params: list[float] = []
+    if since is not None:
+        clauses.append("COALESCE(started_at, ended_at) >= ?")
+        params.append(since)
+    if until is not None:
+        clauses.append("COALESCE(started_at, ended_at) < ?")
+        params.append(until)
+    return ("WHERE " + " AND ".join(clauses)) if clauses else "", params
