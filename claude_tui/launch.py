@@ -32,6 +32,8 @@ def launch(settings: "Settings", *, simulate: bool) -> int:
             limits=settings.limits,
             theme=settings.theme,
             show_stats=None if settings.source("show_stats") == "default" else settings.show_stats,  # default: by width
+            # given for this launch (flag or environment): wins over what was last chosen in the app
+            pinned=[k for k in ("theme", "concurrency", "show_stats") if settings.source(k).startswith(("command line", "environment"))],
             user_theme_dir=paths.config_dir() / "themes",
             services=services,
         )

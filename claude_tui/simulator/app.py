@@ -35,6 +35,16 @@ _ALPHABET = string.ascii_letters + string.digits
 MIN_TICK = 0.01  # never sleep less than this between writes: batches ~10 ms of tokens per write
 
 
+def _asked(body: dict[str, Any]) -> tuple[int | None, str | None, int | None]:
+    """max_tokens, the system prompt's text and the thinking budget a (validated) body asked for."""
+    system = body.get("system")
+    if isinstance(system, list):
+        system = "".join(b.get("text", "") for b in system if isinstance(b, dict))
+    thinking = body.get("thinking")
+    budget = thinking.get("budget_tokens") if isinstance(thinking, dict) and thinking.get("type") == "enabled" else None
+    return body.get("max_tokens"), system if isinstance(system, str) else None, budget
+
+
 def _new_id(prefix: str) -> str:
     return prefix + "011C" + "".join(secrets.choice(_ALPHABET) for _ in range(20))
 
@@ -343,6 +353,7 @@ class Routes:
             except RequestError as exc:
                 return self._fail(record, exc.status, exc.error_type, exc.message)
             record.model = body["model"]
+            record.max_tokens, record.system, record.thinking_budget = _asked(body)
             self._classes[request_id] = info.rate_class
             record.stream = bool(body.get("stream"))
             input_tokens = estimate_input_tokens(body)

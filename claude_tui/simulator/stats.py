@@ -29,6 +29,10 @@ class RequestRecord:
     input_tokens: int = 0
     output_tokens: int = 0
     outcome: str | None = None
+    # what the request asked for (None when the body could not be parsed): the app's per-chat settings are tested on these
+    max_tokens: int | None = None
+    system: str | None = None  # a string system prompt, or its text blocks joined
+    thinking_budget: int | None = None  # thinking.budget_tokens when extended thinking was asked for
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,7 +25,7 @@ from ..engine.redact import redact
 from .models import Attempt, Conversation, ConversationSummary, Message, SearchHit, Segment, StatsRow, percentiles
 from .schema import ATTEMPT_STATUSES, LATEST, MESSAGE_STATUSES, MIGRATIONS
 
-__all__ = ["BatchRecord", "HistoryError", "HistoryStore", "ModeSpend"]
+__all__ = ["BatchRecord", "HistoryError", "HistoryStore", "ModeSpend", "StoredChatSettings"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +48,17 @@ class BatchRecord:
     requests: int
     submitted_at: float
     collected_at: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredChatSettings:
+    """A conversation's request settings. ``max_tokens`` None: stored before conversations kept it
+    (the front end's defaults apply); ``thinking_budget`` None: extended thinking off."""
+
+    model: str
+    system: str | None
+    max_tokens: int | None
+    thinking_budget: int | None
 
 _SQLITE_CORRUPT = 11
 _SQLITE_NOTADB = 26
@@ -288,6 +299,24 @@ class HistoryStore:
             )
             return cur.rowcount > 0
 
+    def chat_settings(self, conversation_id: int) -> StoredChatSettings | None:
+        """The conversation's model, system prompt, max tokens and thinking budget (None: no such conversation)."""
+        rows = self._query("SELECT model, system, max_tokens, thinking_budget FROM conversations WHERE id = ?", (conversation_id,))
+        if not rows:
+            return None
+        r = rows[0]
+        return StoredChatSettings(r["model"], r["system"], r["max_tokens"], r["thinking_budget"])
+
+    def set_chat_settings(self, conversation_id: int, *, model: str, system: str | None, max_tokens: int | None,
+                          thinking_budget: int | None) -> bool:
+        """Keep the settings the conversation's next requests use (``updated_at`` unchanged: not activity)."""
+        with self._tx() as conn:
+            cur = conn.execute(
+                "UPDATE conversations SET model = ?, system = ?, max_tokens = ?, thinking_budget = ? WHERE id = ?",
+                (model, redact(system) if system else None, max_tokens, thinking_budget, conversation_id),
+            )
+            return cur.rowcount > 0
+
     def delete(self, conversation_id: int) -> bool:
         """Delete a conversation and its messages (its attempt rows stay, unlinked, for spend stats)."""
         with self._tx() as conn:
@@ -413,6 +442,19 @@ class HistoryStore:
             "WHERE s.key = 'active_tab' AND c.open_tab IS NOT NULL"
         )
         return int(rows[0]["id"]) if rows else None
+
+    def state(self, key: str) -> str | None:
+        """A value of the app's own state (``app_state``), e.g. a setting changed in the app."""
+        rows = self._query("SELECT value FROM app_state WHERE key = ?", (key,))
+        return str(rows[0]["value"]) if rows else None
+
+    def set_state(self, key: str, value: str | None) -> None:
+        """Remember ``value`` under ``key`` (None forgets it)."""
+        with self._tx() as conn:
+            if value is None:
+                conn.execute("DELETE FROM app_state WHERE key = ?", (key,))
+            else:
+                conn.execute("INSERT OR REPLACE INTO app_state (key, value) VALUES (?, ?)", (key, value))
 
     # -- messages -----------------------------------------------------------------------------
     def _add_message(self, conversation_id: int, role: str, text: str, status: str, writer_pid: int | None = None) -> int:

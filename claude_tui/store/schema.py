@@ -146,6 +146,15 @@ APP_STATE = [
     "CREATE TABLE app_state (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID",  # one page, no separate index
 ]
 
+# Per-chat settings (issue 13, one self-contained step): a conversation already keeps its model and
+#    system prompt; it now keeps its max tokens and extended-thinking budget too, so a restored chat
+#    sends as it did. max_tokens NULL: stored before this step (the app's defaults apply to max tokens
+#    and thinking); thinking_budget NULL: thinking off.
+CHAT_SETTINGS = [
+    "ALTER TABLE conversations ADD COLUMN max_tokens INTEGER",
+    "ALTER TABLE conversations ADD COLUMN thinking_budget INTEGER",
+]
+
 #: MIGRATIONS[i] brings the database from version i to i + 1.
-MIGRATIONS: list[list[str]] = [V1, V2, BATCH_SPEND, FTS, APP_STATE]
+MIGRATIONS: list[list[str]] = [V1, V2, BATCH_SPEND, FTS, APP_STATE, CHAT_SETTINGS]
 LATEST = len(MIGRATIONS)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import re
 import time
+from dataclasses import replace
 from datetime import datetime
 from functools import partial
 from pathlib import Path
@@ -24,6 +25,7 @@ from textual.binding import Binding
 from textual.dom import NoScreen
 from textual.containers import Horizontal
 from textual.screen import Screen
+from textual.theme import Theme
 from textual.widgets import Footer, Header, Static, TabbedContent, TabPane, Tabs
 
 from claude_tui.backend import Backend
@@ -36,8 +38,9 @@ from claude_tui.engine.pricing import PriceTable
 from claude_tui.engine.retry import RetryPolicy
 from claude_tui.services import Services, close_pool, open_pool
 
-from . import fmt, keys
+from . import fmt, keys, remembered
 from .chat_history import ChatHistory, StoredTurn, restored_turns
+from .chat_settings import ChatSettings, with_thinking
 from .commands import ClaudeCommands, PaletteCommand
 from .gc_policy import CollectorPolicy
 from .screens.dialogs import ConfirmDialog, InputDialog
@@ -45,6 +48,7 @@ from .screens.history import HistoryScreen
 from .themes import DEFAULT_THEME, load_all
 from .widgets.chat_tabs import ChatTabs
 from .tab_model import Messages, TabModel, Turn
+from .widgets.chat_header import ChatHeader
 from .widgets.chat_view import ChatView
 from .widgets.prompt_box import PromptHistory
 from .widgets.stats_panel import StatsPanel
@@ -85,6 +89,7 @@ MAIN_SCREEN_ACTIONS = frozenset(
         "history",
         "help",
         "goto_chat",
+        "chat_settings",
     }
 )
 
@@ -108,6 +113,7 @@ class ClaudeTUI(App[int]):
         Binding("ctrl+r", "retry", "Retry", show=False),  # a failed reply's own line says "press Ctrl+R"
         Binding("f2", "toggle_stats", "Stats", priority=True),
         Binding("f3", "history", "History", priority=True),
+        Binding("f6", "chat_settings", "Chat settings", priority=True, show=False),  # the chat's header names it
         Binding("f7", "concurrency(-1)", "Limit −", priority=True, show=False),  # in F1's help and the panel
         Binding("f8", "concurrency(1)", "Limit +", priority=True, show=False),
         Binding("ctrl+down", "concurrency(-1)", "Limit −", priority=True, show=False),
@@ -135,14 +141,14 @@ class ClaudeTUI(App[int]):
         services: Services | None = None,
         limits: "LimitSettings | None" = None,
         thinking_budget: int | None = None,
+        pinned: Iterable[str] = (),
     ) -> None:
         super().__init__()
         keys.install()  # Alt+1…9 from xterm/tmux/SSH (ESC + digit) as keys, not as ¡ ™ £
-        self.thinking_budget = thinking_budget
         self.backend = backend
-        self.model = model
-        self.max_tokens = max_tokens
-        self.system_prompt = system
+        # What a new chat starts with (the config's model, max_tokens, system); each chat then has its own.
+        defaults = ChatSettings(model=model, max_tokens=max_tokens, system=system or None, thinking_budget=thinking_budget)
+        self.defaults = with_thinking(defaults, True) if thinking_budget else defaults
         self._initial_concurrency = concurrency
         self.policy = policy
         self.stall_timeout = stall_timeout
@@ -151,6 +157,10 @@ class ClaudeTUI(App[int]):
         self._requested_theme = theme
         self._show_stats = show_stats
         self._stats_docked = show_stats is not False  # beside the chat when the terminal is wide enough
+        # The launch values of the settings the app remembers (ui/remembered.py), and those given on the
+        # command line or in the environment for this launch, which win over a choice made in the app.
+        self._launch: dict[str, object] = {"theme": theme, "concurrency": concurrency, "show_stats": show_stats}
+        self._pinned = frozenset(pinned)
         self._stats_overlay = False  # shown over the chat (F2 on a narrow terminal)
         self._keys_panel_open = False  # Textual's "Keys" panel (palette), which Esc closes
         self._footer_cancel = False  # whether the footer shows Esc "Cancel" now
@@ -192,9 +202,21 @@ class ClaudeTUI(App[int]):
     def concurrency_limit(self) -> int:
         return self.pool.limit if self.pool is not None else self._initial_concurrency
 
-    async def on_mount(self) -> None:
-        self._load_themes()
+    @property
+    def model(self) -> str:
+        """The shown chat's model (a new chat's before any tab exists)."""
+        chat = self.active_chat if self._order else None
+        return chat.settings.model if chat is not None else self.defaults.model
+
+    def _show_model(self) -> None:
         self.sub_title = f"{'SIMULATOR' if self.backend.simulated else self.backend.label} · {self.model}"
+
+    async def on_mount(self) -> None:
+        self._recall_settings()
+        self._load_themes()
+        self._start_theme: str | None = self.theme  # its own change signal (sent later) is not a choice
+        self.theme_changed_signal.subscribe(self, self._theme_changed)
+        self._show_model()
         self.set_class(self.backend.simulated, "-simulated")
         self.metrics = Metrics(prices=self.prices)
         self.pool = pool = await open_pool(
@@ -245,6 +267,43 @@ class ClaudeTUI(App[int]):
         for unsubscribe in self._unsubscribe:
             unsubscribe()
         self._unsubscribe.clear()
+
+    # -- the app's own settings, remembered across launches (ui/remembered.py) ---------------
+    def _recall_settings(self) -> None:
+        """Start with the theme, limit and panel chosen in the app last time, unless given for this
+        launch or changed in the config since (remembered.resolve)."""
+        if self.history is None:
+            return
+        values: dict[str, object] = {}
+        for name in remembered.NAMES:
+            choice = remembered.Choice.decode(self.history.remembered(remembered.key(name)))
+            values[name], stale = remembered.resolve(self._launch[name], choice, pinned=name in self._pinned)
+            if stale:
+                self.history.remember(remembered.key(name), None)
+        if isinstance(values["theme"], str):
+            self._requested_theme = values["theme"]
+        if isinstance(values["concurrency"], int) and not isinstance(values["concurrency"], bool):
+            self._initial_concurrency = max(1, min(MAX_CONCURRENCY, values["concurrency"]))
+        self._stats_docked = values["show_stats"] is not False
+
+    def _theme_changed(self, theme: Theme) -> None:
+        if theme.name == self._start_theme:
+            self._start_theme = None
+            return
+        self._start_theme = None
+        self._remember("theme", theme.name)
+
+    def _remember(self, name: str, value: object) -> None:
+        """A setting changed in the app: kept for the next launch, with the launch value it replaced."""
+        if self.history is None or self._closing:
+            return
+        launch = self._launch[name]
+        if name == "show_stats":
+            same = (value is not False) == (launch is not False)  # None (the default) shows it
+        else:
+            same = value == (launch or DEFAULT_THEME if name == "theme" else launch)
+        text = None if same else remembered.Choice(value, launch).encode()  # back to the launch value: forget
+        self.history.remember(remembered.key(name), text)
 
     # -- themes ------------------------------------------------------------------------------
     def _load_themes(self) -> None:
@@ -302,16 +361,16 @@ class ClaudeTUI(App[int]):
             chat.push_event(event)
 
     def _submit_turn(self, chat: ChatView, turn: Turn, messages: Messages) -> str:
-        max_tokens = self.max_tokens
-        if self.thinking_budget:
-            max_tokens = max(max_tokens, self.thinking_budget + 1024)  # the API wants budget < max_tokens
+        settings = chat.settings  # the chat's own: model, system prompt, max tokens, thinking
+        if settings.thinking:
+            settings = with_thinking(settings, True)  # the API wants budget < max_tokens (checked when set)
         stored = self._store_turn(chat, turn)
         job = Job(
             messages=messages,
-            model=self.model,
-            max_tokens=max_tokens,
-            system=self.system_prompt or None,
-            thinking_budget=self.thinking_budget,
+            model=settings.model,
+            max_tokens=settings.max_tokens,
+            system=settings.system,
+            thinking_budget=settings.thinking_budget,
             correlation=Correlation(group=chat.tab_id, conversation_id=stored.conversation_id, message_id=stored.message_id),
         )
         assert self.pool is not None  # created at mount, before any tab exists
@@ -322,11 +381,11 @@ class ClaudeTUI(App[int]):
         return self.pool.cancel(job_id) if self.pool is not None else False
 
     # -- tabs --------------------------------------------------------------------------------
-    async def new_tab(self, title: str | None = None, *, focus: bool = True) -> ChatView:
+    async def new_tab(self, title: str | None = None, *, focus: bool = True, settings: ChatSettings | None = None) -> ChatView:
         self._tab_counter += 1
         tab_id = f"t{self._tab_counter}"
         chat = ChatView(
-            TabModel(tab_id, title or "new chat", auto_title=not title),
+            TabModel(tab_id, title or "new chat", auto_title=not title, settings=settings or self.defaults),
             submit=self._submit_turn,
             cancel=self._cancel_job,
             history=self.prompt_history,
@@ -408,6 +467,7 @@ class ClaudeTUI(App[int]):
             return
         if len(stack) == 1:
             self._focus_active_prompt()  # a click on a tab label lands here too
+        self._show_model()
         self._refresh_stats()
         self._refresh_footer()
 
@@ -520,6 +580,7 @@ class ClaudeTUI(App[int]):
         self._initial_concurrency = value
         if self.pool is not None and value != self.pool.limit:
             self.pool.limit = value
+        self._remember("concurrency", value)
         self._refresh_stats()
         self.notify(f"concurrency limit: {value}", timeout=2)
 
@@ -530,6 +591,7 @@ class ClaudeTUI(App[int]):
             self._stats_overlay = not self._stats_overlay
         else:
             self._stats_docked = not self._stats_docked
+            self._remember("show_stats", self._stats_docked)
         self._fit_width(self.size.width)
         self._refresh_stats()
 
@@ -641,16 +703,18 @@ class ClaudeTUI(App[int]):
         """(name, callback, help) for every palette command of the app (``commands.ClaudeCommands``)."""
         yield "New tab", self.action_new_tab, "Open a new conversation tab (Ctrl+T)"
         yield "Close tab", self.action_close_tab, "Close the focused tab (Ctrl+W)"
-        yield "Model…", self.action_pick_model, f"Pick the model for new requests (now {self.model})"
-        yield "System prompt…", self.action_edit_system, "Set or clear the system prompt"
-        yield "Max tokens…", self.action_edit_max_tokens, f"Max output tokens per reply (now {self.max_tokens})"
+        settings = chat.settings if (chat := self.active_chat) is not None else self.defaults
+        yield "Chat settings…", self.action_chat_settings, "This chat's model, system prompt, max tokens, thinking (F6)"
+        yield "Model…", self.action_pick_model, f"Pick this chat's model (now {settings.model})"
+        yield "System prompt…", self.action_edit_system, "Set or clear this chat's system prompt"
+        yield "Max tokens…", self.action_edit_max_tokens, f"This chat's max output tokens per reply (now {settings.max_tokens})"
         yield "Concurrency…", self.action_edit_concurrency, f"Requests in flight at once (now {self.concurrency_limit})"
         yield "Concurrency +1", partial(self.action_concurrency, 1), "Raise the pool's limit by one (F8 / Ctrl+Up)"
         yield "Concurrency −1", partial(self.action_concurrency, -1), "Lower the pool's limit by one (F7 / Ctrl+Down)"
         yield (
             "Extended thinking on/off",
             self.action_toggle_thinking,
-            f"Ask for thinking blocks, shown collapsed (now {'on' if self.thinking_budget else 'off'})",
+            f"This chat asks for thinking blocks, shown collapsed (now {'on' if settings.thinking else 'off'})",
         )
         yield "Theme…", self.action_pick_theme, f"Pick a theme (now {self.theme})"
         yield "Toggle stats panel", self.action_toggle_stats, "Show or hide the live stats panel (F2)"
@@ -668,11 +732,41 @@ class ClaudeTUI(App[int]):
             models.insert(0, self.model)
         return models
 
-    def set_model(self, model: str) -> None:
-        self.model = model
-        self.sub_title = f"{'SIMULATOR' if self.backend.simulated else self.backend.label} · {self.model}"
+    def set_chat_settings(self, chat: ChatView, settings: ChatSettings) -> None:
+        """``chat``'s next requests use ``settings``: shown in its header, kept with its conversation."""
+        if settings == chat.settings:
+            return
+        chat.settings = settings
+        if self.history is not None and chat.conversation_id is not None:
+            self.history.save_settings(chat.conversation_id, settings)
+        self._show_model()
         self._refresh_stats()
-        self.notify(f"model: {model} (for new requests)", timeout=3)
+
+    def set_model(self, model: str) -> None:
+        """The shown chat's model (palette "Model…")."""
+        chat = self.active_chat
+        if chat is None:
+            return
+        self.set_chat_settings(chat, replace(chat.settings, model=model))
+        self.notify(f"model: {model} (this chat's next requests)", timeout=3)
+
+    def action_chat_settings(self, focus: str = "model") -> None:
+        """F6: the shown chat's settings in one screen; what it returns (dismiss) applies to that chat."""
+        from .screens.chat_settings import ChatSettingsScreen
+
+        chat = self.active_chat
+        if chat is None:
+            return
+
+        def done(settings: ChatSettings | None) -> None:
+            if settings is not None and chat.tab_id in self.chats:
+                self.set_chat_settings(chat, settings)
+
+        self.push_screen(ChatSettingsScreen(chat.settings, self.model_choices(), title=clip(chat.title, 40), focus=focus), done)
+
+    @on(ChatHeader.Clicked)
+    def _header_clicked(self) -> None:
+        self.action_chat_settings()
 
     def action_pick_model(self) -> None:
         commands: list[tuple[str, Callable[[], None], str | None]] = [
@@ -688,24 +782,10 @@ class ClaudeTUI(App[int]):
         self.push_screen(InputDialog("Model id", self.model), done)
 
     def action_edit_system(self) -> None:
-        def done(value: str | None) -> None:
-            if value is None:
-                return
-            self.system_prompt = value.strip() or None
-            self.notify("system prompt cleared" if not self.system_prompt else "system prompt set (for new requests)", timeout=3)
-
-        self.push_screen(InputDialog("System prompt", self.system_prompt or "", help="empty to clear"), done)
+        self.action_chat_settings(focus="system")
 
     def action_edit_max_tokens(self) -> None:
-        def check(value: str) -> str | None:
-            return None if value.strip().isdigit() and int(value) > 0 else "a positive whole number, please"
-
-        def done(value: str | None) -> None:
-            if value:
-                self.max_tokens = int(value)
-                self.notify(f"max tokens: {self.max_tokens}", timeout=3)
-
-        self.push_screen(InputDialog("Max output tokens per reply", str(self.max_tokens), validate=check), done)
+        self.action_chat_settings(focus="max_tokens")
 
     def action_edit_concurrency(self) -> None:
         def check(value: str) -> str | None:
@@ -719,8 +799,14 @@ class ClaudeTUI(App[int]):
         self.push_screen(InputDialog("Requests in flight at once", str(self.concurrency_limit), validate=check), done)
 
     def action_toggle_thinking(self) -> None:
-        self.thinking_budget = None if self.thinking_budget else 1024
-        self.notify(f"extended thinking {'on (budget 1024 tokens)' if self.thinking_budget else 'off'}", timeout=3)
+        """The shown chat's extended thinking on (its budget, max tokens kept above it) or off."""
+        chat = self.active_chat
+        if chat is None:
+            return
+        settings = with_thinking(chat.settings, not chat.settings.thinking)
+        self.set_chat_settings(chat, settings)
+        on_text = f"on (budget {settings.thinking_budget:,} tokens)" if settings.thinking_budget else "off"
+        self.notify(f"extended thinking {on_text} for this chat", timeout=3)
 
     def action_pick_theme(self) -> None:
         self.search_themes()
@@ -733,12 +819,14 @@ class ClaudeTUI(App[int]):
         """Store the prompt and start its reply before the request goes out; the ids the job carries."""
         if self.history is None:
             return StoredTurn()
-        stored = self.history.start_turn(chat.conversation_id, title=chat.title, model=self.model, system=self.system_prompt,
+        settings = chat.settings
+        stored = self.history.start_turn(chat.conversation_id, title=chat.title, model=settings.model, system=settings.system,
                                          prompt=turn.prompt, user_message_id=turn.user_message_id)
         turn.user_message_id = stored.user_message_id
         turn.assistant_message_id = stored.message_id
         if stored.conversation_id is not None and chat.conversation_id is None:
             chat.tab.conversation_id = stored.conversation_id
+            self.history.save_settings(stored.conversation_id, settings)  # max tokens and thinking too
             self.remember_open_tabs()
         return stored
 
@@ -781,7 +869,8 @@ class ClaudeTUI(App[int]):
         conv = self.history.load(cid) if self.history is not None else None
         if conv is None:
             return None
-        chat = await self.new_tab(conv.title or f"chat {cid}", focus=focus)
+        settings = self.history.load_settings(cid, self.defaults) if self.history is not None else None
+        chat = await self.new_tab(conv.title or f"chat {cid}", focus=focus, settings=settings)
         chat.tab.conversation_id = cid
         chat.tab.titled = True
         for restored in restored_turns(conv):

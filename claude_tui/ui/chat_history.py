@@ -15,11 +15,14 @@ from __future__ import annotations
 
 import builtins
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import partial
 from typing import TYPE_CHECKING, Callable, Iterable, TypeVar
 
 if TYPE_CHECKING:
     from claude_tui.store import Conversation, ConversationSummary, HistoryStore, SearchHit
+
+    from .chat_settings import ChatSettings
 
 log = logging.getLogger("claude_tui.ui")
 
@@ -99,6 +102,28 @@ class ChatHistory:
 
     def active_tab(self) -> int | None:
         return self._safe("read the tab left", self.store.active_tab)
+
+    def save_settings(self, conversation_id: int, settings: "ChatSettings") -> None:
+        """The chat's model, system prompt, max tokens and thinking budget, kept with its conversation."""
+        self._safe("save the chat's settings", partial(self.store.set_chat_settings, conversation_id, model=settings.model,
+                   system=settings.system, max_tokens=settings.max_tokens, thinking_budget=settings.thinking_budget))
+
+    def load_settings(self, conversation_id: int, defaults: "ChatSettings") -> "ChatSettings":
+        """The conversation's settings; what it does not keep (stored before it kept them) from ``defaults``."""
+        stored = self._safe("read the chat's settings", self.store.chat_settings, conversation_id)
+        if stored is None:
+            return defaults
+        settings = replace(defaults, model=stored.model or defaults.model, system=stored.system or None)
+        if stored.max_tokens is not None:  # kept with the conversation: thinking too (None = off)
+            settings = replace(settings, max_tokens=stored.max_tokens, thinking_budget=stored.thinking_budget)
+        return settings
+
+    def remembered(self, key: str) -> str | None:
+        """The app's own state under ``key`` (a setting changed in the app), or None."""
+        return self._safe("read the app's state", self.store.state, key)
+
+    def remember(self, key: str, value: str | None) -> None:
+        self._safe("save the app's state", self.store.set_state, key, value)
 
     def rename(self, conversation_id: int, title: str) -> bool:
         return bool(self._safe("rename", self.store.rename, conversation_id, title))

@@ -7,8 +7,8 @@ its own queue of prompts typed meanwhile; across tabs, every request goes throug
 The model learns everything about a request from the pool's events (``apply``), like every other
 consumer; times are the engine's monotonic readings, which the widgets count down to.
 
-Per-chat settings (model, system prompt, max tokens, thinking) belong here next, beside ``title``:
-today the app's settings apply to every tab (``ClaudeTUI._submit_turn`` builds the Job).
+Each tab has its own request settings (``settings``, a frozen ``ChatSettings``: model, system prompt,
+max tokens, thinking), beside ``title``: ``ClaudeTUI._submit_turn`` builds every Job from them.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ from claude_tui.engine.events import (
 from . import fmt
 from .titles import TAB_LABEL_WIDTH, clip, title_from_prompt
 from .chat_history import RestoredTurn
+from .chat_settings import ChatSettings
 
 Messages = tuple[dict[str, Any], ...]
 Outcome = Done | Failed | Cancelled
@@ -118,9 +119,10 @@ class Turn:
 class TabModel:
     """One tab's conversation and request state."""
 
-    def __init__(self, tab_id: str, title: str, *, auto_title: bool = True) -> None:
+    def __init__(self, tab_id: str, title: str, *, auto_title: bool = True, settings: ChatSettings | None = None) -> None:
         self.tab_id = tab_id
         self.title = title
+        self.settings = settings or ChatSettings()  # this chat's model, system prompt, max tokens, thinking
         self.auto_title = auto_title  # the title follows the first prompt until the user names the tab
         self.turns: list[Turn] = []
         self.pending: deque[Turn] = deque()

@@ -31,6 +31,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "prev_tab": ("Tabs", "previous tab"),
     "goto_tab": ("Tabs", "jump to tab N (the number on its label)"),
     "goto_chat": ("Tabs", "go to a chat by its title (fuzzy)"),
+    "chat_settings": ("Tabs", "this chat's settings: model, system prompt, max tokens, thinking (shown in its header)"),
     "cancel_request": ("Requests", "cancel the tab's running or queued request (what streamed stays)"),
     "retry": ("Requests", "retry the tab's last failed or cancelled request"),
     "concurrency(-1)": ("Requests", "lower the concurrency limit (requests in flight at once)"),

@@ -32,7 +32,9 @@ from claude_tui.engine.events import (
 )
 
 from ..chat_history import RestoredTurn
+from ..chat_settings import ChatSettings
 from ..tab_model import ACTIVE_STATES, STATE_ICONS, Messages, Outcome, TabModel, TabState, Turn
+from .chat_header import ChatHeader
 from .prompt_box import PromptBox, PromptHistory
 from .turns import AssistantReply, UserMessage
 
@@ -79,10 +81,12 @@ class ChatView(Widget):
         self._widgets: dict[Turn, tuple[UserMessage, AssistantReply]] = {}
         self._inbox: list[JobEvent] = []
         self._inbox_posted = False
+        self.header = ChatHeader(tab.settings)
         self.log_view = VerticalScroll(classes="chat-log")
         self.prompt = PromptBox(history, classes="prompt-box")
 
     def compose(self) -> ComposeResult:
+        yield self.header
         yield self.log_view
         yield self.prompt
 
@@ -113,6 +117,16 @@ class ChatView(Widget):
     @property
     def conversation_id(self) -> int | None:
         return self.tab.conversation_id
+
+    @property
+    def settings(self) -> ChatSettings:
+        return self.tab.settings
+
+    @settings.setter
+    def settings(self, value: ChatSettings) -> None:
+        """The chat's next requests use ``value``; the header shows it."""
+        self.tab.settings = value
+        self.header.show(value)
 
     def label(self, index: int | None = None) -> str:
         return self.tab.label(index)
