@@ -33,6 +33,7 @@ def launch(settings: "Settings", *, simulate: bool) -> int:
             theme=settings.theme,
             show_stats=None if settings.source("show_stats") == "default" else settings.show_stats,  # default: by width
             user_theme_dir=paths.config_dir() / "themes",
+            prompt_cache=settings.prompt_cache,
             services=services,
         )
     finally:

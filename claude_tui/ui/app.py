@@ -44,7 +44,7 @@ from .screens.dialogs import ConfirmDialog, InputDialog
 from .screens.history import HistoryScreen
 from .themes import DEFAULT_THEME, load_all
 from .widgets.chat_tabs import ChatTabs
-from .tab_model import Messages, TabModel, Turn
+from .tab_model import Messages, TabModel, Turn, with_cache_breakpoints
 from .widgets.chat_view import ChatView
 from .widgets.prompt_box import PromptHistory
 from .widgets.stats_panel import StatsPanel
@@ -135,10 +135,12 @@ class ClaudeTUI(App[int]):
         services: Services | None = None,
         limits: "LimitSettings | None" = None,
         thinking_budget: int | None = None,
+        prompt_cache: bool = True,
     ) -> None:
         super().__init__()
         keys.install()  # Alt+1…9 from xterm/tmux/SSH (ESC + digit) as keys, not as ¡ ™ £
         self.thinking_budget = thinking_budget
+        self.prompt_cache = prompt_cache  # breakpoints on each chat's stable prefix (tab_model.with_cache_breakpoints)
         self.backend = backend
         self.model = model
         self.max_tokens = max_tokens
@@ -306,12 +308,16 @@ class ClaudeTUI(App[int]):
         if self.thinking_budget:
             max_tokens = max(max_tokens, self.thinking_budget + 1024)  # the API wants budget < max_tokens
         stored = self._store_turn(chat, turn)
+        cache_system = False
+        if self.prompt_cache:
+            messages, cache_system = with_cache_breakpoints(messages, system=self.system_prompt, model=self.model)
         job = Job(
             messages=messages,
             model=self.model,
             max_tokens=max_tokens,
             system=self.system_prompt or None,
             thinking_budget=self.thinking_budget,
+            cache_system=cache_system,
             correlation=Correlation(group=chat.tab_id, conversation_id=stored.conversation_id, message_id=stored.message_id),
         )
         assert self.pool is not None  # created at mount, before any tab exists
@@ -573,10 +579,11 @@ class ClaudeTUI(App[int]):
         limit = self.concurrency_limit
         marker = "◉ SIMULATOR" if self.backend.simulated else f"◉ {self.backend.label}"
         chat = self.active_chat if self._order else None
+        in_tabs = sum(len(view.tab.pending) for view in self.chats.values())  # the tabs' "+N": queued too
         if self.has_class("-narrow"):
-            bar = status_line.narrow_line(snap, marker=marker, model=self.model, limit=limit, width=self.size.width - 2)
+            bar = status_line.narrow_line(snap, marker=marker, model=self.model, limit=limit, width=self.size.width - 2, in_tabs=in_tabs)
         else:
-            bar = status_line.wide_line(snap, marker=marker, model=self.model, limit=limit)
+            bar = status_line.wide_line(snap, marker=marker, model=self.model, limit=limit, in_tabs=in_tabs)
         self.statusbar.update(bar)
         panel = self.stats_panel
         if panel.display:
