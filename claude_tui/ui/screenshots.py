@@ -112,7 +112,7 @@ async def render(out_dir: Path, *, theme: str | None = None) -> list[Path]:
             written.append(Path(app.save_screenshot("main.svg", str(out_dir))))
 
             for chat in chats:
-                await chat.cancel()  # type: ignore[union-attr]
+                await chat.cancel()
             await _until(pilot, lambda: app.pool is not None and app.pool.in_flight == 0)
             # a 429 with retry-after: the countdown to the engine's deadline
             sim.configure(tps=200, ttft_ms=100)
