@@ -92,7 +92,7 @@ async def _panel_lines(app: Any, pilot: Any) -> list[str]:
 
 async def test_the_reset_unit_never_wraps_onto_its_own_line(make_sim) -> None:
     sim = await make_sim(rpm=600, itpm=2_000_000, otpm=400_000)  # the simulator sends rate-limit headers
-    for size, overlay in (((80, 24), True), ((140, 42), False)):
+    for size, overlay in (((80, 24), True), ((120, 40), False), ((160, 45), False)):
         app = make_app(sim, show_stats=None)
         async with app.run_test(size=size) as pilot:
             await app.engine_ready.wait()
