@@ -130,3 +130,28 @@ async def test_prompts_waiting_in_a_tab_count_in_queued_and_the_badge_says_so(ma
         assert "+2: 2 more prompts" in tooltip and "queued" in tooltip
         sim.release_replies()
         await wait_for(pilot, lambda: all(t.state == "done" for t in chat.turns), what="all three replies")
+
+
+async def test_a_finished_replys_thinking_comes_back_collapsed_with_the_conversation(make_sim, tmp_path) -> None:
+    from claude_tui.store import HistoryStore
+
+    sim = await make_sim()
+    store = HistoryStore.open(tmp_path / "h.db")
+    try:
+        app = make_app(sim, store=store, thinking_budget=1024)
+        async with app.run_test(size=SIZE) as pilot:
+            await app.engine_ready.wait()
+            chat = app.active_chat
+            await send(pilot, "Think first")
+            await wait_for(pilot, lambda: chat.turns[0].state == "done", what="the reply")
+            thinking = chat.reply(chat.turns[0]).thinking
+        assert thinking
+        again = make_app(sim, store=store)
+        async with again.run_test(size=SIZE) as pilot:
+            chat = await wait_for(pilot, lambda: again.active_chat if again.active_chat and again.active_chat.turns else None,
+                                  what="the restored tab")
+            reply = chat.reply(chat.turns[0])
+            await wait_for(pilot, lambda: reply.thinking_box is not None, what="the restored thinking")
+            assert reply.thinking == thinking and reply.thinking_box.collapsed
+    finally:
+        store.close()
