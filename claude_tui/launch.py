@@ -35,6 +35,7 @@ def launch(settings: "Settings", *, simulate: bool) -> int:
             # given for this launch (flag or environment): wins over what was last chosen in the app
             pinned=[k for k in ("theme", "concurrency", "show_stats") if settings.source(k).startswith(("command line", "environment"))],
             user_theme_dir=paths.config_dir() / "themes",
+            prompt_cache=settings.prompt_cache,
             services=services,
         )
     finally:

@@ -207,6 +207,9 @@ class Settings:
         env="CLAUDE_TUI_STALL_TIMEOUT", flag="--stall-timeout", lo=0.1, hi=3600)
     theme: str = setting("claude-dark", "Colour theme of the terminal app.", env="CLAUDE_TUI_THEME", flag="--theme", rule=validate.not_empty, commands=CHAT)
     show_stats: bool = setting(True, "Show the live stats panel when the app starts.", env="CLAUDE_TUI_SHOW_STATS", flag="--stats", commands=CHAT)
+    prompt_cache: bool = setting(
+        True, "Mark each chat's stable prefix (system prompt, earlier turns) as a prompt-cache breakpoint once it is long enough to cache.",
+        env="CLAUDE_TUI_PROMPT_CACHE", flag="--prompt-cache", commands=CHAT)
     log_prompts: bool = setting(
         False, "Also write prompt and reply text to the log file (off: only ids, timings, errors).", env="CLAUDE_TUI_LOG_PROMPTS", flag="--log-prompts")
     api_key: str | None = setting(

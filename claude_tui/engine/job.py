@@ -45,7 +45,9 @@ class Job:
     """One request: conversation messages + model + max_tokens + optional system prompt.
 
     ``messages`` is in the API's shape: ``[{"role": "user", "content": "..."}, ...]``.
-    ``thinking_budget`` asks for extended thinking when set. ``correlation`` says where the job
+    ``thinking_budget`` asks for extended thinking when set. ``cache_system`` sends the system prompt
+    as a block with a prompt-cache breakpoint (``cache_control``), so requests sharing it read it
+    from the cache; breakpoints in messages ride in ``messages`` themselves. ``correlation`` says where the job
     belongs (a tab, a prompt file's line, a stored message) and is never sent to the API.
     """
 
@@ -54,6 +56,7 @@ class Job:
     max_tokens: int = DEFAULT_MAX_TOKENS
     system: str | None = None
     thinking_budget: int | None = None
+    cache_system: bool = False
     id: str = field(default_factory=new_job_id)
     correlation: Correlation = NO_CORRELATION
 
@@ -77,7 +80,9 @@ class Job:
             "messages": list(self.messages),
         }
         if self.system:
-            params["system"] = self.system
+            params["system"] = (
+                [{"type": "text", "text": self.system, "cache_control": {"type": "ephemeral"}}] if self.cache_system else self.system
+            )
         if self.thinking_budget:
             params["thinking"] = {"type": "enabled", "budget_tokens": self.thinking_budget}
         return params

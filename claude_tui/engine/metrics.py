@@ -172,6 +172,14 @@ class MetricsSnapshot:
     #: Submit → finish (queueing, retries, backoff and budget waits included); ``latency`` and
     #: ``window_latency`` are the final attempt's (request sent → message_stop).
     total: Percentiles = field(default_factory=Percentiles)
+    #: USD the prompt cache saved on the finished requests (``Price.cache_saving``: writes count against it).
+    cache_saved: float = 0.0
+
+    @property
+    def cache_hit_ratio(self) -> float | None:
+        """Cache-read input tokens ÷ all input tokens (uncached + read + written); None before any input."""
+        total = self.input_tokens + self.cache_read_tokens + self.cache_write_tokens
+        return self.cache_read_tokens / total if total else None
 
 
 class Metrics:
@@ -206,6 +214,7 @@ class Metrics:
         self.retries = self.rate_limited = self.errors = 0
         self.input_tokens = self.output_tokens = self.cache_read_tokens = self.cache_write_tokens = 0
         self.cost = 0.0
+        self.cache_saved = 0.0
         self.attempts = 0
         self._first_at: float | None = None
         self.last_rate_limits: RateLimitSnapshot | None = None
@@ -243,6 +252,8 @@ class Metrics:
             usage = event.usage
             self._add_tokens(usage.input_tokens, usage.output_tokens, usage.cache_read_input_tokens, usage.cache_creation_input_tokens)
             self.cost += event.cost or 0.0
+            if usage.cache_read_input_tokens or usage.cache_creation_input_tokens:
+                self.cache_saved += self.prices.cache_saving(event.model, usage) or 0.0
             self._complete(event, usage.input_tokens, usage.output_tokens)
         elif isinstance(event, Failed):
             self._finish(job_id)
@@ -349,6 +360,7 @@ class Metrics:
             throughput_history=self._history(now, lambda count, _: count / HISTORY_BUCKET_SECONDS),
             latency_history=self._history(now, lambda count, latency_sum: latency_sum / count if count else 0.0),
             total=figures(self._total),
+            cache_saved=self.cache_saved,
         )
 
     def _history(self, now: float, reduce: Callable[[float, float], float]) -> list[float]:

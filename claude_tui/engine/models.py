@@ -93,3 +93,25 @@ def find_model(name: str) -> ModelSpec | None:
 def model_ids() -> list[str]:
     """The names a user types most: each model's alias (its id when it has no dated snapshot)."""
     return [spec.alias for spec in MODELS]
+
+
+#: Minimum cacheable prefix (tokens) per model, from the prompt-caching page ("Cache limitations"): a
+#: shorter prefix with a breakpoint is silently not cached. Keyed by id prefix; the simulator enforces
+#: it and the app marks a breakpoint only above it.
+MIN_CACHEABLE = {
+    "claude-opus-4-8": 1024, "claude-opus-4-7": 2048, "claude-opus-4-6": 4096, "claude-opus-4-5": 4096,
+    "claude-sonnet-4-6": 1024, "claude-sonnet-4-5": 1024, "claude-haiku-4-5": 4096,
+    # the 5 family: our copies of the caching page predate it; 512 / 1024 are from a summary of its list.
+    # The 5.5 models are not on it: they keep the default (a prefix match would give Opus 5's 512).
+    "claude-opus-5": 512, "claude-fable-5": 512, "claude-sonnet-5": 1024,
+    "claude-opus-5-5": 1024, "claude-sonnet-5-5": 1024, "claude-haiku-5-5": 1024,
+}
+DEFAULT_MIN_CACHEABLE = 1024
+
+
+def min_cacheable(model: str) -> int:
+    """The shortest prefix ``model`` caches, in tokens (the longest matching id prefix decides)."""
+    for known in sorted(MIN_CACHEABLE, key=len, reverse=True):
+        if model.startswith(known):
+            return MIN_CACHEABLE[known]
+    return DEFAULT_MIN_CACHEABLE

@@ -31,6 +31,15 @@ class Price:
             + usage.cache_read_input_tokens * cache_read
         ) / 1_000_000
 
+    def cache_saving(self, usage: Usage) -> float:
+        """USD the cache saved on this usage: its cost with every cached token billed as plain input,
+        minus its cost. Negative on a request that only wrote the cache (writes cost more than input)."""
+        uncached = Usage(
+            input_tokens=usage.input_tokens + usage.cache_read_input_tokens + usage.cache_creation_input_tokens,
+            output_tokens=usage.output_tokens,
+        )
+        return self.cost(uncached) - self.cost(usage)
+
 
 #: List prices from the one model table (engine/models.py), under each id and alias. An estimate, not a bill.
 DEFAULT_PRICES: dict[str, Price] = {
@@ -56,6 +65,10 @@ class PriceTable:
     def cost(self, model: str, usage: Usage) -> float | None:
         price = self.price(model)
         return None if price is None else price.cost(usage)
+
+    def cache_saving(self, model: str, usage: Usage) -> float | None:
+        price = self.price(model)
+        return None if price is None else price.cache_saving(usage)
 
     @property
     def models(self) -> list[str]:

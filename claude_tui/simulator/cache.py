@@ -18,28 +18,15 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from claude_tui.engine.models import MIN_CACHEABLE, min_cacheable  # the one model table has the minimums
+
 from .request_errors import bad
+
+__all__ = ["MIN_CACHEABLE", "CacheUsage", "PromptCache", "breakpoints", "min_cacheable"]
 
 MAX_BREAKPOINTS = 4
 LOOKBACK_BLOCKS = 20
 TTL_SECONDS = {"5m": 300.0, "1h": 3600.0}
-#: Minimum cacheable prefix (tokens) per model, from the prompt-caching page ("Cache limitations").
-MIN_CACHEABLE = {
-    "claude-opus-4-8": 1024, "claude-opus-4-7": 2048, "claude-opus-4-6": 4096, "claude-opus-4-5": 4096,
-    "claude-sonnet-4-6": 1024, "claude-sonnet-4-5": 1024, "claude-haiku-4-5": 4096,
-    # the 5 family: our copies of the caching page predate it; 512 / 1024 are from a summary of its list.
-    # The 5.5 models are not on it: they keep the default (a prefix match would give Opus 5's 512).
-    "claude-opus-5": 512, "claude-fable-5": 512, "claude-sonnet-5": 1024,
-    "claude-opus-5-5": 1024, "claude-sonnet-5-5": 1024, "claude-haiku-5-5": 1024,
-}
-DEFAULT_MIN = 1024
-
-
-def min_cacheable(model: str) -> int:
-    for known in sorted(MIN_CACHEABLE, key=len, reverse=True):
-        if model.startswith(known):
-            return MIN_CACHEABLE[known]
-    return DEFAULT_MIN
 
 
 @dataclass(slots=True)

@@ -47,7 +47,7 @@ from .screens.dialogs import ConfirmDialog, InputDialog
 from .screens.history import HistoryScreen
 from .themes import DEFAULT_THEME, load_all
 from .widgets.chat_tabs import ChatTabs
-from .tab_model import Messages, TabModel, Turn
+from .tab_model import Messages, TabModel, Turn, with_cache_breakpoints
 from .widgets.chat_header import ChatHeader
 from .widgets.chat_view import ChatView
 from .widgets.prompt_box import PromptHistory
@@ -142,9 +142,11 @@ class ClaudeTUI(App[int]):
         limits: "LimitSettings | None" = None,
         thinking_budget: int | None = None,
         pinned: Iterable[str] = (),
+        prompt_cache: bool = True,
     ) -> None:
         super().__init__()
         keys.install()  # Alt+1…9 from xterm/tmux/SSH (ESC + digit) as keys, not as ¡ ™ £
+        self.prompt_cache = prompt_cache  # breakpoints on each chat's stable prefix (tab_model.with_cache_breakpoints)
         self.backend = backend
         # What a new chat starts with (the config's model, max_tokens, system); each chat then has its own.
         defaults = ChatSettings(model=model, max_tokens=max_tokens, system=system or None, thinking_budget=thinking_budget)
@@ -365,12 +367,16 @@ class ClaudeTUI(App[int]):
         if settings.thinking:
             settings = with_thinking(settings, True)  # the API wants budget < max_tokens (checked when set)
         stored = self._store_turn(chat, turn)
+        cache_system = False
+        if self.prompt_cache:
+            messages, cache_system = with_cache_breakpoints(messages, system=settings.system, model=settings.model)
         job = Job(
             messages=messages,
             model=settings.model,
             max_tokens=settings.max_tokens,
             system=settings.system,
             thinking_budget=settings.thinking_budget,
+            cache_system=cache_system,
             correlation=Correlation(group=chat.tab_id, conversation_id=stored.conversation_id, message_id=stored.message_id),
         )
         assert self.pool is not None  # created at mount, before any tab exists
@@ -635,10 +641,11 @@ class ClaudeTUI(App[int]):
         limit = self.concurrency_limit
         marker = "◉ SIMULATOR" if self.backend.simulated else f"◉ {self.backend.label}"
         chat = self.active_chat if self._order else None
+        in_tabs = sum(len(view.tab.pending) for view in self.chats.values())  # the tabs' "+N": queued too
         if self.has_class("-narrow"):
-            bar = status_line.narrow_line(snap, marker=marker, model=self.model, limit=limit, width=self.size.width - 2)
+            bar = status_line.narrow_line(snap, marker=marker, model=self.model, limit=limit, width=self.size.width - 2, in_tabs=in_tabs)
         else:
-            bar = status_line.wide_line(snap, marker=marker, model=self.model, limit=limit)
+            bar = status_line.wide_line(snap, marker=marker, model=self.model, limit=limit, in_tabs=in_tabs)
         self.statusbar.update(bar)
         panel = self.stats_panel
         if panel.display:

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 from claude_tui.engine.errors import WILL_FAIL_AGAIN, hint_for
-from claude_tui.engine.events import BackingOff, Done, ErrorKind, Failed, Throttled
+from claude_tui.engine.events import BackingOff, Done, ErrorKind, Failed, Throttled, Usage
+from claude_tui.engine.pricing import PriceTable
+
+#: List prices, for a saving figure where the caller has no table of its own (config overrides aside).
+_LIST_PRICES = PriceTable()
 
 _KIND_WORDS: dict[str, str] = {
     "rate_limit": "rate limited (429)",
@@ -115,7 +119,28 @@ def throttle_text(event: Throttled, remaining: float) -> str:
     return f"waiting for {words} — {max(0.0, remaining):.1f} s"
 
 
-def footer_text(event: Done) -> str:
+def cache_text(usage: Usage, model: str, prices: PriceTable | None = None) -> str | None:
+    """``cache read 9.1k · saved $0.0245`` / ``cache written 9.1k (+$0.0068)``; None when the cache was not used.
+
+    The money is ``Price.cache_saving``: what the cached tokens would have cost as plain input, less what
+    they cost (a write costs more than input, so a write alone shows as extra).
+    """
+    read, written = usage.cache_read_input_tokens, usage.cache_creation_input_tokens
+    if not read and not written:
+        return None
+    parts = []
+    if read:
+        parts.append(f"read {count(read)}")
+    if written:
+        parts.append(f"written {count(written)}")
+    text = "cache " + ", ".join(parts)
+    saving = (prices or _LIST_PRICES).cache_saving(model, usage)
+    if saving is None:
+        return text
+    return f"{text} · saved {money(saving)}" if saving >= 0 else f"{text} (+{money(-saving)})"
+
+
+def footer_text(event: Done, prices: PriceTable | None = None) -> str:
     t = event.timings
     gen = (t.latency - t.ttft) if (t.latency is not None and t.ttft is not None) else None
     out = event.usage.output_tokens
@@ -128,6 +153,9 @@ def footer_text(event: Done) -> str:
         rate(tps, "tok/s") if tps is not None else "— tok/s",
         f"{money(event.cost)} (estimate)" if event.cost is not None else "cost unknown",
     ]
+    cache = cache_text(event.usage, event.model, prices)
+    if cache is not None:
+        parts.append(cache)
     if event.attempts > 1:
         parts.append(f"{event.attempts} attempts")
     if event.stop_reason == "max_tokens":

@@ -33,6 +33,8 @@ from claude_tui.engine.events import (
     Throttled,
 )
 
+from claude_tui.engine.models import min_cacheable
+
 from . import fmt
 from .titles import TAB_LABEL_WIDTH, clip, title_from_prompt
 from .chat_history import RestoredTurn
@@ -40,6 +42,38 @@ from .chat_settings import ChatSettings
 
 Messages = tuple[dict[str, Any], ...]
 Outcome = Done | Failed | Cancelled
+
+
+#: Characters per token for the cache-breakpoint decision: the engine's local estimate (engine/budget.py).
+CHARS_PER_TOKEN = 4
+EPHEMERAL = {"type": "ephemeral"}
+
+
+def with_cache_breakpoints(messages: Messages, *, system: str | None, model: str) -> tuple[Messages, bool]:
+    """The context with prompt-cache breakpoints on its stable prefix, and whether to mark the system prompt.
+
+    The stable prefix is what the next request sends again unchanged: the system prompt and the earlier
+    turns. A breakpoint goes on the system prompt and on the last earlier reply, each only when the
+    prefix up to it reaches the model's minimum cacheable length (shorter ones the API ignores, so the
+    mark would only cost bytes). The new prompt is not marked: a write costs 1.25× input, and a prompt
+    may get no follow-up; the next turn writes it as part of its prefix, the one after reads it.
+    With a long system prompt the second turn reads it; with a long first prompt the third does.
+    """
+    minimum = min_cacheable(model) * CHARS_PER_TOKEN
+    chars = len(system or "")
+    cache_system = bool(system) and chars >= minimum
+    for message in messages[:-1]:
+        content = message.get("content")
+        chars += len(content) if isinstance(content, str) else sum(len(str(b.get("text", ""))) for b in content or ())
+    if len(messages) < 2 or chars < minimum:
+        return messages, cache_system
+    *earlier, last_reply, prompt = messages
+    content = last_reply.get("content")
+    blocks: list[dict[str, Any]] = [{"type": "text", "text": content}] if isinstance(content, str) else [dict(b) for b in content or ()]
+    if not blocks or not blocks[-1].get("text"):
+        return messages, cache_system  # an empty text block cannot carry a breakpoint
+    blocks[-1]["cache_control"] = dict(EPHEMERAL)
+    return (*earlier, {**last_reply, "content": blocks}, prompt), cache_system
 
 
 class TabState(StrEnum):
@@ -84,6 +118,7 @@ class Turn:
     position: int = 0  # requests ahead in the pool's queue, while QUEUED
     attempt: int = 0
     since: float | None = None  # monotonic: the current attempt's request went out (WAITING)
+    first_token_at: float | None = None  # monotonic: the current attempt's first token (STREAMING)
     backoff: BackingOff | None = None  # while BACKOFF: the engine's deadline and why
     throttled: Throttled | None = None  # while THROTTLED: the budget's deadline and what binds
     thinking: str = ""
@@ -223,8 +258,10 @@ class TabModel:
             turn.attempt = event.attempt
             turn.state = TabState.WAITING
             turn.since = event.at
+            turn.first_token_at = None
         elif isinstance(event, FirstToken):
             turn.state = TabState.STREAMING
+            turn.first_token_at = event.at
         elif isinstance(event, AttemptFailed):
             turn.last_failure = event.kind.replace("_", " ")
             turn.failed_with_text = bool(event.partial_text)

@@ -85,3 +85,29 @@ def test_cache_reads_at_the_models_own_price() -> None:
     writes = Usage(cache_creation_input_tokens=2_000_000, ephemeral_5m_input_tokens=1_000_000,
                    ephemeral_1h_input_tokens=1_000_000)
     assert table.cost("claude-opus-5-5", writes) == pytest.approx(5 + 8)  # $5 and $8 on its model page
+
+
+def test_the_cache_saving_is_the_uncached_cost_less_the_cost() -> None:
+    """Sonnet 4.6 at $3/MTok input: a million tokens read from the cache cost $0.30 instead of $3 (saved
+    $2.70); a million written for 5 minutes cost $3.75 instead of $3 (saved −$0.75)."""
+    table = PriceTable()
+    assert table.cache_saving(MODEL, Usage(input_tokens=10, output_tokens=5, cache_read_input_tokens=1_000_000)) == pytest.approx(2.70)
+    assert table.cache_saving(MODEL, Usage(cache_creation_input_tokens=1_000_000)) == pytest.approx(-0.75)
+    assert table.cache_saving(MODEL, Usage(input_tokens=1000, output_tokens=100)) == 0
+    assert table.cache_saving("no-such-model", Usage(cache_read_input_tokens=5)) is None
+
+
+async def test_metrics_sum_the_saving_and_the_hit_ratio(make_sim, make_pool) -> None:
+    sim = await make_sim(itpm=None)
+    pool = make_pool(sim)
+    metrics = Metrics()
+    pool.add_listener(metrics.observe)
+    results = [await pool.submit(_cached("5m", "Twice?")).result() for _ in range(2)]
+    assert all(isinstance(r, Done) for r in results)
+    snap = metrics.snapshot()
+    table = PriceTable()
+    expected = sum(table.cache_saving(MODEL, r.usage) or 0.0 for r in results if isinstance(r, Done))
+    assert snap.cache_saved == pytest.approx(expected) and snap.cache_saved > 0  # one write, one read: net saving
+    assert snap.cache_hit_ratio == pytest.approx(
+        snap.cache_read_tokens / (snap.input_tokens + snap.cache_read_tokens + snap.cache_write_tokens))
+    assert 0.4 < (snap.cache_hit_ratio or 0) < 0.5  # half the cacheable input was read, less the questions

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import re
 
+from textual import events
 from textual.app import App, ComposeResult
 from textual.containers import VerticalScroll
 
@@ -169,3 +170,38 @@ async def test_matches_textual_markdown_layout() -> None:
         await widget.finish()
         await pilot.pause()
         assert screen_lines(app) == expected
+
+
+async def test_space_after_inline_code_is_kept() -> None:
+    """``use `x` to`` reads "use x to" on screen (a PNG made with rsvg-convert from Textual's SVG showed
+    "use xto": rsvg drops a text run's leading space; the screen and the SVG itself are right)."""
+    widget = StreamingMarkdown()
+    app = ChatApp(widget)
+    async with app.run_test(size=(80, 12)) as pilot:
+        await stream(widget, "Use `x` to start; the `base` is the first wait, `cap` the last.\n")
+        await widget.finish()
+        await pilot.pause()
+        assert "Use x to start; the base is the first wait, cap the last." in "\n".join(screen_lines(app))
+
+
+LONG_LINE = "result = compute(" + ", ".join(f"argument_{n}" for n in range(12)) + ")  # the end"
+
+
+async def test_a_long_code_line_scrolls_sideways_instead_of_being_cut() -> None:
+    widget = StreamingMarkdown()
+    app = ChatApp(widget)
+    async with app.run_test(size=(60, 14)) as pilot:
+        await stream(widget, f"Look:\n\n```python\n{LONG_LINE}\nshort = 1\n```\n\nAfter.\n")
+        await widget.finish()
+        await pilot.pause()
+        line = next(text for text in screen_lines(app) if "result = compute(" in text)
+        assert line.rstrip().endswith("›") and "# the end" not in line  # more to the right, and it says so
+        assert widget.code_overflow > 0
+        for _ in range(40):  # a horizontal wheel (or shift+wheel) over the reply
+            widget.post_message(events.MouseScrollRight(widget, 5, 3, 0, 0, 0, False, False, False))
+        await pilot.pause()
+        lines = screen_lines(app)
+        end = next(text for text in lines if "# the end" in text)
+        assert end.lstrip().startswith("‹") and not end.rstrip().endswith("›")  # at the end: more to the left
+        assert any(text.strip() == "After." for text in lines)  # prose is not scrolled
+        assert widget.code_blocks == [f"{LONG_LINE}\nshort = 1"]  # copying takes the whole line

@@ -34,6 +34,7 @@ __all__ = [
     "MarkdownTheme",
     "parse",
     "render_block",
+    "scroll_wide",
     "split_blocks",
     "stack_blocks",
 ]
@@ -292,7 +293,7 @@ class _Renderer:
             lines = _text_lines(content, width, style)
             return BlockRender(lines, 0, 1 if top_level else 0)
         if kind in ("fence", "code_block"):
-            return self.fence(first, width, style)
+            return self.fence(first, width, style, wide=top_level)
         if kind == "hr":
             rule = Strip([Segment("─" * width, (style + Style(foreground=theme.hr)).rich_style)], width)
             return BlockRender([_blank(width, style), rule], 0, 1)
@@ -334,7 +335,10 @@ class _Renderer:
                 current = []
         return out
 
-    def fence(self, token: Token, width: int, style: Style) -> BlockRender:
+    def fence(self, token: Token, width: int, style: Style, *, wide: bool = False) -> BlockRender:
+        """A code block. With ``wide`` (a top-level block), a line longer than the block is kept whole:
+        its strip is wider than ``width`` (``FENCE_PAD`` + code + ``FENCE_PAD``), and the widget shows a
+        window of it that scrolls sideways (``scroll_wide``); nested in a list or quote it is cut."""
         theme = self.theme
         code = token.content.rstrip()
         lexer = token.info if token.type == "fence" else ""
@@ -346,7 +350,11 @@ class _Renderer:
         blank = Strip.blank(width, rich)
         lines = [blank]
         for line in highlighted.split("\n", allow_blank=True):
-            strip = Strip(line.render_segments(fence_style)).crop_extend(0, inner, rich)
+            strip = Strip(line.render_segments(fence_style))
+            if wide and strip.cell_length > inner:
+                lines.append(Strip([pad, *strip, pad]))  # wider than the block: shown through scroll_wide
+                continue
+            strip = strip.crop_extend(0, inner, rich)
             lines.append(Strip([pad, *strip, pad], width))
         lines.append(blank)
         return BlockRender(lines, 1, 1)
@@ -464,6 +472,26 @@ class _Renderer:
                 lines.append(rule("├", "┼", "┤"))
         lines.append(rule("└", "┴", "┘"))
         return BlockRender(lines, 0, 1)
+
+
+FENCE_PAD = 2
+MORE_LEFT, MORE_RIGHT = "‹", "›"
+
+
+def scroll_wide(strip: Strip, width: int, offset: int, theme: MarkdownTheme) -> Strip:
+    """The ``width`` columns of a code line wider than its block, scrolled ``offset`` columns to the right.
+
+    The fence's padding stays put; a ``‹`` / ``›`` in it says there is more code to that side.
+    """
+    inner = max(0, width - 2 * FENCE_PAD)
+    code_length = strip.cell_length - 2 * FENCE_PAD
+    offset = max(0, min(offset, code_length - inner))
+    fence = Style(background=theme.fence_background, foreground=theme.fence_foreground)
+    marker = (fence + Style(foreground=theme.text_primary, bold=True)).rich_style
+    window = strip.crop(FENCE_PAD + offset, FENCE_PAD + offset + inner)
+    left = Segment(MORE_LEFT + " " if offset else "  ", marker)
+    right = Segment(" " + MORE_RIGHT if offset + inner < code_length else "  ", marker)
+    return Strip([left, *window, right], width)
 
 
 def render_block(tokens: list[Token], width: int, theme: MarkdownTheme) -> BlockRender:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 
 from rich.text import Text
@@ -15,17 +16,32 @@ from claude_tui.engine.budget_advice import WORDS, Advice, advise
 from claude_tui.engine.metrics import MetricsSnapshot, Percentiles
 
 from .. import fmt
+from ..tab_model import TabState, Turn
+
+
+#: The panel's text width: 44 columns less its border, padding and scrollbar. Every line is drawn
+#: unwrapped (``_lines``) and built to fit it, so no figure's unit ever lands on a line of its own.
+WIDTH = 40
+
+
+def _lines(lines: list[str]) -> Text:
+    return Text("\n".join(lines), no_wrap=True, overflow="ellipsis")
 
 
 def _pct_row(name: str, p: Percentiles) -> str:
     return f"{name:<8}{fmt.ms(p.p50):>9}{fmt.ms(p.p95):>9}{fmt.ms(p.p99):>9}"
 
 
-def pool_lines(snap: MetricsSnapshot, limit: int) -> list[str]:
+def pool_lines(snap: MetricsSnapshot, limit: int, in_tabs: int = 0) -> list[str]:
+    """``queued`` counts the prompts waiting in a tab for its previous reply (the tab label's ``+N``) too:
+    both wait for the same pool, and a tab's next prompt only reaches the pool's queue when its reply ends."""
     success = "—" if snap.success_rate is None else f"{snap.success_rate * 100:.0f}%"
+    queued = f"queued     {snap.queued + in_tabs}"
+    if in_tabs:
+        queued += f"   {in_tabs} of them in tabs (+N)"
     return [
         f"in flight  {snap.in_flight} / {limit}",
-        f"queued     {snap.queued}",
+        queued,
         f"done       {snap.done}   failed {snap.failed}",
         f"retries    {snap.retries}   429s {snap.rate_limited}",
         f"success    {success}",
@@ -47,11 +63,25 @@ def latency_lines(snap: MetricsSnapshot) -> list[str]:
     ]
 
 
+def cache_lines(snap: MetricsSnapshot) -> list[str]:
+    """The prompt cache: its share of the input (hit ratio) and what it saved (``Price.cache_saving``)."""
+    ratio = snap.cache_hit_ratio
+    if not (snap.cache_read_tokens or snap.cache_write_tokens):
+        return ["cache      no cached input yet"]
+    hit = "—" if ratio is None else f"{ratio * 100:.0f}%"
+    saved = f"saved {fmt.money(snap.cache_saved)}" if snap.cache_saved >= 0 else f"cost +{fmt.money(-snap.cache_saved)}"
+    return [
+        f"cache      read {fmt.count(snap.cache_read_tokens)} · written {fmt.count(snap.cache_write_tokens)}",
+        f"hit ratio  {hit} of input · {saved}",
+    ]
+
+
 def token_lines(snap: MetricsSnapshot, history_spend: dict[str, float] | None = None) -> list[str]:
-    """This session's tokens and cost; with a history, every session's spend, live and batch apart
+    """This session's tokens, cache and cost; with a history, every session's spend, live and batch apart
     (Message Batches bill at half price, so a batch dollar buys twice the tokens)."""
     lines = [
         f"tokens in  {fmt.count(snap.input_tokens)}   out {fmt.count(snap.output_tokens)}",
+        *cache_lines(snap),
         f"cost       {fmt.money(snap.cost)} (estimate)",
     ]
     if history_spend:
@@ -60,34 +90,72 @@ def token_lines(snap: MetricsSnapshot, history_spend: dict[str, float] | None = 
     return lines
 
 
-def limit_lines(snap: MetricsSnapshot, now_epoch: float | None = None) -> list[str]:
+LIMIT_BAR = 8
+
+
+def limit_lines(snap: MetricsSnapshot, now_epoch: float | None = None, capacity: dict[str, int] | None = None) -> list[str]:
+    """The API's own rate-limit headers as a table: a bar that fills as the limit is *used*, the limit
+    per minute, and when it is whole again.
+
+    ``used`` is of the bucket: ``remaining`` against the most ever seen remaining (``capacity``, which
+    the caller keeps across snapshots). A server that refills continuously up to the limit shows
+    ``remaining == limit`` when idle; one whose bucket holds a few seconds of refill (the simulator's,
+    the API's "60 RPM may be enforced as 1 a second") shows less, and against the limit it would read
+    as nearly exhausted while idle. Every line fits ``WIDTH``; the header names each column above it.
+    """
     rl = snap.last_rate_limits
     if rl is None:
         return ["no rate-limit headers yet"]
     now_epoch = time.time() if now_epoch is None else now_epoch
+    seen = capacity if capacity is not None else {}
 
     def gauge(name: str, remaining: int | None, limit: int | None, reset: float | None) -> str:
         if remaining is None or not limit:
-            return f"{name:<9}{'—':>7}"
-        resets = f"  reset {max(0.0, reset - now_epoch):.0f} s" if reset else ""
-        return f"{name:<9}{fmt.bar(remaining / limit, 10)} {fmt.count(remaining)}/{fmt.count(limit)}{resets}"
+            return f"{name:<10}{'—':<13}"
+        full = seen[name] = max(seen.get(name, 0), remaining, 1)
+        used = max(0.0, min(1.0, 1 - remaining / full))
+        resets = f"{max(0.0, reset - now_epoch):.0f}\u00a0s" if reset else "—"
+        return f"{name:<10}{fmt.bar(used, LIMIT_BAR)} {used * 100:>3.0f}%{fmt.count(limit):>8}{resets:>7}"
 
     return [
+        f"{'':<10}{'used':<13}{'/min':>8}{'reset':>7}",
         gauge("requests", rl.requests_remaining, rl.requests_limit, rl.requests_reset),
         gauge("tokens", rl.tokens_remaining, rl.tokens_limit, rl.tokens_reset),
     ]
 
 
-def tab_lines(snap: MetricsSnapshot | None, title: str) -> list[str]:
+def live_line(turn: Turn | None, now: float | None = None) -> str | None:
+    """The reply streaming in this tab, while it streams: tokens so far (≈ 4 characters a token; the
+    exact count comes with the reply's usage), tok/s since the first token, and time since it was sent."""
+    if turn is None or turn.since is None or turn.state not in (TabState.WAITING, TabState.STREAMING):
+        return None
+    now = time.monotonic() if now is None else now
+    elapsed = now - turn.since
+    if turn.state is TabState.WAITING or turn.first_token_at is None:
+        return f"now        waiting {elapsed:.1f} s for a token"
+    tokens = math.ceil(len(turn.text) / 4)
+    streaming = now - turn.first_token_at
+    rate = f"{tokens / streaming:.0f} tok/s" if streaming > 0.2 else "— tok/s"
+    return f"now        ≈{fmt.count(tokens)} tok · {rate} · {elapsed:.1f} s"
+
+
+def tab_lines(snap: MetricsSnapshot | None, title: str, live: Turn | None = None) -> list[str]:
+    now = live_line(live)
     if snap is None or (snap.done + snap.failed + snap.cancelled + snap.in_flight + snap.queued) == 0:
-        return [f"{title}: no requests yet"]
-    return [
+        return [f"{title}: no requests yet"] if now is None else [title, now]
+    lines = [
         f"{title}",
         f"done {snap.done}  failed {snap.failed}  retries {snap.retries}",
         f"TTFT p50 {fmt.ms(snap.ttft.p50)}  lat p50 {fmt.ms(snap.latency.p50)}",
         f"tokens {fmt.count(snap.input_tokens)} in / {fmt.count(snap.output_tokens)} out",
         f"cost {fmt.money(snap.cost)} (estimate)",
     ]
+    if snap.cache_read_tokens or snap.cache_write_tokens:
+        ratio = snap.cache_hit_ratio or 0.0
+        lines.append(f"cache {ratio * 100:.0f}% of input · saved {fmt.money(snap.cache_saved)}")
+    if now is not None:
+        lines.append(now)
+    return lines
 
 
 # -- the budget (engine/budget.py) ---------------------------------------------------------------
@@ -168,6 +236,7 @@ class StatsPanel(VerticalScroll):
         self.last_snapshot: MetricsSnapshot | None = None
         self.last_limit: int | None = None
         self._sections: dict[str, Static] = {}
+        self._capacity: dict[str, int] = {}  # the most remaining each rate limit has shown (its bucket)
 
     def compose(self) -> ComposeResult:
         for key, title in (
@@ -198,12 +267,15 @@ class StatsPanel(VerticalScroll):
         self.last_snapshot = snap
         self.last_limit = limit
         s = self._sections
-        s["pool"].update(Text("\n".join(pool_lines(snap, limit))))
-        s["rates"].update(Text("\n".join(rate_lines(snap))))
-        s["latency"].update(Text("\n".join(latency_lines(snap))))
-        s["tokens"].update(Text("\n".join(token_lines(snap, self.history_spend))))
-        s["limits"].update(Text("\n".join(limit_lines(snap))))
-        s["tab"].update(Text("\n".join(tab_lines(tab, tab_title))))
+        chats = getattr(self.app, "chats", {})
+        in_tabs = sum(len(chat.tab.pending) for chat in chats.values())
+        active = getattr(self.app, "active_chat", None)
+        s["pool"].update(_lines(pool_lines(snap, limit, in_tabs)))
+        s["rates"].update(_lines(rate_lines(snap)))
+        s["latency"].update(_lines(latency_lines(snap)))
+        s["tokens"].update(_lines(token_lines(snap, self.history_spend)))
+        s["limits"].update(_lines(limit_lines(snap, capacity=self._capacity)))
+        s["tab"].update(_lines(tab_lines(tab, tab_title, active.tab.active if active is not None else None)))
         self.show_budget(snap)
         throughput = self.query_one("#spark-throughput", Sparkline)
         latency = self.query_one("#spark-latency", Sparkline)

@@ -14,15 +14,15 @@ from .. import fmt
 SEP = " · "
 
 
-def wide_line(snap: Any, *, marker: str, model: str, limit: int) -> str:
-    """Beside the panel (which has the rest)."""
+def wide_line(snap: Any, *, marker: str, model: str, limit: int, in_tabs: int = 0) -> str:
+    """Beside the panel (which has the rest). ``queued`` counts the prompts waiting in tabs (``+N``) too."""
     return (
-        f"{marker}  ·  {model}  ·  in flight {snap.in_flight}/{limit}  ·  queued {snap.queued}"
+        f"{marker}  ·  {model}  ·  in flight {snap.in_flight}/{limit}  ·  queued {snap.queued + in_tabs}"
         f"  ·  done {snap.done}  failed {snap.failed}  ·  {fmt.money(snap.cost)} est."
     )
 
 
-def narrow_line(snap: Any, *, marker: str, model: str, limit: int, width: int) -> str:
+def narrow_line(snap: Any, *, marker: str, model: str, limit: int, width: int, in_tabs: int = 0) -> str:
     """Without the panel: the essentials, most important first, as many as ``width`` holds.
 
     Each part has a rank (1 = kept longest); parts are shown in reading order. The backend marker,
@@ -33,7 +33,7 @@ def narrow_line(snap: Any, *, marker: str, model: str, limit: int, width: int) -
         (1, marker.replace("SIMULATOR", "SIM")),
         (6, model.removeprefix("claude-")),
         (1, f"{snap.in_flight}/{limit} running"),
-        (2, f"{snap.queued} queued"),
+        (2, f"{snap.queued + in_tabs} queued"),
         (2, f"✓{snap.done} ✗{snap.failed}"),
     ]
     if snap.rate_limited:

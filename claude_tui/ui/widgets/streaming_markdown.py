@@ -42,6 +42,7 @@ from claude_tui.ui.widgets.markdown_render import (
     MarkdownTheme,
     parse,
     render_block,
+    scroll_wide,
     split_blocks,
 )
 
@@ -109,6 +110,9 @@ class StreamingMarkdown(Widget):
         self._sm_finished = False
         #: How many times the pump parsed and re-rendered (≤ one per frame).
         self.flush_count = 0
+        #: How far code lines wider than the reply are scrolled sideways (shift+wheel, or a horizontal
+        #: wheel, over the reply); one offset for all of the reply's wide lines, each clamped to its end.
+        self.code_scroll_x = 0
 
     # ------------------------------------------------------------------ API
 
@@ -325,12 +329,53 @@ class StreamingMarkdown(Widget):
     def _sm_line(self, y: int) -> Strip:
         settled = self._sm_lines
         if y < len(settled):
-            return settled[y]
-        y -= len(settled)
-        tail = self._sm_tail_lines
-        if 0 <= y < len(tail):
-            return tail[y]
-        return Strip.blank(self._sm_width)
+            line = settled[y]
+        else:
+            y -= len(settled)
+            tail = self._sm_tail_lines
+            if not 0 <= y < len(tail):
+                return Strip.blank(self._sm_width)
+            line = tail[y]
+        if line.cell_length > self._sm_width and self._sm_theme is not None:  # a code line kept whole
+            return scroll_wide(line, self._sm_width, self.code_scroll_x, self._sm_theme)
+        return line
+
+    # ------------------------------------------------------ sideways scroll
+
+    @property
+    def code_overflow(self) -> int:
+        """How many columns the widest code line has beyond the reply (0: nothing to scroll)."""
+        width = self._sm_width
+        return max((line.cell_length - width for line in (*self._sm_lines, *self._sm_tail_lines)
+                    if line.cell_length > width), default=0)
+
+    def scroll_code(self, columns: int) -> bool:
+        """Scroll the wide code lines sideways; False when there is nothing (more) to scroll."""
+        new = max(0, min(self.code_scroll_x + columns, self.code_overflow))
+        if new == self.code_scroll_x:
+            return False
+        self.code_scroll_x = new
+        self.refresh()
+        return True
+
+    def _sideways(self, event: events.MouseEvent, columns: int) -> None:
+        if self.scroll_code(columns):
+            event.stop()
+            event.prevent_default()
+
+    def on_mouse_scroll_right(self, event: events.MouseScrollRight) -> None:
+        self._sideways(event, 4)
+
+    def on_mouse_scroll_left(self, event: events.MouseScrollLeft) -> None:
+        self._sideways(event, -4)
+
+    def on_mouse_scroll_down(self, event: events.MouseScrollDown) -> None:
+        if event.shift:
+            self._sideways(event, 4)
+
+    def on_mouse_scroll_up(self, event: events.MouseScrollUp) -> None:
+        if event.shift:
+            self._sideways(event, -4)
 
     def get_content_width(self, container: Size, viewport: Size) -> int:
         return container.width

@@ -99,5 +99,5 @@ def tab_tooltip(chat: "ChatView") -> str:
     if waiting:
         prompts = "prompt" if waiting == 1 else "prompts"
         lines.append(f"+{waiting}: {waiting} more {prompts} sent in this tab, waiting for its reply to finish "
-                     "(a tab runs one request at a time)")
+                     "(a tab runs one request at a time); counted in the panel's and status bar's \"queued\"")
     return "\n".join(lines)

@@ -215,7 +215,7 @@ class AssistantReply(Vertical):
         self.status.clear()
         self.outcome = "done"
         self.add_class("-done")
-        self.footer.update(footer_text(event))
+        self.footer.update(footer_text(event, getattr(self.app, "prices", None)))  # the app's table: config overrides
         self.footer.display = True
         await self.body.finish()
 
