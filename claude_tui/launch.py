@@ -36,6 +36,7 @@ def launch(settings: "Settings", *, simulate: bool) -> int:
             pinned=[k for k in ("theme", "concurrency", "show_stats") if settings.source(k).startswith(("command line", "environment"))],
             user_theme_dir=paths.config_dir() / "themes",
             prompt_cache=settings.prompt_cache,
+            thinking_budget=settings.thinking_budget,
             services=services,
         )
     finally:

@@ -200,6 +200,9 @@ class Settings:
     model: str = setting(DEFAULT_MODEL, "Model for new conversations and runs.", env="CLAUDE_TUI_MODEL", flag="--model", rule=validate.not_empty)
     max_tokens: int = setting(DEFAULT_MAX_TOKENS, "Maximum tokens in each reply.", env="CLAUDE_TUI_MAX_TOKENS", flag="--max-tokens", lo=1, hi=1_000_000)
     system: str | None = setting(None, "System prompt for new conversations (unset: none).", env="CLAUDE_TUI_SYSTEM", flag="--system", rule=validate.empty_is_none)
+    thinking_budget: int | None = setting(
+        None, "Extended-thinking budget in tokens for new chats (unset: thinking off; the API wants at least 1024).",
+        env="CLAUDE_TUI_THINKING_BUDGET", flag="--thinking-budget", lo=1024, hi=1_000_000, commands=CHAT)
     concurrency: int = setting(_POOL["limit"], "Most requests in flight at once (the pool's limit).", env="CLAUDE_TUI_CONCURRENCY", flag="--concurrency", lo=1, hi=256)
     retry: RetrySettings = table(RetrySettings)
     stall_timeout: float = setting(

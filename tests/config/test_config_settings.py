@@ -216,3 +216,17 @@ def test_import_is_textual_free():
     code = "import sys, claude_tui.config; print(any(m.startswith(('textual', 'anthropic', 'aiohttp')) for m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert out == "False"
+
+
+def test_thinking_budget_for_new_chats_is_a_setting(xdg):
+    """New chats start with thinking on when the config/env/flag gives a budget; the API's floor is checked up front."""
+    from claude_tui.ui.launch import build_app
+
+    assert load_settings(env={}).thinking_budget is None
+    s = load_settings(env={"CLAUDE_TUI_THINKING_BUDGET": "2048"})
+    assert s.thinking_budget == 2048
+    app = build_app("http://127.0.0.1:9", thinking_budget=s.thinking_budget)
+    assert app.defaults.thinking_budget == 2048 and app.defaults.max_tokens > 2048  # the API wants budget < max_tokens
+    with pytest.raises(ConfigError) as err:
+        load_settings({"thinking_budget": 500}, env={})
+    assert "thinking_budget must be an integer from 1024" in str(err.value)
