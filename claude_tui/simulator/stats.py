@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 
 @dataclass(slots=True)
@@ -29,6 +30,8 @@ class RequestRecord:
     input_tokens: int = 0
     output_tokens: int = 0
     outcome: str | None = None
+    messages: Any = None  # the body's messages and system, with ``keep_bodies()`` only (off: a long run's
+    system: Any = None  # log would hold every prompt)
 
 
 @dataclass(frozen=True, slots=True)

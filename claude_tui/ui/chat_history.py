@@ -90,6 +90,11 @@ class ChatHistory:
         reply = self._safe("start the reply", self.store.start_assistant_message, cid)
         return StoredTurn(cid, mid, reply)
 
+    def supersede(self, conversation_id: int, from_message_id: int | None, kind: str) -> None:
+        """Move the live messages from ``from_message_id`` on (all: None) to an earlier branch
+        (regenerate, edit, clear, retry): the conversation continues without them; nothing is deleted."""
+        self._safe("keep the earlier branch", self.store.supersede, conversation_id, from_message_id, kind)
+
     def name(self, conversation_id: int, title: str) -> None:
         self._safe("name the conversation", self.store.rename, conversation_id, title)
 

@@ -33,6 +33,9 @@ WORDS: dict[str, tuple[str, str]] = {
     "goto_chat": ("Tabs", "go to a chat by its title (fuzzy)"),
     "cancel_request": ("Requests", "cancel the tab's running or queued request (what streamed stays)"),
     "retry": ("Requests", "retry the tab's last failed or cancelled request"),
+    "regenerate": ("Requests", "regenerate the last reply (the old one stays in history as an earlier branch)"),
+    "edit_prompt": ("Requests", "edit a prompt of this tab and resend from there (the old branch stays in history)"),
+    "clear_chat": ("Requests", "clear the chat: a fresh context (asks first; history keeps the old turns)"),
     "concurrency(-1)": ("Requests", "lower the concurrency limit (requests in flight at once)"),
     "concurrency(1)": ("Requests", "raise the concurrency limit"),
     "help": ("View", "this help"),
@@ -51,6 +54,7 @@ PROMPT_KEYS = (
     ("Enter", "send (while the tab's reply runs, the prompt queues behind it)"),
     ("Ctrl+J", "new line (also Shift+Enter or Alt+Enter where the terminal reports them)"),
     ("Up / Down", "earlier / later prompts, on the first / last line"),
+    ("Shift+Tab, Enter", "a failed reply's error line (Shift+Tab from the prompt), Enter: its details (a click too)"),
 )
 
 _NAMES = {
