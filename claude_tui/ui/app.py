@@ -917,4 +917,6 @@ class ClaudeTUI(App[int]):
         for chat in self.chats.values():
             if chat.conversation_id == message.conversation_id:
                 chat.tab.conversation_id = None  # new turns start a new conversation
+                for turn in chat.turns:  # whose messages a retry or regenerate must store again
+                    turn.user_message_id = turn.assistant_message_id = None
         self.remember_open_tabs()

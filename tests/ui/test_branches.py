@@ -194,3 +194,23 @@ async def test_a_failed_replys_error_line_opens_its_details(make_sim, tmp_path: 
         assert [m.status for m in conv.messages] == ["complete", "complete"]
         assert [(b.kind, [m.id for m in b.messages]) for b in conv.branches] == [("retry", [failed_id])]
     store.close()
+
+
+async def test_regenerate_after_the_conversation_was_deleted_stores_a_whole_new_one(make_sim, tmp_path: Path) -> None:
+    from claude_tui.ui.screens.history import HistoryScreen
+
+    sim = await make_sim()
+    store = HistoryStore.open(tmp_path / "h.db")
+    app = make_app(sim, store=store)
+    async with app.run_test(size=SIZE) as pilot:
+        chat = app.active_chat
+        await converse(pilot, chat, ["a question"])
+        old_id = chat.conversation_id
+        store.delete(old_id)  # as F3's Ctrl+D does, which then tells the app
+        app.post_message(HistoryScreen.Deleted(old_id))
+        await wait_for(pilot, lambda: chat.conversation_id is None, what="the tab forgets its conversation")
+        await press(pilot, "f5")
+        await wait_for(pilot, lambda: chat.conversation_id is not None and all_done(chat, 1)(), what="the regenerated reply")
+        conv = store.get_conversation(chat.conversation_id)
+        assert [(m.role, m.text) for m in conv.messages] == [("user", "a question"), ("assistant", chat.turns[0].text)]
+    store.close()
