@@ -552,12 +552,16 @@ class HistoryStore:
         with self._tx() as conn:
             conn.execute("UPDATE attempts SET status = ? WHERE id = ?", (status, attempt_row_id))
 
-    def attempts(self, *, job_id: str | None = None, conversation_id: int | None = None, limit: int | None = None) -> list[Attempt]:
+    def attempts(self, *, job_id: str | None = None, conversation_id: int | None = None, message_id: int | None = None,
+                 limit: int | None = None) -> list[Attempt]:
         clauses: list[str] = []
         params: list[str | int] = []
         if job_id is not None:
             clauses.append("job_id = ?")
             params.append(job_id)
+        if message_id is not None:  # the attempts that streamed into one reply (a restored failure's details)
+            clauses.append("message_id = ?")
+            params.append(message_id)
         if conversation_id is not None:
             clauses.append("conversation_id = ?")
             params.append(conversation_id)

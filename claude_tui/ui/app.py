@@ -604,11 +604,21 @@ class ClaudeTUI(App[int]):
     def action_error_details(self) -> None:
         """The last failed reply's details (its error line opens them too: a click, or Enter on it)."""
         chat = self.active_chat
-        failed = next((t for t in reversed(chat.turns) if t.state == "failed" and t.outcome is not None), None) if chat else None
+        failed = next((t for t in reversed(chat.turns) if t.state == "failed"), None) if chat else None
         if chat is None or failed is None:
             self.notify("no failed reply in this tab", timeout=3)
             return
         chat.show_details(failed)
+
+    @on(ChatView.DetailsWanted)
+    def _details_wanted(self, message: ChatView.DetailsWanted) -> None:
+        from .screens.error_details import ErrorDetailsScreen
+
+        turn = message.turn
+        stored = []  # a turn restored from history has no events: its attempt rows say what happened
+        if turn.outcome is None and self.history is not None and turn.assistant_message_id is not None:
+            stored = self.history.attempts_for(turn.assistant_message_id)
+        self.push_screen(ErrorDetailsScreen(turn, stored))
 
     def action_concurrency(self, delta: int) -> None:
         self.set_concurrency(self.concurrency_limit + delta)

@@ -1,5 +1,6 @@
 """A chat tab's behaviour without its widgets: its turns, its FIFO of prompts, the context it sends,
-its state machine, retry and export. No Textual here, so it is tested on its own (tests/ui/test_tab_model.py)
+its state machine, retry, the branch operations (regenerate, edit a prompt, clear: the turns they
+replace are kept in ``earlier``; the history keeps them as earlier branches) and export. No Textual here, so it is tested on its own (tests/ui/test_tab_model.py)
 and ``ChatView`` only renders it.
 
 Each turn needs the previous reply in its messages, so a tab runs one request at a time and keeps

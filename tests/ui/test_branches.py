@@ -214,3 +214,32 @@ async def test_regenerate_after_the_conversation_was_deleted_stores_a_whole_new_
         conv = store.get_conversation(chat.conversation_id)
         assert [(m.role, m.text) for m in conv.messages] == [("user", "a question"), ("assistant", chat.turns[0].text)]
     store.close()
+
+
+async def test_a_failed_reply_restored_from_history_shows_its_stored_attempts(make_sim, tmp_path: Path) -> None:
+    sim = await make_sim()
+    store = HistoryStore.open(tmp_path / "h.db")
+    app = make_app(sim, store=store)
+    async with app.run_test(size=SIZE) as pilot:
+        chat = app.active_chat
+        await app.engine_ready.wait()
+        sim.inject("overloaded", count=5)
+        await send(pilot, "please answer")
+        await wait_for(pilot, lambda: chat.turns and chat.turns[0].state == "failed", what="the failed reply")
+    ids = [record.request_id for record in sim.request_log]
+    app2 = make_app(await make_sim(), store=store)
+    async with app2.run_test(size=SIZE) as pilot:
+        restored = await wait_for(pilot, lambda: app2.active_chat if app2.active_chat and app2.active_chat.turns else None,
+                                  what="the restored tab")
+        footer = restored.reply(restored.turns[0]).footer
+        await wait_for(pilot, lambda: footer.has_class("-error"), what="the restored error line")
+        assert restored.turns[0].outcome is None  # no events survive a restart
+        await press(pilot, "shift+tab")
+        assert app2.focused is footer
+        await press(pilot, "enter")
+        screen = await wait_for(pilot, lambda: app2.screen if isinstance(app2.screen, ErrorDetailsScreen) else None,
+                                what="the details")
+        text = screen.text
+        assert all(request_id in text for request_id in ids) and f"request id  {ids[-1]}" in text
+        assert "overloaded_error" in text and "529" in text and "5 (from the history)" in text and text.count("wait ") == 4
+    store.close()

@@ -32,7 +32,6 @@ from claude_tui.engine.events import (
 )
 
 from ..chat_history import RestoredTurn
-from ..screens.error_details import ErrorDetailsScreen
 from ..tab_model import ACTIVE_STATES, STATE_ICONS, Messages, Outcome, TabModel, TabState, Turn
 from .prompt_box import PromptBox, PromptHistory
 from .turns import AssistantReply, ReplyFooter, UserMessage
@@ -303,8 +302,16 @@ class ChatView(Widget):
                 self.show_details(turn)
                 return
 
+    class DetailsWanted(Message):
+        """Show ``turn``'s error details (the app adds what the history stored for a restored turn)."""
+
+        def __init__(self, chat: "ChatView", turn: Turn) -> None:
+            super().__init__()
+            self.chat = chat
+            self.turn = turn
+
     def show_details(self, turn: Turn) -> None:
-        self.app.push_screen(ErrorDetailsScreen(turn))
+        self.post_message(self.DetailsWanted(self, turn))
 
     def cancel_all_quietly(self) -> None:
         """The tab is closing: cancel without touching widgets."""
@@ -343,6 +350,7 @@ class ChatView(Widget):
             if turn.footer:
                 reply.footer.update(turn.footer)
                 reply.footer.display = True
+            reply.footer.set_class(turn.state is TabState.FAILED, "-error")  # its stored attempts: Enter or a click
 
         reply.call_after_refresh(fill)
         return turn
