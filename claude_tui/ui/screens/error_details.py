@@ -13,6 +13,7 @@ import re
 import time
 from typing import TYPE_CHECKING, Sequence
 
+from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -72,8 +73,8 @@ def stored_lines(attempts: "Sequence[Attempt]") -> list[tuple[str, str]]:
             rows.append(("wait", f"{row.started_at - previous_end:.2f} s, then attempt {row.attempt}"))
         status = f"{row.status_code} " if row.status_code is not None else ""
         took = f", {row.latency_ms / 1000:.2f} s" if row.latency_ms is not None else ""
-        rows.append((f"attempt {row.attempt}", f"{_wall_clock(row.started_at)}{took}: {status}{row.error_kind or row.status}"
-                     f" · request id {row.request_id or '—'}"))
+        rows.append((f"attempt {row.attempt}", f"{_wall_clock(row.started_at)}{took}: {status}{row.error_kind or row.status}"))
+        rows.append(("", f"request id {row.request_id or '—'}"))
         if row.error_message:
             rows.append(("", redact(row.error_message)))
         previous_end = row.ended_at
@@ -107,8 +108,8 @@ def details_lines(turn: Turn, stored: "Sequence[Attempt]" = ()) -> list[tuple[st
             status = f"{event.status_code} " if event.status_code is not None else ""
             offset = f"+{event.started - first:.1f} s" if first is not None else ""
             rows.append((f"attempt {event.attempt}",
-                         f"{_clock(event.started)} ({offset}), {event.ended - event.started:.2f} s: {status}{event.kind}"
-                         f" · request id {event.request_id or '—'}"))
+                         f"{_clock(event.started)} ({offset}), {event.ended - event.started:.2f} s: {status}{event.kind}"))
+            rows.append(("", f"request id {event.request_id or '—'}"))
             rows.append(("", redact(event.message)))
         elif isinstance(event, BackingOff):
             why = "the server's retry-after" if event.from_retry_after else "backoff"
@@ -143,14 +144,15 @@ class ErrorDetailsScreen(ModalScreen[None]):
             yield Label("Request failed — Esc closes · c copies", classes="dialog-title")
             yield Static(self._body(), classes="error-details-body")
 
-    def _body(self) -> Text:
+    def _body(self) -> Table:
+        """A grid, so a long value wraps inside its own column."""
         rows = details_lines(self.turn, self.stored) or [("", "no details: the history has no attempt of this reply")]
-        width = max((len(label) for label, _ in rows), default=0)
-        text = Text()
+        table = Table.grid(padding=(0, 2))
+        table.add_column(no_wrap=True, style="bold")
+        table.add_column()
         for label, value in rows:
-            text.append(f"{label:<{width}}  ", style="bold")
-            text.append(value + "\n", style="dim" if not label else "")
-        return text
+            table.add_row(label, Text(value, style="dim" if not label else ""))
+        return table
 
     @property
     def text(self) -> str:
