@@ -243,3 +243,19 @@ async def test_a_failed_reply_restored_from_history_shows_its_stored_attempts(ma
         assert all(request_id in text for request_id in ids) and f"request id  {ids[-1]}" in text
         assert "overloaded_error" in text and "529" in text and "5 (from the history)" in text and text.count("wait ") == 4
     store.close()
+
+
+async def test_the_palette_and_the_key_help_list_the_new_commands(make_sim) -> None:
+    from claude_tui.ui.commands import app_commands
+    from claude_tui.ui.screens.help import KeyHelpScreen
+
+    app = make_app(await make_sim())
+    async with app.run_test(size=SIZE) as pilot:
+        names = {name for name, _, _ in app_commands(app)}
+        assert {"Regenerate last reply", "Edit a prompt and resend…", "Clear chat…", "Error details"} <= names
+        await press(pilot, "f5")  # an empty tab: said, nothing sent
+        assert not app.active_chat.turns and "nothing to regenerate" in str(list(app._notifications)[-1].message)
+        await press(pilot, "f1")
+        screen = await wait_for(pilot, lambda: app.screen if isinstance(app.screen, KeyHelpScreen) else None, what="help")
+        requests = dict(screen.rows["Requests"])
+        assert "regenerate" in requests["F5"] and "edit a prompt" in requests["F6"] and "clear" in requests["Ctrl+L"]
