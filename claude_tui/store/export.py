@@ -57,7 +57,7 @@ def to_markdown(conv: Conversation) -> str:
         out += ["---", "", "## Earlier branches", ""]
         for b in conv.branches:
             where = f"after message {b.after}" if b.after is not None else "from the start"
-            out += [f"### Branch {b.id}: {_BRANCH_WORDS.get(b.kind, b.kind)} {_when(b.created_at)}, {where}", ""]
+            out += [f"### Branch {b.id}: {_BRANCH_WORDS.get(b.kind, b.kind)} at {_when(b.created_at)}, {where}", ""]
             out += _messages(conv, b.messages, "####")
     return "\n".join(out).rstrip("\n") + "\n"
 
