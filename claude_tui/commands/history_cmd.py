@@ -131,7 +131,7 @@ def _search(store: HistoryStore, ns: Any, out: TextIO, err: TextIO, stdin: TextI
 
 
 def _get(store: HistoryStore, ns: Any, err: TextIO) -> Any:
-    conv = store.get_conversation(ns.id)
+    conv = store.get_conversation(ns.id, branches=True)  # show and export list the earlier branches too
     if conv is None:
         print(f"history: no conversation {ns.id}", file=err)
     return conv

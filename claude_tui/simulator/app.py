@@ -62,6 +62,7 @@ class SimState:
         self._timing_rng = random.Random(f"timing:{config.seed}")
         self.handlers: set[asyncio.Task[Any]] = set()  # running /v1/messages handlers, cancelled on stop
         self.hold: ReplyHold | None = None  # test hook: streamed replies pause until released
+        self.keep_bodies = False  # test hook: the request log keeps each request's messages and system
 
     def jitter(self) -> tuple[float, float]:
         """Two factors in [1-jitter, 1+jitter]: one for TTFT, one for tokens/s."""
@@ -354,6 +355,8 @@ class Routes:
                 return self._fail(record, exc.status, exc.error_type, exc.message)
             record.model = body["model"]
             record.max_tokens, record.system, record.thinking_budget = _asked(body)
+            if state.keep_bodies:
+                record.messages = body.get("messages")
             self._classes[request_id] = info.rate_class
             record.stream = bool(body.get("stream"))
             input_tokens = estimate_input_tokens(body)

@@ -98,6 +98,11 @@ class Simulator:
         if hold is not None:
             hold.released.set()
 
+    def keep_bodies(self, on: bool = True) -> None:
+        """From now on the request log keeps each request's ``messages`` and ``system`` (what a test
+        asserts the client sent); off by default, so a long run's log stays small."""
+        self.state.keep_bodies = on
+
     @property
     def pending_faults(self) -> int:
         return self.state.faults.pending()
@@ -209,6 +214,9 @@ class ThreadedSimulator:
 
     def clear_injected(self) -> None:
         self.sim.clear_injected()
+
+    def keep_bodies(self, on: bool = True) -> None:
+        self.sim.keep_bodies(on)
 
     @property
     def stats(self) -> StatsSnapshot:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 
 @dataclass(slots=True)
@@ -33,6 +34,7 @@ class RequestRecord:
     max_tokens: int | None = None
     system: str | None = None  # a string system prompt, or its text blocks joined
     thinking_budget: int | None = None  # thinking.budget_tokens when extended thinking was asked for
+    messages: Any = None  # the body's messages, with ``keep_bodies()`` only (off: a long run's log would hold every prompt)
 
 
 @dataclass(frozen=True, slots=True)

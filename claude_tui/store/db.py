@@ -22,8 +22,8 @@ from typing import Any, Iterable, Iterator
 
 from .. import paths
 from ..engine.redact import redact
-from .models import Attempt, Conversation, ConversationSummary, Message, SearchHit, Segment, StatsRow, percentiles
-from .schema import ATTEMPT_STATUSES, LATEST, MESSAGE_STATUSES, MIGRATIONS
+from .models import Attempt, Branch, Conversation, ConversationSummary, Message, SearchHit, Segment, StatsRow, percentiles
+from .schema import ATTEMPT_STATUSES, BRANCH_KINDS, LATEST, MESSAGE_STATUSES, MIGRATIONS
 
 __all__ = ["BatchRecord", "HistoryError", "HistoryStore", "ModeSpend", "StoredChatSettings"]
 
@@ -335,9 +335,9 @@ class HistoryStore:
         rows = self._query(
             f"""
             SELECT c.id, c.title, c.model, c.created_at, c.updated_at, c.open_tab,
-                   (SELECT COUNT(*) FROM messages m WHERE m.conversation_id = c.id) AS message_count,
+                   (SELECT COUNT(*) FROM messages m WHERE m.conversation_id = c.id AND m.branch IS NULL) AS message_count,
                    (SELECT substr(m.text, 1, 200) FROM messages m WHERE m.conversation_id = c.id AND m.role = 'user'
-                    ORDER BY m.id LIMIT 1) AS preview
+                    AND m.branch IS NULL ORDER BY m.id LIMIT 1) AS preview
             FROM conversations c {where}
             ORDER BY c.updated_at DESC, c.id DESC LIMIT ? OFFSET ?
             """,
@@ -376,7 +376,7 @@ class HistoryStore:
                 SELECT cid FROM t UNION SELECT cid FROM m
             )
             SELECT c.id, c.title, c.model, c.created_at, c.updated_at, t.title_hl, m.mid, m.role, m.snip,
-                   (SELECT COUNT(*) FROM messages x WHERE x.conversation_id = c.id) AS message_count
+                   (SELECT COUNT(*) FROM messages x WHERE x.conversation_id = c.id AND x.branch IS NULL) AS message_count
             FROM ids JOIN conversations c ON c.id = ids.cid
             LEFT JOIN t ON t.cid = c.id LEFT JOIN m ON m.cid = c.id
             ORDER BY c.updated_at DESC, c.id DESC LIMIT :limit
@@ -399,13 +399,28 @@ class HistoryStore:
             for r in rows
         ]
 
-    def get_conversation(self, conversation_id: int) -> Conversation | None:
+    def get_conversation(self, conversation_id: int, *, branches: bool = False) -> Conversation | None:
+        """The conversation with its live branch in ``messages``; with ``branches``, the earlier ones too."""
         rows = self._query("SELECT * FROM conversations WHERE id = ?", (conversation_id,))
         if not rows:
             return None
         c = rows[0]
-        messages = tuple(self._message(r) for r in self._query("SELECT * FROM messages WHERE conversation_id = ? ORDER BY id", (conversation_id,)))
-        return Conversation(c["id"], c["title"], c["model"], c["system"], c["created_at"], c["updated_at"], c["open_tab"], messages)
+        live = "" if branches else " AND branch IS NULL"
+        stored = [self._message(r) for r in self._query(f"SELECT * FROM messages WHERE conversation_id = ?{live} ORDER BY id", (conversation_id,))]
+        earlier = self._branches(conversation_id, stored) if branches else ()
+        messages = tuple(m for m in stored if m.branch is None)
+        return Conversation(c["id"], c["title"], c["model"], c["system"], c["created_at"], c["updated_at"], c["open_tab"], messages, earlier)
+
+    def _branches(self, conversation_id: int, stored: list[Message]) -> tuple[Branch, ...]:
+        """Each earlier branch with its messages and the message it forked after: the last message
+        before its first one that was still live when it was made (live now, or moved by a later branch)."""
+        out = []
+        for r in self._query("SELECT id, kind, created_at FROM branches WHERE conversation_id = ? ORDER BY id", (conversation_id,)):
+            own = tuple(m for m in stored if m.branch == r["id"])
+            first = own[0].id if own else None
+            shared = [m.id for m in stored if first is not None and m.id < first and (m.branch is None or m.branch > r["id"])]
+            out.append(Branch(r["id"], r["kind"], r["created_at"], shared[-1] if shared else None, own))
+        return tuple(out)
 
     def get_message(self, message_id: int) -> Message | None:
         rows = self._query("SELECT * FROM messages WHERE id = ?", (message_id,))
@@ -416,8 +431,32 @@ class HistoryStore:
         usage = json.loads(r["usage"]) if r["usage"] else None
         return Message(
             r["id"], r["conversation_id"], r["role"], r["text"], r["thinking"], r["stop_reason"], usage, r["cost"], r["status"],
-            r["created_at"], r["updated_at"],
+            r["created_at"], r["updated_at"], r["branch"],
         )
+
+    def supersede(self, conversation_id: int, from_message_id: int | None, kind: str) -> int | None:
+        """Move the live messages from ``from_message_id`` on (all of them when None) to a new earlier
+        branch, so the conversation continues without them and nothing is deleted.
+
+        Regenerate passes the reply it replaces, an edit the prompt it replaces, a clear None. Returns
+        the branch id, or None when no live message was there to move (nothing is recorded then).
+        """
+        if kind not in BRANCH_KINDS:
+            raise ValueError(f"branch kind must be one of {', '.join(BRANCH_KINDS)}; got {kind!r}")
+        now = time.time()
+        with self._tx() as conn:
+            start = -1 if from_message_id is None else from_message_id
+            moving = conn.execute(
+                "SELECT COUNT(*) FROM messages WHERE conversation_id = ? AND branch IS NULL AND id >= ?", (conversation_id, start)
+            ).fetchone()[0]
+            if not moving:
+                return None
+            cur = conn.execute("INSERT INTO branches (conversation_id, kind, created_at) VALUES (?, ?, ?)", (conversation_id, kind, now))
+            branch = cur.lastrowid
+            conn.execute("UPDATE messages SET branch = ? WHERE conversation_id = ? AND branch IS NULL AND id >= ?",
+                         (branch, conversation_id, start))
+            conn.execute("UPDATE conversations SET updated_at = ? WHERE id = ?", (now, conversation_id))
+            return branch
 
     def open_tabs(self) -> list[int]:
         """Ids of the conversations that were open as tabs, in tab order."""
@@ -555,12 +594,16 @@ class HistoryStore:
         with self._tx() as conn:
             conn.execute("UPDATE attempts SET status = ? WHERE id = ?", (status, attempt_row_id))
 
-    def attempts(self, *, job_id: str | None = None, conversation_id: int | None = None, limit: int | None = None) -> list[Attempt]:
+    def attempts(self, *, job_id: str | None = None, conversation_id: int | None = None, message_id: int | None = None,
+                 limit: int | None = None) -> list[Attempt]:
         clauses: list[str] = []
         params: list[str | int] = []
         if job_id is not None:
             clauses.append("job_id = ?")
             params.append(job_id)
+        if message_id is not None:  # the attempts that streamed into one reply (a restored failure's details)
+            clauses.append("message_id = ?")
+            params.append(message_id)
         if conversation_id is not None:
             clauses.append("conversation_id = ?")
             params.append(conversation_id)

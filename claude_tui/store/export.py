@@ -6,7 +6,7 @@ import datetime as _dt
 import json
 from typing import Any
 
-from .models import Conversation
+from .models import Conversation, Message
 
 FORMATS = ("md", "json")
 
@@ -19,9 +19,10 @@ def conversation_to_dict(conv: Conversation) -> dict[str, Any]:
     """The full structure, timestamps as ISO 8601 strings (epoch seconds kept alongside)."""
     data = conv.to_dict()
     data.pop("open_tab", None)
-    for item in [data, *data["messages"]]:
+    for item in [data, *data["messages"], *data["branches"], *(m for b in data["branches"] for m in b["messages"])]:
         for key in ("created_at", "updated_at"):
-            item[key.replace("_at", "")] = _when(item[key])
+            if key in item:  # a branch has no updated_at
+                item[key.replace("_at", "")] = _when(item[key])
     data["format"] = "claude-tui.conversation/1"
     return data
 
@@ -50,15 +51,41 @@ def to_markdown(conv: Conversation) -> str:
     out.append("")
     if conv.system:
         out += ["## System", "", conv.system, ""]
-    for m in conv.messages:
-        out += [f"## {_ROLE.get(m.role, m.role.title())}", ""]
+    out += _forks(conv, None)
+    out += _messages(conv, conv.messages, "##")
+    if conv.branches:
+        out += ["---", "", "## Earlier branches", ""]
+        for b in conv.branches:
+            where = f"after message {b.after}" if b.after is not None else "from the start"
+            out += [f"### Branch {b.id}: {_BRANCH_WORDS.get(b.kind, b.kind)} at {_when(b.created_at)}, {where}", ""]
+            out += _messages(conv, b.messages, "####")
+    return "\n".join(out).rstrip("\n") + "\n"
+
+
+#: Why an earlier branch left the live path, as its heading says it.
+_BRANCH_WORDS = {"regenerate": "replaced by a regenerated reply", "edit": "replaced by an edited prompt",
+                 "clear": "cleared", "retry": "replaced by a retry"}
+
+
+def _forks(conv: Conversation, after: int | None) -> list[str]:
+    """A line for each earlier branch that forked after message ``after`` (None: at the start)."""
+    return [f"> _earlier branch {b.id} ({_BRANCH_WORDS.get(b.kind, b.kind)}) forks here: see Earlier branches_\n"
+            for b in conv.branches if b.after == after]
+
+
+def _messages(conv: Conversation, messages: tuple[Message, ...], heading: str) -> list[str]:
+    out: list[str] = []
+    for m in messages:
+        out += [f"{heading} {_ROLE.get(m.role, m.role.title())} (message {m.id})" if conv.branches else
+                f"{heading} {_ROLE.get(m.role, m.role.title())}", ""]
         note = _STATUS_NOTE.get(m.status)
         if note:
             out += [f"> _{note}_", ""]
         if m.thinking:
             out += ["<details><summary>Thinking</summary>", "", m.thinking, "", "</details>", ""]
         out += [m.text, ""]
-    return "\n".join(out).rstrip("\n") + "\n"
+        out += _forks(conv, m.id)
+    return out
 
 
 def export(conv: Conversation, fmt: str) -> str:

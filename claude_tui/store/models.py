@@ -21,6 +21,22 @@ class Message:
     status: str  # complete | streaming | interrupted | failed | cancelled
     created_at: float  # epoch seconds
     updated_at: float
+    branch: int | None = None  # None: on the live branch; else the earlier branch it was moved to
+
+
+@dataclass(frozen=True, slots=True)
+class Branch:
+    """An earlier branch: the messages an action (regenerate, edit, clear, retry) took off the live path.
+
+    ``after`` is the message it forked after (the last message both paths share; None: from the
+    start), so the whole earlier conversation is the path up to ``after`` and then ``messages``.
+    """
+
+    id: int
+    kind: str  # regenerate | edit | clear | retry
+    created_at: float  # epoch seconds: when it stopped being live
+    after: int | None
+    messages: tuple[Message, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,11 +48,13 @@ class Conversation:
     created_at: float
     updated_at: float
     open_tab: int | None
-    messages: tuple[Message, ...] = ()
+    messages: tuple[Message, ...] = ()  # the live branch
+    branches: tuple[Branch, ...] = ()  # earlier branches, oldest first (``get_conversation(..., branches=True)``)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["messages"] = [asdict(m) for m in self.messages]
+        data["branches"] = [asdict(b) for b in self.branches]
         return data
 
     def api_messages(self) -> list[dict[str, str]]:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 MESSAGE_STATUSES = ("complete", "streaming", "interrupted", "failed", "cancelled")
 ATTEMPT_STATUSES = ("ok", "error", "failed", "cancelled")
+#: What took messages off the live branch (``HistoryStore.supersede``).
+BRANCH_KINDS = ("regenerate", "edit", "clear", "retry")
 
 # 1: the first release.
 V1 = [
@@ -155,6 +157,25 @@ CHAT_SETTINGS = [
     "ALTER TABLE conversations ADD COLUMN thinking_budget INTEGER",
 ]
 
+# Branches (one self-contained step): regenerating a reply, editing an earlier prompt and clearing a
+#    chat move messages off the live path instead of deleting them. `branches` has one row per such
+#    action; `messages.branch` names the earlier branch a message was moved to (NULL = the live
+#    branch, which is every message of a database from before this step). The live conversation is
+#    its messages with `branch IS NULL`, in id order; earlier branch N is the live messages that
+#    preceded its first message plus its own rows. FTS keeps indexing every message.
+BRANCHES = [
+    """
+    CREATE TABLE branches (
+        id               INTEGER PRIMARY KEY,
+        conversation_id  INTEGER NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+        kind             TEXT NOT NULL CHECK (kind IN ('regenerate', 'edit', 'clear', 'retry')),
+        created_at       REAL NOT NULL          -- wall clock, epoch seconds: when it stopped being live
+    )
+    """,
+    "CREATE INDEX branches_by_conversation ON branches(conversation_id, id)",
+    "ALTER TABLE messages ADD COLUMN branch INTEGER REFERENCES branches(id) ON DELETE CASCADE",
+]
+
 #: MIGRATIONS[i] brings the database from version i to i + 1.
-MIGRATIONS: list[list[str]] = [V1, V2, BATCH_SPEND, FTS, APP_STATE, CHAT_SETTINGS]
+MIGRATIONS: list[list[str]] = [V1, V2, BATCH_SPEND, FTS, APP_STATE, CHAT_SETTINGS, BRANCHES]
 LATEST = len(MIGRATIONS)

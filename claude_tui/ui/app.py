@@ -90,6 +90,9 @@ MAIN_SCREEN_ACTIONS = frozenset(
         "help",
         "goto_chat",
         "chat_settings",
+        "regenerate",
+        "edit_prompt",
+        "clear_chat",
     }
 )
 
@@ -111,6 +114,9 @@ class ClaudeTUI(App[int]):
         Binding("f4", "goto_chat", "Chats", priority=True, show=False),  # the tab row's overflow mark names it
         Binding("escape", "cancel_request", "Cancel"),
         Binding("ctrl+r", "retry", "Retry", show=False),  # a failed reply's own line says "press Ctrl+R"
+        Binding("f5", "regenerate", "Regenerate", priority=True, show=False),  # F1 and the palette list these
+        Binding("f9", "edit_prompt", "Edit prompt", priority=True, show=False),
+        Binding("ctrl+l", "clear_chat", "Clear chat", priority=True, show=False),
         Binding("f2", "toggle_stats", "Stats", priority=True),
         Binding("f3", "history", "History", priority=True),
         Binding("f6", "chat_settings", "Chat settings", priority=True, show=False),  # the chat's header names it
@@ -578,6 +584,108 @@ class ClaudeTUI(App[int]):
         if not chat.retry():
             self.notify("nothing to retry: the last request in this tab did not fail or get cancelled", timeout=3)
 
+    # -- branches: regenerate, edit, clear (the history keeps what they replace) ----------------
+    def _idle_chat(self) -> ChatView | None:
+        """The shown tab, if nothing runs in it (a branch starts from a finished conversation)."""
+        chat = self.active_chat
+        if chat is not None and chat.busy:
+            self.notify("this tab's reply is still running: Esc cancels it first", timeout=3)
+            return None
+        return chat
+
+    def _supersede(self, chat: ChatView, kind: str, message_ids: Iterable[int | None] = ()) -> None:
+        """Move the stored messages from the first of ``message_ids`` on (a clear: all of them) to an
+        earlier branch, before the new turn stores its own."""
+        if self.history is None or chat.conversation_id is None:
+            return
+        ids = [i for i in message_ids if i is not None]
+        if kind == "clear" or ids:
+            self.history.supersede(chat.conversation_id, None if kind == "clear" else min(ids), kind)
+
+    def action_regenerate(self) -> None:
+        """F5: the last prompt again with the same context; the old reply becomes an earlier branch."""
+        chat = self._idle_chat()
+        if chat is None:
+            return
+        if not chat.turns or not chat.turns[-1].finished:
+            self.notify("nothing to regenerate in this tab yet", timeout=3)
+            return
+        self._supersede(chat, "regenerate", [chat.turns[-1].assistant_message_id])  # the prompt stays: the new
+        chat.regenerate()  # reply answers the same stored message
+
+    def action_edit_prompt(self) -> None:
+        """F9: pick a prompt of this tab (newest first), edit it, resend from there."""
+        chat = self._idle_chat()
+        if chat is None:
+            return
+        if not chat.turns:
+            self.notify("no prompt to edit in this tab yet", timeout=3)
+            return
+        if len(chat.turns) == 1:
+            self._edit_turn(chat, chat.turns[0])
+            return
+        commands: list[tuple[str, Callable[[], None], str | None]] = [
+            (f"{n}. {clip(' '.join(turn.prompt.split()), 70)}", partial(self._edit_turn, chat, turn), None)
+            for n, turn in reversed(list(enumerate(chat.turns, start=1)))]
+        self.search_commands(commands, placeholder="Edit which prompt? (newest first)")
+
+    def _edit_turn(self, chat: ChatView, turn: Turn) -> None:
+        from .screens.edit_prompt import EditPromptScreen
+
+        number = chat.turns.index(turn) + 1
+
+        def done(text: str | None) -> None:
+            if text is None or not text.strip() or turn not in chat.turns:
+                return
+            if chat.busy:
+                self.notify("this tab's reply is still running: Esc cancels it first", timeout=3)
+                return
+            replaced = chat.turns[chat.turns.index(turn):]
+            self._supersede(chat, "edit", [i for t in replaced for i in (t.user_message_id, t.assistant_message_id)])
+            chat.edit(turn, text)
+
+        self.push_screen(EditPromptScreen(turn.prompt, number=number, later=len(chat.turns) - number,
+                                          history=self.prompt_history), done)
+
+    def action_clear_chat(self) -> None:
+        """Ctrl+L: empty the tab after a confirm; the next prompt starts a fresh context."""
+        chat = self._idle_chat()
+        if chat is None:
+            return
+        if not chat.turns:
+            self.notify("this tab is empty already", timeout=3)
+            return
+        kept = ("The history keeps them as an earlier branch (claude-tui history show)." if self.history is not None
+                else "History is off: they are gone.")
+        count = len(chat.turns)
+
+        def answered(clear: bool | None) -> None:
+            if clear and not chat.busy:
+                self._supersede(chat, "clear")
+                chat.clear()
+
+        self.push_screen(ConfirmDialog(f"Clear this chat's {count} turn{'s' if count != 1 else ''}? The next prompt "
+                                       f"starts a fresh context. {kept}", yes="Clear"), answered)
+
+    def action_error_details(self) -> None:
+        """The last failed reply's details (its error line opens them too: a click, or Enter on it)."""
+        chat = self.active_chat
+        failed = next((t for t in reversed(chat.turns) if t.state == "failed"), None) if chat else None
+        if chat is None or failed is None:
+            self.notify("no failed reply in this tab", timeout=3)
+            return
+        chat.show_details(failed)
+
+    @on(ChatView.DetailsWanted)
+    def _details_wanted(self, message: ChatView.DetailsWanted) -> None:
+        from .screens.error_details import ErrorDetailsScreen
+
+        turn = message.turn
+        stored = []  # a turn restored from history has no events: its attempt rows say what happened
+        if turn.outcome is None and self.history is not None and turn.assistant_message_id is not None:
+            stored = self.history.attempts_for(turn.assistant_message_id)
+        self.push_screen(ErrorDetailsScreen(turn, stored))
+
     def action_concurrency(self, delta: int) -> None:
         self.set_concurrency(self.concurrency_limit + delta)
 
@@ -729,6 +837,10 @@ class ClaudeTUI(App[int]):
         yield "Copy last code block", self.action_copy_code, "Copy the last fenced code block of the focused tab (Ctrl+G)"
         yield "Export conversation to Markdown…", self.action_export, "Write the focused tab's conversation to a .md file"
         yield "Retry last request", self.action_retry, "Run the focused tab's failed or cancelled request again (Ctrl+R)"
+        yield "Regenerate last reply", self.action_regenerate, "Send the last prompt again; the old reply stays in history (F5)"
+        yield "Edit a prompt and resend…", self.action_edit_prompt, "Change an earlier prompt and continue from it (F9)"
+        yield "Clear chat…", self.action_clear_chat, "Empty this tab and start a fresh context; history keeps it (Ctrl+L)"
+        yield "Error details", self.action_error_details, "Status, request id, attempts and waits of the last failed reply"
         yield "Cancel request", self.action_cancel_request, "Cancel the focused tab's running or queued request (Esc)"
         if self.history is not None:
             yield "History…", self.action_history, "Browse, search and reopen past conversations (F3)"
@@ -827,6 +939,8 @@ class ClaudeTUI(App[int]):
         if self.history is None:
             return StoredTurn()
         settings = chat.settings
+        if turn.assistant_message_id is not None and chat.conversation_id is not None:  # Ctrl+R: the failed
+            self.history.supersede(chat.conversation_id, turn.assistant_message_id, "retry")  # reply, an earlier branch
         stored = self.history.start_turn(chat.conversation_id, title=chat.title, model=settings.model, system=settings.system,
                                          prompt=turn.prompt, user_message_id=turn.user_message_id)
         turn.user_message_id = stored.user_message_id
@@ -909,4 +1023,6 @@ class ClaudeTUI(App[int]):
         for chat in self.chats.values():
             if chat.conversation_id == message.conversation_id:
                 chat.tab.conversation_id = None  # new turns start a new conversation
+                for turn in chat.turns:  # whose messages a retry or regenerate must store again
+                    turn.user_message_id = turn.assistant_message_id = None
         self.remember_open_tabs()

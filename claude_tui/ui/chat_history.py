@@ -20,7 +20,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Callable, Iterable, TypeVar
 
 if TYPE_CHECKING:
-    from claude_tui.store import Conversation, ConversationSummary, HistoryStore, SearchHit
+    from claude_tui.store import Attempt, Conversation, ConversationSummary, HistoryStore, SearchHit
 
     from .chat_settings import ChatSettings
 
@@ -93,6 +93,11 @@ class ChatHistory:
         reply = self._safe("start the reply", self.store.start_assistant_message, cid)
         return StoredTurn(cid, mid, reply)
 
+    def supersede(self, conversation_id: int, from_message_id: int | None, kind: str) -> None:
+        """Move the live messages from ``from_message_id`` on (all: None) to an earlier branch
+        (regenerate, edit, clear, retry): the conversation continues without them; nothing is deleted."""
+        self._safe("keep the earlier branch", self.store.supersede, conversation_id, from_message_id, kind)
+
     def name(self, conversation_id: int, title: str) -> None:
         self._safe("name the conversation", self.store.rename, conversation_id, title)
 
@@ -141,6 +146,10 @@ class ChatHistory:
     def list(self, search: str | None = None) -> "list[ConversationSummary]":
         return self._safe("list conversations", self.store.list_conversations, search or None, 200) or []
 
+    def attempts_for(self, message_id: int) -> "builtins.list[Attempt]":
+        """The stored attempts of one reply, oldest first (a failed turn restored from history has no events)."""
+        return self._safe("read the attempts", partial(self.store.attempts, message_id=message_id)) or []
+
     def spend_by_mode(self) -> dict[str, float]:
         """Stored spend by billing mode (``live``, ``batch``): what the history says was spent, all sessions."""
         rows = self._safe("read the spend", self.store.spend_by_mode) or []
@@ -170,6 +179,8 @@ def restored_turns(conv: "Conversation") -> list[RestoredTurn]:
         if message.cost is not None:
             parts.append(f"${message.cost:.4f} (estimate)")
         parts.append("from history" if state == "done" else f"{message.status} (from history)")
+        if state == "failed":
+            parts.append("details: click here, or Shift+Tab to this line and Enter")
         turns.append(RestoredTurn(pending[0], message.text, state, " · ".join(parts), message.thinking,
                                   user_message_id=pending[1], assistant_message_id=message.id))
         pending = None

@@ -1,5 +1,6 @@
 """A chat tab's behaviour without its widgets: its turns, its FIFO of prompts, the context it sends,
-its state machine, retry and export. No Textual here, so it is tested on its own (tests/ui/test_tab_model.py)
+its state machine, retry, the branch operations (regenerate, edit a prompt, clear: the turns they
+replace are kept in ``earlier``; the history keeps them as earlier branches) and export. No Textual here, so it is tested on its own (tests/ui/test_tab_model.py)
 and ``ChatView`` only renders it.
 
 Each turn needs the previous reply in its messages, so a tab runs one request at a time and keeps
@@ -129,6 +130,7 @@ class Turn:
     outcome: Outcome | None = None  # the terminal event (None for a restored or a never-sent turn)
     user_message_id: int | None = None  # where the history store keeps the prompt (a retry reuses it)
     assistant_message_id: int | None = None
+    attempt_log: list[AttemptFailed | BackingOff] = field(default_factory=list, repr=False)  # for the error details
     _parts: list[str] = field(default_factory=list, repr=False)
     _thinking: list[str] = field(default_factory=list, repr=False)
 
@@ -164,6 +166,7 @@ class TabModel:
         self.active: Turn | None = None
         self.conversation_id: int | None = None  # the stored conversation, once the first prompt is saved
         self.titled = False  # the stored conversation has its final title
+        self.earlier: list[list[Turn]] = []  # turns replaced by regenerate / edit / clear, oldest first
         self._jobs: dict[str, Turn] = {}
 
     # -- state -------------------------------------------------------------------------------
@@ -265,9 +268,11 @@ class TabModel:
         elif isinstance(event, AttemptFailed):
             turn.last_failure = event.kind.replace("_", " ")
             turn.failed_with_text = bool(event.partial_text)
+            turn.attempt_log.append(event)
         elif isinstance(event, BackingOff):
             turn.state = TabState.BACKOFF
             turn.backoff = event
+            turn.attempt_log.append(event)
         elif isinstance(event, (Done, Failed, Cancelled)):
             self._finish(turn, event)
         return turn
@@ -314,8 +319,43 @@ class TabModel:
         turn.last_failure = None
         turn.failed_with_text = False
         turn.outcome = None
+        turn.attempt_log.clear()
         self._activate(turn)
         return turn
+
+    # -- branches: regenerate, edit, clear (the replaced turns are kept in ``earlier``) -------
+    def _replace_from(self, index: int, prompt: str, *, user_message_id: int | None = None) -> tuple[list[Turn], Turn]:
+        replaced = self.turns[index:]
+        del self.turns[index:]
+        self.earlier.append(replaced)
+        turn = Turn(prompt, user_message_id=user_message_id)
+        self.turns.append(turn)
+        self.pending.append(turn)
+        return replaced, turn
+
+    def regenerate(self) -> tuple[list[Turn], Turn] | None:
+        """The last reply again: its prompt is sent again with the same context, as a new turn in its
+        place (PENDING; ``next_turn`` runs it). Returns (the replaced turn, the new one)."""
+        if self.busy or not self.turns or not self.turns[-1].finished:
+            return None
+        last = self.turns[-1]
+        return self._replace_from(len(self.turns) - 1, last.prompt, user_message_id=last.user_message_id)
+
+    def edit(self, turn: Turn, prompt: str) -> tuple[list[Turn], Turn] | None:
+        """Send ``prompt`` in place of ``turn``'s: ``turn`` and every turn after it leave the
+        conversation, the new one continues from the turns before it. Returns (replaced, new)."""
+        if self.busy or turn not in self.turns or not prompt.strip():
+            return None
+        return self._replace_from(self.turns.index(turn), prompt)
+
+    def clear(self) -> list[Turn] | None:
+        """Empty the tab: the next prompt starts a fresh context. Returns the turns it held."""
+        if self.busy:
+            return None
+        replaced, self.turns = self.turns, []
+        if replaced:
+            self.earlier.append(replaced)
+        return replaced
 
     def restore(self, restored: RestoredTurn) -> Turn:
         """A finished turn read back from the history store (no request)."""

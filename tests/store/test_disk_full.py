@@ -79,8 +79,8 @@ def test_run_on_a_full_disk_keeps_going_and_exits_0(tmp_path: Path, tiny_disk: P
 
 def test_run_over_a_file_size_limit_keeps_going_and_exits_0(tmp_path: Path) -> None:
     """A real file-size limit (``prlimit --fsize``) under the history DB and the log: runs anywhere."""
-    # Above what opening writes (the WAL holds every migration and the empty search index), far below
-    # what 100 attempt rows write (a WAL frame of 4 KiB per commit).
-    proc = _run(tmp_path, tmp_path, fsize=131072)
+    # Above what opening writes (the WAL holds every migration and the empty search index: 129 KiB
+    # with the branches step), far below what 100 attempt rows write (a WAL frame of 4 KiB per commit).
+    proc = _run(tmp_path, tmp_path, fsize=196608)
     _assert_went_on(proc)
     assert proc.stderr.count("history off: ") == 1 and proc.stderr.count("log off: ") <= 1

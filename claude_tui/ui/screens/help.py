@@ -34,6 +34,9 @@ WORDS: dict[str, tuple[str, str]] = {
     "chat_settings": ("Tabs", "this chat's settings: model, system prompt, max tokens, thinking (shown in its header)"),
     "cancel_request": ("Requests", "cancel the tab's running or queued request (what streamed stays)"),
     "retry": ("Requests", "retry the tab's last failed or cancelled request"),
+    "regenerate": ("Requests", "regenerate the last reply (the old one stays in history as an earlier branch)"),
+    "edit_prompt": ("Requests", "edit a prompt of this tab and resend from there (the old branch stays in history)"),
+    "clear_chat": ("Requests", "clear the chat: a fresh context (asks first; history keeps the old turns)"),
     "concurrency(-1)": ("Requests", "lower the concurrency limit (requests in flight at once)"),
     "concurrency(1)": ("Requests", "raise the concurrency limit"),
     "help": ("View", "this help"),
@@ -52,6 +55,7 @@ PROMPT_KEYS = (
     ("Enter", "send (while the tab's reply runs, the prompt queues behind it)"),
     ("Ctrl+J", "new line (also Shift+Enter or Alt+Enter where the terminal reports them)"),
     ("Up / Down", "earlier / later prompts, on the first / last line"),
+    ("Shift+Tab, Enter", "a failed reply's error line (Shift+Tab from the prompt), Enter: its details (a click too)"),
 )
 
 _NAMES = {

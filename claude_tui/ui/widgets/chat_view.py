@@ -36,7 +36,7 @@ from ..chat_settings import ChatSettings
 from ..tab_model import ACTIVE_STATES, STATE_ICONS, Messages, Outcome, TabModel, TabState, Turn
 from .chat_header import ChatHeader
 from .prompt_box import PromptBox, PromptHistory
-from .turns import AssistantReply, UserMessage
+from .turns import AssistantReply, ReplyFooter, UserMessage
 
 __all__ = ["ACTIVE_STATES", "STATE_ICONS", "ChatView", "Messages", "TabState", "Turn"]
 
@@ -273,6 +273,60 @@ class ChatView(Widget):
         self._changed()
         return True
 
+    # -- branches: regenerate, edit, clear ---------------------------------------------------
+    def regenerate(self) -> Turn | None:
+        """The last reply again, as a new turn in its place (the replaced one leaves the view)."""
+        replaced = self.tab.regenerate()
+        return self._replace(*replaced) if replaced is not None else None
+
+    def edit(self, turn: Turn, prompt: str) -> Turn | None:
+        """Resend from ``turn`` with ``prompt``: it and the turns after it leave the view."""
+        replaced = self.tab.edit(turn, prompt)
+        return self._replace(*replaced) if replaced is not None else None
+
+    def clear(self) -> bool:
+        """Empty the view; the next prompt starts a fresh context."""
+        replaced = self.tab.clear()
+        if replaced is None:
+            return False
+        self._forget(replaced)
+        self._changed()
+        return True
+
+    def _replace(self, replaced: list[Turn], turn: Turn) -> Turn:
+        self._forget(replaced)
+        self._mount_turn(turn)
+        self._start_next()
+        self.reply(turn).call_after_refresh(self.reply(turn).status.show, turn)
+        self._changed()
+        return turn
+
+    def _forget(self, turns: list[Turn]) -> None:
+        for turn in turns:
+            widgets = self._widgets.pop(turn, None)
+            if widgets is not None:
+                for widget in widgets:
+                    widget.remove()
+
+    def on_reply_footer_opened(self, message: ReplyFooter.Opened) -> None:
+        """A failed reply's error line was clicked or got Enter: its details, in a modal."""
+        message.stop()
+        for turn, (_user, reply) in self._widgets.items():
+            if reply.footer is message.footer:
+                self.show_details(turn)
+                return
+
+    class DetailsWanted(Message):
+        """Show ``turn``'s error details (the app adds what the history stored for a restored turn)."""
+
+        def __init__(self, chat: "ChatView", turn: Turn) -> None:
+            super().__init__()
+            self.chat = chat
+            self.turn = turn
+
+    def show_details(self, turn: Turn) -> None:
+        self.post_message(self.DetailsWanted(self, turn))
+
     def cancel_all_quietly(self) -> None:
         """The tab is closing: cancel without touching widgets."""
         self.tab.pending.clear()
@@ -310,6 +364,7 @@ class ChatView(Widget):
             if turn.footer:
                 reply.footer.update(turn.footer)
                 reply.footer.display = True
+            reply.footer.set_class(turn.state is TabState.FAILED, "-error")  # its stored attempts: Enter or a click
 
         reply.call_after_refresh(fill)
         return turn

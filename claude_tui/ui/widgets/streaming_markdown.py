@@ -105,6 +105,7 @@ class StreamingMarkdown(Widget):
         if markdown:
             self._sm_wake.set()
         self._sm_pump_task: asyncio.Task[None] | None = None
+        self._sm_closed = False  # unmounted: the pump ends at its next wake
         self._sm_waiters: list[asyncio.Future[None]] = []
         self._sm_finish_requested = False
         self._sm_finished = False
@@ -192,6 +193,11 @@ class StreamingMarkdown(Widget):
     async def _on_unmount(self, event: events.Unmount) -> None:  # type: ignore[override]
         task, self._sm_pump_task = self._sm_pump_task, None
         if task is not None:
+            # Python 3.11's asyncio.wait_for swallows a cancel that lands as its inner refresh completes
+            # (a reply removed just after it finished hung its removal, and the app's exit, for good):
+            # the flag and the wake end the pump even then.
+            self._sm_closed = True
+            self._sm_wake.set()
             task.cancel()
             try:
                 await task
@@ -216,6 +222,8 @@ class StreamingMarkdown(Widget):
         while True:
             await wake.wait()
             wake.clear()
+            if self._sm_closed:
+                return
             if self._sm_pending:
                 chunk = "".join(self._sm_pending)
                 self._sm_pending.clear()

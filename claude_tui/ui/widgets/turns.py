@@ -12,6 +12,8 @@ import time
 
 from rich.text import Text
 from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.message import Message
 from textual.containers import Vertical
 from textual.timer import Timer
 from textual.widgets import Collapsible, Static
@@ -132,6 +134,28 @@ _SHOWN = frozenset({TabState.PENDING, TabState.QUEUED, TabState.THROTTLED, TabSt
 _TICKING = frozenset({TabState.WAITING, TabState.BACKOFF, TabState.THROTTLED})
 
 
+class ReplyFooter(Static):
+    """The reply's last line. A failed reply's (the error line) opens the request's details: a click,
+    or Enter once focused (Shift+Tab from the prompt reaches the last one)."""
+
+    BINDINGS = [Binding("enter", "details", "Details", show=False)]
+
+    class Opened(Message):
+        def __init__(self, footer: "ReplyFooter") -> None:
+            super().__init__()
+            self.footer = footer
+
+    def allow_focus(self) -> bool:
+        return self.has_class("-error")  # only an error line is a focus stop
+
+    def action_details(self) -> None:
+        self.post_message(self.Opened(self))
+
+    def on_click(self) -> None:
+        if self.has_class("-error"):
+            self.post_message(self.Opened(self))
+
+
 class AssistantReply(Vertical):
     """The assistant's side of one exchange."""
 
@@ -140,7 +164,7 @@ class AssistantReply(Vertical):
         self.status = ReplyStatus()
         self.note = Static("", markup=False, classes="reply-note")
         self.body = StreamingMarkdown(classes="reply-body")
-        self.footer = Static("", markup=False, classes="reply-footer")
+        self.footer = ReplyFooter("", markup=False, classes="reply-footer")
         self._thinking: Static | None = None
         self._thinking_box: Collapsible | None = None
         self._thinking_text: list[str] = []
@@ -204,6 +228,8 @@ class AssistantReply(Vertical):
         self.remove_class("-failed", "-cancelled", "-done")
         self.footer.update("")
         self.footer.display = False
+        self.footer.remove_class("-error")
+        self.footer.tooltip = None
         self.note.display = False
 
     # -- endings -----------------------------------------------------------------------------
@@ -225,7 +251,9 @@ class AssistantReply(Vertical):
         self.status.clear()
         self.outcome = "failed"
         self.add_class("-failed")
-        self.footer.update(error_text(event))
+        self.footer.update(f"{error_text(event)}\n  details: click here, or Shift+Tab to this line and Enter")
+        self.footer.add_class("-error")
+        self.footer.tooltip = "status, request id, every attempt and wait (Enter or click)"
         self.footer.display = True
         await self.body.finish()
 
