@@ -1,7 +1,8 @@
 """RequestPool: bounded concurrency, a FIFO queue, a live-resizable limit, cancel — and one event stream.
 
 Every job's events go to every listener (TUI, metrics, history, headless output) and, if asked,
-to the job's own handle. Retries are the engine's (tenacity); the SDK client is built with
+to the job's own handle — except the streamed text (``TextDelta``, ``ThinkingDelta``: most of all
+events), which goes only to listeners that subscribed with ``deltas=True`` and to the handle. Retries are the engine's (tenacity); the SDK client is built with
 ``max_retries=0`` so no failure is retried invisibly.
 """
 
@@ -27,6 +28,8 @@ from .events import (
     JobEvent,
     Queued,
     Submitted,
+    TextDelta,
+    ThinkingDelta,
     Timings,
     is_terminal,
 )
@@ -43,6 +46,9 @@ _log = logging.getLogger("claude_tui.engine")
 
 Listener = Callable[[JobEvent], None]
 Terminal = Done | Failed | Cancelled
+
+#: The streamed-text events: one per token or so, wanted only by who shows or saves the text.
+DELTAS: frozenset[type[JobEvent]] = frozenset({TextDelta, ThinkingDelta})
 
 #: Queue positions are re-announced for this many jobs at the head of the queue; jobs further
 #: back hear their position when they get this close (keeps a 10,000-prompt run linear: at 200
@@ -133,7 +139,9 @@ class RequestPool:
         self.budget = budget  # None: no pacing, only the reactive retries (`--limiter off`)
         self._waiting: deque[_Entry] = deque()
         self._running: dict[str, _Entry] = {}
-        self._listeners: list[Listener] = []
+        self._listeners: list[tuple[Listener, bool]] = []  # (listener, wants deltas), in order added
+        self._all: tuple[Listener, ...] = ()  # what _emit calls for most events ...
+        self._text: tuple[Listener, ...] = ()  # ... and for TextDelta / ThinkingDelta
         self._critical: set[Listener] = set()
         self._closed = False
         #: The first error raised by a critical listener; once set, the pool has cancelled its work.
@@ -176,8 +184,13 @@ class RequestPool:
         return self._closed
 
     # -- observation -------------------------------------------------------------------------
-    def add_listener(self, listener: Listener, *, critical: bool = False) -> Callable[[], None]:
+    def add_listener(self, listener: Listener, *, critical: bool = False, deltas: bool = False) -> Callable[[], None]:
         """Call ``listener(event)`` for every event of every job; returns an unsubscribe function.
+
+        ``TextDelta`` and ``ThinkingDelta`` (the reply as it streams, most of all events) reach only
+        listeners added with ``deltas=True`` — the ones that show or save the text; every other
+        consumer has the whole text in ``Done`` / ``Failed`` / ``Cancelled``. A job's own handle
+        (``submit(..., stream_events=True)``) always gets them.
 
         A best-effort listener (UI stats, history, log) that raises is logged and ignored: a faulty
         consumer must not fail the requests it watches. A ``critical`` listener is one whose work
@@ -185,16 +198,24 @@ class RequestPool:
         cancels everything queued and running, and ``wait_fatal()`` returns it — otherwise a run
         whose results cannot be written would keep paying for replies it loses, or wait forever.
         """
-        self._listeners.append(listener)
+        entry = (listener, deltas)
+        self._listeners.append(entry)
         if critical:
             self._critical.add(listener)
+        self._routes()
 
         def unsubscribe() -> None:
-            if listener in self._listeners:
-                self._listeners.remove(listener)
+            if entry in self._listeners:
+                self._listeners.remove(entry)
+                self._routes()
             self._critical.discard(listener)
 
         return unsubscribe
+
+    def _routes(self) -> None:
+        """Who hears what, worked out once per (un)subscribe rather than once per event."""
+        self._all = tuple(fn for fn, _ in self._listeners)
+        self._text = tuple(fn for fn, deltas in self._listeners if deltas)
 
     async def wait_fatal(self) -> BaseException:
         """Return the error that stopped the pool, once a critical listener has raised one."""
@@ -203,7 +224,7 @@ class RequestPool:
         return self.fatal
 
     def _emit(self, entry: _Entry, event: JobEvent) -> None:
-        for listener in tuple(self._listeners):
+        for listener in self._text if type(event) in DELTAS else self._all:
             try:
                 listener(event)
             except Exception as exc:

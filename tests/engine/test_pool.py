@@ -278,3 +278,26 @@ async def test_rate_limit_patience_bounds_the_wait(make_sim, make_pool) -> None:
     outcome = await pool.submit(prompt(1)).result()
     assert isinstance(outcome, Failed) and outcome.kind == "rate_limit"
     assert outcome.attempts == 3  # waited 1 + 1 s; a third wait would pass the 2.5 s patience
+
+
+async def test_streamed_text_reaches_only_listeners_that_ask_for_it(make_sim, make_pool) -> None:
+    """A metrics-only consumer hears no TextDelta (most of all events); the text's consumers and the handle do."""
+    sim = await make_sim(reply_tokens=80)
+    pool = make_pool(sim)
+    plain: list[object] = []
+    text: list[object] = []
+    pool.add_listener(plain.append)
+    unsubscribe = pool.add_listener(text.append, deltas=True)
+    handle = pool.submit(prompt(1))
+    own = [ev async for ev in handle.events()]
+    done = own[-1]
+    assert isinstance(done, Done) and done.text
+    assert not [ev for ev in plain if isinstance(ev, TextDelta)]
+    assert any(isinstance(ev, Done) for ev in plain) and any(isinstance(ev, FirstToken) for ev in plain)
+    assert "".join(ev.text for ev in text if isinstance(ev, TextDelta)) == done.text
+    assert "".join(ev.text for ev in own if isinstance(ev, TextDelta)) == done.text
+    assert [type(ev) for ev in text] == [type(ev) for ev in own]  # everything else too, in the same order
+    unsubscribe()
+    text.clear()
+    await pool.submit(prompt(2), stream_events=False).result()
+    assert text == []
