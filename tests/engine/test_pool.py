@@ -301,3 +301,17 @@ async def test_streamed_text_reaches_only_listeners_that_ask_for_it(make_sim, ma
     text.clear()
     await pool.submit(prompt(2), stream_events=False).result()
     assert text == []
+
+
+async def test_many_starts_in_one_turn_announce_queue_positions_once(make_sim, make_pool) -> None:
+    """Raising the limit by 10 moves the queue once: each waiting job hears its new place once, not 10 times."""
+    sim = await make_sim(ttft_ms=2000)  # nothing finishes during the test
+    pool = make_pool(sim, limit=1)
+    handles = [pool.submit(prompt(i), stream_events=False) for i in range(60)]
+    queued: list[Queued] = []
+    pool.add_listener(lambda ev: queued.append(ev) if isinstance(ev, Queued) else None)
+    pool.limit = 11  # ten jobs start in this call
+    assert pool.in_flight == 11 and queued == []  # announced when this loop turn ends ...
+    await asyncio.sleep(0)  # ... i.e. after one turn of the loop
+    assert [(ev.job_id, ev.position) for ev in queued] == [(h.id, i) for i, h in enumerate(handles[11:43])]
+    pool.cancel_all()
