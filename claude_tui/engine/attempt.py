@@ -148,7 +148,7 @@ async def run_attempt(
     # (`claude-tui --version` imports them).
     from anthropic import AsyncStream
 
-    from .transport import ByteClock, stamp_body
+    from .transport import ByteClock, StampedBody
 
     now = time.monotonic
     job_id = job.id
@@ -173,8 +173,7 @@ async def run_attempt(
                 snapshot = parse_rate_limits(headers)
                 state.request_id = snapshot.request_id
                 emit(RateLimits(job_id, now(), snapshot))
-                stamp_body(response, clock)
-                async for sse in AsyncStream.raw_events(response):
+                async for sse in AsyncStream.raw_events(StampedBody(response, clock)):  # type: ignore[arg-type]
                     try:
                         kind = sse.event
                         if kind == "content_block_delta":
