@@ -448,14 +448,18 @@ class RequestPool:
         """One attempt; with a budget it first waits for room, and settles what it used after."""
         assert entry.state is not None
         emit: Callable[[JobEvent], None] = lambda ev: self._emit(entry, ev)
+        # A text delta is built only if a listener or the handle will hear it: `run` and the workers
+        # stream thousands of replies that only their Done events are wanted for.
+        streams = entry.handle._queue is not None
+        wants_deltas: Callable[[], bool] = lambda: streams or bool(self._text)
         client = self.client
         if self.budget is None:
             return await run_attempt(client, entry.job, entry.state, emit, stall_timeout=self.stall_timeout,
-                                     attempt_timeout=self.policy.attempt_timeout)
+                                     attempt_timeout=self.policy.attempt_timeout, wants_deltas=wants_deltas)
         async with self.budget.attempt(entry.job, emit) as watched:
             entry.state.started = time.monotonic()  # the request goes now: budget waits are not latency
             return await run_attempt(client, entry.job, entry.state, watched, stall_timeout=self.stall_timeout,
-                                     attempt_timeout=self.policy.attempt_timeout)
+                                     attempt_timeout=self.policy.attempt_timeout, wants_deltas=wants_deltas)
 
     def _attempt_failed(self, entry: _Entry, error: AttemptError) -> AttemptFailed:
         state = entry.state
