@@ -42,7 +42,8 @@ def feed(metrics: Metrics, clock: Clock, start: int, stop: int, rng: random.Rand
         timings = Timings(submitted=clock.now - latency - 0.5, started=clock.now - latency, first_token=clock.now - latency + ttft,
                           finished=clock.now)
         events = (Queued(job, clock.now, 0), Started(job, clock.now, 1),
-                  Done(job, clock.now, "", "", Usage(20, 50), "end_turn", "claude-sonnet-4-6", None, 1, timings, 0.0001))
+                  Done(job_id=job, at=clock.now, text="", thinking="", usage=Usage(20, 50), stop_reason="end_turn",
+                       model="claude-sonnet-4-6", request_id=None, attempts=1, timings=timings, cost=0.0001))
         t0 = time.perf_counter()
         for event in events:
             metrics.observe(event)

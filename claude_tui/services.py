@@ -41,6 +41,8 @@ class Services:
         return [obj.observe for obj in (self.recorder, self.request_logger) if obj is not None]
 
     def close(self) -> None:
+        if self.recorder is not None:
+            self.recorder.close()  # commits its last batch of writes before the store closes
         if self.store is not None:
             self.store.close()
             self.store = None

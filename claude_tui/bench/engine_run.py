@@ -143,7 +143,7 @@ async def run_pool(pool: RequestPool, prompts: list[str], *, model: str, max_tok
             job_itls.pop(job, None)
             last_delta.pop(job, None)
 
-    unsubscribe = pool.add_listener(on_event)
+    unsubscribe = pool.add_listener(on_event, deltas=True)  # ITL is the gap between text deltas
     gc.collect()  # garbage of earlier runs is not this run's cost
     try:
         cpu0 = time.process_time()

@@ -142,13 +142,17 @@ async def run_attempt(
     *,
     stall_timeout: float | None,
     attempt_timeout: float | None = None,
+    wants_deltas: Callable[[], bool] | None = None,
 ) -> AttemptResult:
-    """Stream one attempt, emitting events; return the result or raise AttemptError."""
+    """Stream one attempt, emitting events; return the result or raise AttemptError.
+
+    ``wants_deltas()`` False: no ``TextDelta``/``ThinkingDelta`` is built for this piece (nobody
+    would hear it; the text is kept all the same). Asked per piece, so a late subscriber is heard."""
     # Loaded with the client already; the engine's modules must load without the SDK or httpx
     # (`claude-tui --version` imports them).
     from anthropic import AsyncStream
 
-    from .transport import ByteClock, stamp_body
+    from .transport import ByteClock, StampedBody
 
     now = time.monotonic
     job_id = job.id
@@ -173,8 +177,7 @@ async def run_attempt(
                 snapshot = parse_rate_limits(headers)
                 state.request_id = snapshot.request_id
                 emit(RateLimits(job_id, now(), snapshot))
-                stamp_body(response, clock)
-                async for sse in AsyncStream.raw_events(response):
+                async for sse in AsyncStream.raw_events(StampedBody(response, clock)):  # type: ignore[arg-type]
                     try:
                         kind = sse.event
                         if kind == "content_block_delta":
@@ -196,7 +199,8 @@ async def run_attempt(
                                 state.first_token = at
                                 emit(FirstToken(job_id, at, at - state.started, state.number))
                             target.append(piece)
-                            emit(factory(job_id, at, piece))
+                            if wants_deltas is None or wants_deltas():
+                                emit(factory(job_id, at, piece))
                         elif kind == "message_start":
                             message = loads(sse.data)["message"]
                             model = message.get("model") or model

@@ -1,7 +1,8 @@
 """RequestPool: bounded concurrency, a FIFO queue, a live-resizable limit, cancel — and one event stream.
 
 Every job's events go to every listener (TUI, metrics, history, headless output) and, if asked,
-to the job's own handle. Retries are the engine's (tenacity); the SDK client is built with
+to the job's own handle — except the streamed text (``TextDelta``, ``ThinkingDelta``: most of all
+events), which goes only to listeners that subscribed with ``deltas=True`` and to the handle. Retries are the engine's (tenacity); the SDK client is built with
 ``max_retries=0`` so no failure is retried invisibly.
 """
 
@@ -27,6 +28,8 @@ from .events import (
     JobEvent,
     Queued,
     Submitted,
+    TextDelta,
+    ThinkingDelta,
     Timings,
     is_terminal,
 )
@@ -43,6 +46,9 @@ _log = logging.getLogger("claude_tui.engine")
 
 Listener = Callable[[JobEvent], None]
 Terminal = Done | Failed | Cancelled
+
+#: The streamed-text events: one per token or so, wanted only by who shows or saves the text.
+DELTAS: frozenset[type[JobEvent]] = frozenset({TextDelta, ThinkingDelta})
 
 #: Queue positions are re-announced for this many jobs at the head of the queue; jobs further
 #: back hear their position when they get this close (keeps a 10,000-prompt run linear: at 200
@@ -133,8 +139,11 @@ class RequestPool:
         self.budget = budget  # None: no pacing, only the reactive retries (`--limiter off`)
         self._waiting: deque[_Entry] = deque()
         self._running: dict[str, _Entry] = {}
-        self._listeners: list[Listener] = []
+        self._listeners: list[tuple[Listener, bool]] = []  # (listener, wants deltas), in order added
+        self._all: tuple[Listener, ...] = ()  # what _emit calls for most events ...
+        self._text: tuple[Listener, ...] = ()  # ... and for TextDelta / ThinkingDelta
         self._critical: set[Listener] = set()
+        self._announce_from: int | None = None  # queue positions to re-announce at the end of this loop turn
         self._closed = False
         #: The first error raised by a critical listener; once set, the pool has cancelled its work.
         self.fatal: BaseException | None = None
@@ -151,6 +160,11 @@ class RequestPool:
             # httpx one, whose pool rescans every pooled connection (a poll() each) for every request;
             # a keep-alive limit sized to the pool made that scan longer, not shorter (5.4–6.4 ms).
             # Measured with benchmarks/bench_transport.py, machine shared (load 7–10).
+            # Its one cost, on Python < 3.12 only: aiohttp writes each request (headers buffered with
+            # the body) from a task of its own, which runs after everything already ready on the
+            # loop; at 100 in flight a request reached the server 19–24 ms after Started against
+            # 1.2–2 ms through httpx. Python 3.12's eager tasks write it at once (1.3–1.5 ms), and
+            # the pool's efficiency at 100 in flight went from 0.93–0.94 to 0.95 (load ~1, shared).
             client = AsyncAnthropic(api_key=api_key, base_url=base_url, max_retries=0, http_client=DefaultAioHttpClient())
         elif client.max_retries != 0:
             client = client.with_options(max_retries=0)
@@ -176,8 +190,13 @@ class RequestPool:
         return self._closed
 
     # -- observation -------------------------------------------------------------------------
-    def add_listener(self, listener: Listener, *, critical: bool = False) -> Callable[[], None]:
+    def add_listener(self, listener: Listener, *, critical: bool = False, deltas: bool = False) -> Callable[[], None]:
         """Call ``listener(event)`` for every event of every job; returns an unsubscribe function.
+
+        ``TextDelta`` and ``ThinkingDelta`` (the reply as it streams, most of all events) reach only
+        listeners added with ``deltas=True`` — the ones that show or save the text; every other
+        consumer has the whole text in ``Done`` / ``Failed`` / ``Cancelled``. A job's own handle
+        (``submit(..., stream_events=True)``) always gets them.
 
         A best-effort listener (UI stats, history, log) that raises is logged and ignored: a faulty
         consumer must not fail the requests it watches. A ``critical`` listener is one whose work
@@ -185,16 +204,24 @@ class RequestPool:
         cancels everything queued and running, and ``wait_fatal()`` returns it — otherwise a run
         whose results cannot be written would keep paying for replies it loses, or wait forever.
         """
-        self._listeners.append(listener)
+        entry = (listener, deltas)
+        self._listeners.append(entry)
         if critical:
             self._critical.add(listener)
+        self._routes()
 
         def unsubscribe() -> None:
-            if listener in self._listeners:
-                self._listeners.remove(listener)
+            if entry in self._listeners:
+                self._listeners.remove(entry)
+                self._routes()
             self._critical.discard(listener)
 
         return unsubscribe
+
+    def _routes(self) -> None:
+        """Who hears what, worked out once per (un)subscribe rather than once per event."""
+        self._all = tuple(fn for fn, _ in self._listeners)
+        self._text = tuple(fn for fn, deltas in self._listeners if deltas)
 
     async def wait_fatal(self) -> BaseException:
         """Return the error that stopped the pool, once a critical listener has raised one."""
@@ -203,7 +230,7 @@ class RequestPool:
         return self.fatal
 
     def _emit(self, entry: _Entry, event: JobEvent) -> None:
-        for listener in tuple(self._listeners):
+        for listener in self._text if type(event) in DELTAS else self._all:
             try:
                 listener(event)
             except Exception as exc:
@@ -307,6 +334,23 @@ class RequestPool:
             self._announce_positions(start=0)
 
     def _announce_positions(self, start: int) -> None:
+        """Positions from ``start`` on have moved: re-announce them when this loop turn ends, once
+        for every start and cancel of the turn (read then, so a job that started meanwhile hears
+        nothing stale). Each announcement is up to POSITION_UPDATES_FOR events: per start, that was
+        32 of the 57 events of a request at 100 in flight."""
+        if self._announce_from is not None:
+            self._announce_from = min(self._announce_from, start)
+            return
+        self._announce_from = start
+        try:
+            asyncio.get_running_loop().call_soon(self._announce)
+        except RuntimeError:  # no loop (a synchronous caller): now
+            self._announce()
+
+    def _announce(self) -> None:
+        start, self._announce_from = self._announce_from, None
+        if start is None:
+            return
         now = time.monotonic()
         for position in range(start, min(len(self._waiting), POSITION_UPDATES_FOR)):
             entry = self._waiting[position]
@@ -409,14 +453,18 @@ class RequestPool:
         """One attempt; with a budget it first waits for room, and settles what it used after."""
         assert entry.state is not None
         emit: Callable[[JobEvent], None] = lambda ev: self._emit(entry, ev)
+        # A text delta is built only if a listener or the handle will hear it: `run` and the workers
+        # stream thousands of replies that only their Done events are wanted for.
+        streams = entry.handle._queue is not None
+        wants_deltas: Callable[[], bool] = lambda: streams or bool(self._text)
         client = self.client
         if self.budget is None:
             return await run_attempt(client, entry.job, entry.state, emit, stall_timeout=self.stall_timeout,
-                                     attempt_timeout=self.policy.attempt_timeout)
+                                     attempt_timeout=self.policy.attempt_timeout, wants_deltas=wants_deltas)
         async with self.budget.attempt(entry.job, emit) as watched:
             entry.state.started = time.monotonic()  # the request goes now: budget waits are not latency
             return await run_attempt(client, entry.job, entry.state, watched, stall_timeout=self.stall_timeout,
-                                     attempt_timeout=self.policy.attempt_timeout)
+                                     attempt_timeout=self.policy.attempt_timeout, wants_deltas=wants_deltas)
 
     def _attempt_failed(self, entry: _Entry, error: AttemptError) -> AttemptFailed:
         state = entry.state

@@ -59,3 +59,37 @@ class _Stamped(httpx2.AsyncByteStream):
 def stamp_body(response: httpx2.Response, clock: ByteClock) -> None:
     """Make every chunk of ``response``'s body stamp ``clock`` (call before the body is read)."""
     response.stream = _Stamped(response.stream, clock)  # type: ignore[arg-type]
+
+
+class StampedBody:
+    """``response``'s body for ``AsyncStream.raw_events``, every chunk stamping ``clock``.
+
+    A body that is not content-encoded (an event stream, in practice) is read straight from the
+    transport: httpx's decode, chunk and byte-count layers over it are two more async generators per
+    chunk, i.e. per text delta. An encoded body still goes through httpx's decoders.
+    """
+
+    __slots__ = ("_response", "_clock")
+
+    def __init__(self, response: httpx2.Response, clock: ByteClock) -> None:
+        self._response = response
+        self._clock = clock
+
+    def aiter_bytes(self) -> AsyncIterator[bytes]:
+        response = self._response
+        if response.headers.get("content-encoding", "identity").strip().lower() not in ("", "identity"):
+            stamp_body(response, self._clock)
+            return response.aiter_bytes()
+        return _stamped(response.stream, self._clock)  # type: ignore[arg-type]
+
+
+async def _stamped(stream: httpx2.AsyncByteStream, clock: ByteClock) -> AsyncIterator[bytes]:
+    now = time.monotonic
+    chunks = stream.__aiter__()
+    try:
+        async for chunk in chunks:
+            clock.last = now()
+            yield chunk
+    finally:
+        if isinstance(chunks, AsyncGenerator):
+            await chunks.aclose()

@@ -56,21 +56,13 @@ def read_results(path: Path) -> ResultsFile:
     found = ResultsFile()
     if not path.exists() or not _is_regular(path):
         return found
-    with path.open(encoding="utf-8", errors="replace") as handle:
-        for number, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError:
-                found.unreadable.append(number)
-                continue
-            if not isinstance(record, dict) or "id" not in record:
-                found.unreadable.append(number)
-                continue
-            key = str(record["id"])
-            found.latest.pop(key, None)  # re-insert: a rewritten file keeps the order results finished in
-            found.latest[key] = record
+    for number, record in _lines(path):
+        if record is None:
+            found.unreadable.append(number)
+            continue
+        key = str(record["id"])
+        found.latest.pop(key, None)  # re-insert: a rewritten file keeps the order results finished in
+        found.latest[key] = record
     return found
 
 
@@ -142,8 +134,9 @@ def rewrite_latest(path: Path) -> int:
     return len(last)
 
 
-def _records(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    """(line number, record) for each readable line, as ``read_results`` reads them, one at a time."""
+def _lines(path: Path) -> Iterator[tuple[int, dict[str, Any] | None]]:
+    """The one parser of a results file: (line number, record) per non-blank line, one at a time;
+    the record is None for a line that is not a JSON object with an ``id`` (torn, hand-edited)."""
     with path.open(encoding="utf-8", errors="replace") as handle:
         for number, line in enumerate(handle, 1):
             if not line.strip():
@@ -151,9 +144,14 @@ def _records(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
             try:
                 record = json.loads(line)
             except json.JSONDecodeError:
+                yield number, None
                 continue
-            if isinstance(record, dict) and "id" in record:
-                yield number, record
+            yield number, record if isinstance(record, dict) and "id" in record else None
+
+
+def _records(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line number, record) for each readable line."""
+    return ((number, record) for number, record in _lines(path) if record is not None)
 
 
 def result_record(spec_id: str, model: str, outcome: Done | Failed | Cancelled) -> dict[str, Any]:

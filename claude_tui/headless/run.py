@@ -13,7 +13,7 @@ from typing import IO, TYPE_CHECKING, Callable, Sequence
 
 from rich.console import Console
 
-from ..engine.events import Cancelled, Done, Failed, JobEvent, Started
+from ..engine.events import Cancelled, Done, Failed, JobEvent, Started, Submitted
 from ..engine.job import Correlation, Job
 from ..engine.metrics import Metrics
 from ..engine.pricing import PriceTable
@@ -106,7 +106,7 @@ async def run_batch(
     pool.add_listener(metrics.observe)
     for listener in listeners:
         pool.add_listener(listener)
-    by_job: dict[str, PromptSpec] = {}
+    jobs: dict[str, Job] = {}  # learned from each job's Submitted event, as every consumer learns it
     started_jobs: set[str] = set()
     failures: dict[str, tuple[int, str]] = {}  # kind → (count, first message)
     finished = asyncio.Event()
@@ -125,18 +125,20 @@ async def run_batch(
 
         def on_event(event: JobEvent) -> None:
             nonlocal remaining
-            if isinstance(event, Started):
+            if isinstance(event, Submitted):
+                jobs[event.job_id] = event.job
+            elif isinstance(event, Started):
                 started_jobs.add(event.job_id)
             elif isinstance(event, (Done, Failed, Cancelled)):
-                spec = by_job.pop(event.job_id, None)
-                if spec is None:
+                job = jobs.pop(event.job_id, None)
+                if job is None or job.correlation.item is None:
                     return
                 if isinstance(event, Failed):
                     count, message = failures.get(event.kind, (0, event.message))
                     failures[event.kind] = (count + 1, message)
                 # A job cancelled before it ever started has nothing to report; a re-run will do it.
                 if not isinstance(event, Cancelled) or event.job_id in started_jobs:
-                    writer.write(result_record(spec.id, spec.model or options.model, event))
+                    writer.write(result_record(job.correlation.item, job.model, event))
                 started_jobs.discard(event.job_id)
                 remaining -= 1
                 if remaining == 0:
@@ -150,9 +152,7 @@ async def run_batch(
                 return
             for spec in islice(pending, count):
                 unsubmitted -= 1
-                job = _job_for(spec, options)
-                by_job[job.id] = spec
-                pool.submit(job, stream_events=False)
+                pool.submit(_job_for(spec, options), stream_events=False)
 
         pool.add_listener(on_event, critical=True)
 

@@ -145,6 +145,7 @@ class HistoryStore:
     def __init__(self, conn: sqlite3.Connection, path: Path, *, notice: str | None = None) -> None:
         self._conn = conn
         self._lock = threading.RLock()
+        self._depth = 0  # transactions open (> 1: savepoints inside a batch)
         self.path = path
         #: One line for the app to show when opening needed attention (e.g. a corrupt file moved
         #: aside), else None.
@@ -256,17 +257,35 @@ class HistoryStore:
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction; inside ``transaction()`` a savepoint of it, so one failed write
+        undoes only itself and the batch's other writes still commit."""
         with self._lock:
             conn = self._conn
             if conn is None:
                 raise HistoryError("history store is closed")
-            conn.execute("BEGIN IMMEDIATE")
+            nested = self._depth > 0
+            conn.execute("SAVEPOINT w" if nested else "BEGIN IMMEDIATE")
+            self._depth += 1
             try:
                 yield conn
             except BaseException:
-                conn.execute("ROLLBACK")
+                try:
+                    conn.execute("ROLLBACK TO w" if nested else "ROLLBACK")
+                    if nested:
+                        conn.execute("RELEASE w")
+                except sqlite3.Error:  # SQLite already rolled back (e.g. disk full): keep the first error
+                    pass
                 raise
-            conn.execute("COMMIT")
+            finally:
+                self._depth -= 1
+            conn.execute("RELEASE w" if nested else "COMMIT")
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One transaction around many writes (``store.writer.WriteBatcher``): every store method
+        called inside it, from this thread, joins it and is committed with the others."""
+        with self._tx():
+            yield
 
     def _query(self, sql: str, params: Iterable[Any] | dict[str, Any] = ()) -> list[sqlite3.Row]:
         with self._lock:

@@ -11,6 +11,10 @@
 
 The recorder learns each job (model, stored ids) from its ``Submitted`` event, like every other
 consumer. Jobs without stored ids (headless runs) still get their attempt rows, unlinked.
+
+Its writes go through a ``WriteBatcher``: one transaction per ``batch_interval`` (0.1 s) for every
+row and streamed reply of that window, not one per attempt. ``close()`` (``Services.close``)
+commits what is queued; a ``kill -9`` loses at most the last ``batch_interval`` of rows and text.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ import logging
 import sqlite3
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from ..engine.events import (
     AttemptFailed,
@@ -38,7 +42,7 @@ from ..engine.events import (
 from ..engine.pricing import PriceTable
 from ..logs import notice, storage_reason
 from .db import HistoryError, HistoryStore
-from .writer import StreamingWriter
+from .writer import StreamingWriter, WriteBatcher
 
 log = logging.getLogger("claude_tui.store")
 
@@ -89,6 +93,7 @@ class HistoryRecorder:
         stream_messages: bool = True,
         record_untagged: bool = True,
         interval: float = 0.5,
+        batch_interval: float = 0.1,
     ) -> None:
         self.store = store
         self.prices = prices  # engine.pricing.PriceTable, for the cost of failed attempts
@@ -98,6 +103,9 @@ class HistoryRecorder:
         self.last_error: Exception | None = None
         self.off: str | None = None  # why the recorder switched itself off, if it did
         self._jobs: dict[str, _JobState] = {}
+        #: None with ``batch_interval=0``: every write commits at once (and a streamed reply is
+        #: saved every ``interval``), as before batching.
+        self.batcher = WriteBatcher(store, interval=batch_interval, on_error=self._write_failed) if batch_interval > 0 else None
 
     def _state(self, job_id: str) -> _JobState:
         state = self._jobs.get(job_id)
@@ -111,15 +119,35 @@ class HistoryRecorder:
         try:
             self._observe(event)
         except (sqlite3.Error, HistoryError, OSError) as exc:
-            self.last_error = exc
-            reason = storage_reason(exc)
-            if reason is not None:
-                self._switch_off(reason)
-            else:
-                log.warning("history: could not record %s for %s: %s", type(event).__name__, event.job_id, exc)
+            self._failed_write(exc, f"{type(event).__name__} for {event.job_id}")
+
+    def _write_failed(self, exc: Exception) -> None:
+        """A queued write failed at the batcher's flush."""
+        if self.off is None:
+            self._failed_write(exc, "a queued write")
+
+    def _failed_write(self, exc: Exception, what: str) -> None:
+        self.last_error = exc
+        reason = storage_reason(exc)
+        if reason is not None:
+            self._switch_off(reason)
+        else:
+            log.warning("history: could not record %s: %s", what, exc)
+
+    def flush(self) -> None:
+        """Commit the queued writes now."""
+        if self.batcher is not None and self.off is None:
+            self.batcher.flush()
+
+    def close(self) -> None:
+        """Commit the queued writes and stop the timer (before the store closes)."""
+        if self.batcher is not None:
+            self.batcher.close(flush=self.off is None)
 
     def _switch_off(self, reason: str) -> None:
         self.off = reason
+        if self.batcher is not None:  # queued writes would only fail the same way
+            self.batcher.close(flush=False)
         for state in self._jobs.values():  # their timers would only fail the same way
             if state.writer is not None:
                 state.writer._closed = True
@@ -169,7 +197,7 @@ class HistoryRecorder:
         if not self.stream_messages or state.message_id is None:
             return None
         if state.writer is None:
-            state.writer = StreamingWriter(self.store, state.message_id, interval=self.interval)
+            state.writer = StreamingWriter(self.store, state.message_id, interval=self.interval, batcher=self.batcher)
         return state.writer
 
     def _model(self, state: _JobState) -> str | None:
@@ -190,10 +218,20 @@ class HistoryRecorder:
     def _row(self, event: JobEvent, state: _JobState, **values: Any) -> None:
         if not self._linked(state):
             return
-        state.last_row = self.store.record_attempt(
-            event.job_id, conversation_id=state.conversation_id, message_id=state.message_id, **values
-        )
+        job_id = event.job_id
+
+        def write(store: HistoryStore) -> None:
+            state.last_row = store.record_attempt(job_id, conversation_id=state.conversation_id, message_id=state.message_id, **values)
+
+        self._write(write)
         state.recorded_attempt = values["attempt"]
+
+    def _write(self, write: Callable[[HistoryStore], None]) -> None:
+        """Queued on the batcher (run in order, after the writes queued before it), else run now."""
+        if self.batcher is not None:
+            self.batcher.add(write)
+        else:
+            write(self.store)
 
     def _attempt_failed(self, event: AttemptFailed, state: _JobState) -> None:
         model = self._model(state)
@@ -256,8 +294,13 @@ class HistoryRecorder:
 
     def _failed(self, event: Failed, state: _JobState) -> None:
         self._jobs.pop(event.job_id, None)
-        if state.last_row is not None and state.recorded_attempt == event.attempts:
-            self.store.set_attempt_status(state.last_row, "failed")
+        if state.recorded_attempt == event.attempts:  # its row is written (or queued before this)
+
+            def mark_failed(store: HistoryStore) -> None:
+                if state.last_row is not None:
+                    store.set_attempt_status(state.last_row, "failed")
+
+            self._write(mark_failed)
         else:
             model = self._model(state)
             u = event.usage
@@ -297,5 +340,5 @@ class HistoryRecorder:
     def _finish_message(self, state: _JobState, text: str, thinking: str | None, status: str, **extra: Any) -> None:
         if not self.stream_messages or state.message_id is None:
             return
-        writer = state.writer or StreamingWriter(self.store, state.message_id, interval=self.interval)
+        writer = state.writer or StreamingWriter(self.store, state.message_id, interval=self.interval, batcher=self.batcher)
         writer.finish(text, thinking if thinking is not None else writer.thinking, status=status, **extra)

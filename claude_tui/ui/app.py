@@ -237,8 +237,9 @@ class ClaudeTUI(App[int]):
             limits=self.limits,
             defer_client=True,
         )
-        for listener in (self.metrics.observe, self._route, *self._service_listeners):
-            self._unsubscribe.append(pool.add_listener(listener))
+        self._unsubscribe.append(pool.add_listener(self.metrics.observe))
+        for listener in (self._route, *self._service_listeners):  # the tabs and the history show/save the text
+            self._unsubscribe.append(pool.add_listener(listener, deltas=True))
         # The SDK takes over a second to import: the pool opens its client in a thread after the first
         # frame; prompts sent meanwhile wait in the pool's queue, with their Queued events.
         self.run_worker(self._start_engine(), name="start engine", group="engine")

@@ -278,3 +278,40 @@ async def test_rate_limit_patience_bounds_the_wait(make_sim, make_pool) -> None:
     outcome = await pool.submit(prompt(1)).result()
     assert isinstance(outcome, Failed) and outcome.kind == "rate_limit"
     assert outcome.attempts == 3  # waited 1 + 1 s; a third wait would pass the 2.5 s patience
+
+
+async def test_streamed_text_reaches_only_listeners_that_ask_for_it(make_sim, make_pool) -> None:
+    """A metrics-only consumer hears no TextDelta (most of all events); the text's consumers and the handle do."""
+    sim = await make_sim(reply_tokens=80)
+    pool = make_pool(sim)
+    plain: list[object] = []
+    text: list[object] = []
+    pool.add_listener(plain.append)
+    unsubscribe = pool.add_listener(text.append, deltas=True)
+    handle = pool.submit(prompt(1))
+    own = [ev async for ev in handle.events()]
+    done = own[-1]
+    assert isinstance(done, Done) and done.text
+    assert not [ev for ev in plain if isinstance(ev, TextDelta)]
+    assert any(isinstance(ev, Done) for ev in plain) and any(isinstance(ev, FirstToken) for ev in plain)
+    assert "".join(ev.text for ev in text if isinstance(ev, TextDelta)) == done.text
+    assert "".join(ev.text for ev in own if isinstance(ev, TextDelta)) == done.text
+    assert [type(ev) for ev in text] == [type(ev) for ev in own]  # everything else too, in the same order
+    unsubscribe()
+    text.clear()
+    quiet = await pool.submit(prompt(2), stream_events=False).result()  # nobody hears its deltas: none are built
+    assert text == [] and isinstance(quiet, Done) and quiet.text and quiet.usage.output_tokens == 80
+
+
+async def test_many_starts_in_one_turn_announce_queue_positions_once(make_sim, make_pool) -> None:
+    """Raising the limit by 10 moves the queue once: each waiting job hears its new place once, not 10 times."""
+    sim = await make_sim(ttft_ms=2000)  # nothing finishes during the test
+    pool = make_pool(sim, limit=1)
+    handles = [pool.submit(prompt(i), stream_events=False) for i in range(60)]
+    queued: list[Queued] = []
+    pool.add_listener(lambda ev: queued.append(ev) if isinstance(ev, Queued) else None)
+    pool.limit = 11  # ten jobs start in this call
+    assert pool.in_flight == 11 and queued == []  # announced when this loop turn ends ...
+    await asyncio.sleep(0)  # ... i.e. after one turn of the loop
+    assert [(ev.job_id, ev.position) for ev in queued] == [(h.id, i) for i, h in enumerate(handles[11:43])]
+    pool.cancel_all()

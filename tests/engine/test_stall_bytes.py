@@ -93,3 +93,17 @@ async def test_a_stream_that_pings_forever_ends_at_the_attempt_limit(scripted) -
     # Each attempt ran to the limit: the pings kept it from being cut off as a stall first.
     failures = [e for e in events if isinstance(e, AttemptFailed)]
     assert len(failures) == 2 and all(f.ended - f.started >= limit for f in failures)
+
+
+async def test_a_gzip_encoded_event_stream_is_still_decoded(scripted) -> None:
+    """Plain event streams skip httpx's decoders (engine/transport.StampedBody); an encoded one must not."""
+    import gzip
+
+    async def gzipped(request: web.Request) -> web.Response:
+        body = gzip.compress(sse(START, BLOCK, DELTA, BLOCK_STOP, MESSAGE_DELTA, STOP))
+        return web.Response(body=body, headers={"content-type": "text/event-stream", "content-encoding": "gzip"})
+
+    server, pool, events = await scripted(gzipped, stall_timeout=STALL)
+    outcome = await asyncio.wait_for(pool.submit(Job.from_prompt("hi")).result(), 60)
+    assert isinstance(outcome, Done), outcome
+    assert outcome.text == "Hello there" and outcome.attempts == 1

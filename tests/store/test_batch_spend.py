@@ -76,6 +76,7 @@ async def test_a_batch_run_and_a_live_run_show_apart_in_history_stats(
         recorder = HistoryRecorder(store, prices=OPTIONS.prices, stream_messages=False)
         await run_batch(specs, OPTIONS, api_key="k", base_url=sim.base_url, out_path=tmp_path / "live.jsonl",
                         console=console, listeners=[recorder.observe])
+        recorder.close()  # commits the last batch of rows, as Services.close() does
         [batch] = store.batches()
         assert batch.id == next(iter(sim.state.batches.batches)) and batch.requests == 20
         assert batch.results_file == str(out) and batch.collected_at is not None

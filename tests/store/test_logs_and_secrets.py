@@ -128,6 +128,7 @@ def test_the_key_is_written_nowhere(xdg, monkeypatch, capsys):
     for ev in events:
         recorder.observe(ev)
         requests.observe(ev)
+    recorder.close()  # its last batch committed, as Services.close() does
     failed_msg = store.start_assistant_message(conv)
     store.finish_assistant_message(failed_msg, f"partial {KEY}", status="failed")
     assert recorder.last_error is None

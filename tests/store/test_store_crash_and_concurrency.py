@@ -155,3 +155,68 @@ def test_damaged_pages_fail_the_integrity_check_and_are_moved(tmp_path):
         assert store.list_conversations() == []
     [moved] = [p for p in tmp_path.iterdir() if ".corrupt-" in p.name and not p.name.endswith(("-wal", "-shm"))]
     assert moved.read_bytes() == original
+
+
+BATCHED_CHILD = r"""
+import asyncio, sys, time
+from claude_tui.engine.events import Done, Started, Submitted, TextDelta, Timings, Usage
+from claude_tui.engine.job import Correlation, Job
+from claude_tui.store import HistoryRecorder, HistoryStore
+
+async def main():
+    store = HistoryStore.open(sys.argv[1])
+    recorder = HistoryRecorder(store)  # batched, as every front end gets it
+    conv = store.create_conversation("crash test", "claude-sonnet-4-6")
+    store.add_user_message(conv, "tell me a long story")   # committed before the request is "sent"
+    msg = store.start_assistant_message(conv)
+    job = Job.from_prompt("tell me a long story", model="m", id="story", correlation=Correlation(conversation_id=conv, message_id=msg))
+    t = time.monotonic()
+    recorder.observe(Submitted(job.id, t, job))
+    recorder.observe(Started(job.id, t, 1))
+    print(f"ready {conv} {msg}", flush=True)
+    i = 0
+    while True:
+        t = time.monotonic()
+        recorder.observe(TextDelta(job.id, t, f"w{i:05d} "))
+        recorder.observe(Done(job_id=f"h{i}", at=t, text="x", thinking="", usage=Usage(1, 1), stop_reason="end_turn",
+                              model="m", request_id=None, attempts=1, timings=Timings(t, t, t, t)))
+        i += 1
+        print(f"{time.time():.6f} {i}", flush=True)   # wall clock, deltas (and finished jobs) so far
+        await asyncio.sleep(0.01)
+
+asyncio.run(main())
+"""
+
+
+def test_kill_9_with_batched_writes_keeps_the_prompt_and_all_but_the_last_moments(tmp_path):
+    """The recorder commits every 0.1 s: a kill -9 loses at most that window of text and rows, never a prompt."""
+    db = tmp_path / "h.db"
+    proc = subprocess.Popen([sys.executable, "-c", BATCHED_CHILD, str(db)], stdout=subprocess.PIPE, text=True)
+    try:
+        ready = proc.stdout.readline().split()
+        assert ready[0] == "ready", ready
+        conv_id, msg_id = int(ready[1]), int(ready[2])
+        seen: list[tuple[float, ...]] = []
+        while not seen or seen[-1][0] - seen[0][0] < 2.5:
+            line = proc.stdout.readline()
+            assert line, "the child stopped streaming"
+            seen.append(tuple(map(float, line.split())))
+        killed_at = time.time()
+        os.kill(proc.pid, signal.SIGKILL)
+    finally:
+        proc.wait()
+    progress = seen + [tuple(map(float, line.split())) for line in proc.stdout.read().splitlines() if line.strip()]
+    with HistoryStore.open(db) as store:
+        conv = store.get_conversation(conv_id)
+        assert [m.role for m in conv.messages] == ["user", "assistant"]
+        assert conv.messages[0].text == "tell me a long story"
+        reply = store.get_message(msg_id)
+        assert reply.status == "interrupted"
+        expected = "".join(f"w{i:05d} " for i in range(int(progress[-1][1])))
+        assert reply.text and expected.startswith(reply.text)
+        # everything up to one second before the kill is saved (the promise is ~0.1 s; the margin is for a busy CI)
+        due = int(max(n for t, n in progress if t <= killed_at - 1.0))
+        assert len(reply.text) >= due * 7, (len(reply.text), due)
+        rows = store.attempts()
+        assert len(rows) >= due and {r.job_id for r in rows} >= {f"h{i}" for i in range(due)}
+        assert store.integrity_check() == "ok"

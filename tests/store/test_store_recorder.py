@@ -66,6 +66,7 @@ def test_retry_then_done(store):
              timings=Timings(t0, t0 + 1.5, t0 + 1.7, t0 + 2.5), cost=0.0123),
     ]:
         rec.observe(ev)
+    rec.flush()  # the recorder commits in batches (every 0.1 s); flush = what the timer does
     assert rec.last_error is None
     first, second = store.attempts(job_id=job.id)
     assert (first.attempt, first.status, first.error_kind, first.request_id, first.retries) == (1, "error", "disconnect", "req_1", 0)
@@ -90,6 +91,7 @@ def test_failed_marks_the_last_attempt_and_keeps_partial_text(store):
     rec.observe(TextDelta("j", t0, "partial "))
     rec.observe(AttemptFailed(job_id="j", at=t0 + 1, attempt=1, kind="overloaded", message="529", status_code=529, retryable=True, request_id=None, partial_text="partial ", usage=Usage(), started=t0, ended=t0 + 1))
     rec.observe(Failed(job_id="j", at=t0 + 1, kind="overloaded", message="529", status_code=529, retryable=True, partial_text="partial ", attempts=1, request_id=None, timings=Timings(t0, t0, None, t0 + 1)))
+    rec.flush()
     [row] = store.attempts(job_id="j")
     assert (row.status, row.error_kind, row.status_code, row.model) == ("failed", "overloaded", 529, "claude-haiku-4-5")
     reply = store.get_message(msg)
@@ -100,6 +102,7 @@ def test_failed_without_attempt_row_gets_one(store):
     rec = HistoryRecorder(store)
     t0 = time.monotonic()
     rec.observe(Failed(job_id="k", at=t0, kind="authentication", message="bad key", status_code=401, retryable=False, partial_text="", attempts=1, request_id="req_x", timings=Timings(t0, t0, None, t0 + 0.2)))
+    rec.flush()
     [row] = store.attempts(job_id="k")
     assert (row.status, row.error_kind, row.conversation_id, row.request_id) == ("failed", "authentication", None, "req_x")
 
@@ -113,11 +116,13 @@ def test_cancelled_mid_stream_and_while_queued(store):
     rec.observe(Started("c1", t0, 1))
     rec.observe(TextDelta("c1", t0, "so far"))
     rec.observe(Cancelled(job_id="c1", at=t0 + 1, partial_text="so far", attempts=1, timings=Timings(t0, t0, t0 + 0.1, t0 + 1)))
+    rec.flush()
     [row] = store.attempts(job_id="c1")
     assert (row.status, row.model, row.ttft_ms) == ("cancelled", "m", pytest.approx(100))
     assert store.get_message(msg).status == "cancelled" and store.get_message(msg).text == "so far"
     rec.observe(submitted(job_for("c2", None, None), t0))
     rec.observe(Cancelled(job_id="c2", at=t0, partial_text="", attempts=0, timings=Timings(t0, finished=t0)))
+    rec.flush()
     assert store.attempts(job_id="c2") == []  # nothing was sent
 
 
@@ -126,10 +131,12 @@ def test_untagged_headless_jobs_and_opt_out(store):
     t0 = time.monotonic()
     done = Done(job_id="h1", at=t0, text="x", thinking="", usage=Usage(1, 1), stop_reason="end_turn", model="m", request_id="r", attempts=1, timings=Timings(t0, t0, t0, t0 + 0.05))
     rec.observe(done)
+    rec.flush()
     [row] = store.attempts(job_id="h1")
     assert row.conversation_id is None and row.status == "ok"
     quiet = HistoryRecorder(store, record_untagged=False)
     quiet.observe(Done(job_id="h2", at=t0, text="x", thinking="", usage=Usage(1, 1), stop_reason="end_turn", model="m", request_id="r", attempts=1, timings=Timings(t0, t0, t0, t0 + 0.05)))
+    quiet.flush()
     assert store.attempts(job_id="h2") == []
 
 
@@ -141,7 +148,9 @@ def test_database_errors_are_contained(store):
     rec.observe(submitted(job_for("t1", conv, msg), t0))
     rec.observe(TextDelta("t1", t0, "abc"))
     rec.observe(Done(job_id="t1", at=t0, text="abc", thinking="", usage=Usage(), stop_reason="end_turn", model="m", request_id=None, attempts=1, timings=Timings(t0, t0, t0, t0)))
+    rec.flush()
     assert store.get_message(msg).text == "abc"
     store.close()
     rec.observe(Done(job_id="t2", at=t0, text="abc", thinking="", usage=Usage(), stop_reason="end_turn", model="m", request_id=None, attempts=1, timings=Timings(t0, t0, t0, t0)))  # no raise
+    rec.flush()  # the write fails at the commit: logged and kept, never raised
     assert rec.last_error is not None
