@@ -182,6 +182,7 @@ class ClaudeTUI(App[int]):
         self.engine_gate: asyncio.Event | None = None
         self._spend_read_at = 0.0  # when the panel next reads the stored live/batch spend
         self._service_listeners = tuple(services.listeners())  # the history recorder, the request log
+        self._recorder = services.recorder  # batches its writes on this app's loop: committed at close
         self._closing = False
         self._collector = CollectorPolicy()
         self.metrics: Metrics | None = None
@@ -276,6 +277,8 @@ class ClaudeTUI(App[int]):
         for unsubscribe in self._unsubscribe:
             unsubscribe()
         self._unsubscribe.clear()
+        if self._recorder is not None:  # its 0.1 s timer dies with this loop: the last batch goes in now
+            self._recorder.flush()
 
     # -- the app's own settings, remembered across launches (ui/remembered.py) ---------------
     def _recall_settings(self) -> None:

@@ -78,6 +78,7 @@ async def test_regenerate_keeps_the_old_reply_in_history(make_sim, tmp_path: Pat
         assert old not in chat._widgets and chat.reply(new).body.text == new.text  # the view shows the new one
         # the same prompt, with the same context
         assert sent(sim)[2] == sent(sim)[1] and len(sent(sim)[2]) == 3
+        app._recorder.flush()  # the recorder commits every 0.1 s; read what it has
         conv = store.get_conversation(chat.conversation_id, branches=True)
         assert [m.id for m in conv.messages][-1] == new.assistant_message_id and conv.messages[-1].text == new.text
         [earlier] = conv.branches
@@ -114,6 +115,7 @@ async def test_edit_and_resend_sends_only_the_earlier_context_and_keeps_the_old_
         assert [t.prompt for t in chat.turns] == ["one", "two edited"] and chat.turns[0] is before[0]
         assert shown_replies(chat) == 2 and before[2] not in chat._widgets
         assert sent(sim)[-1] == [("user", "one"), ("assistant", before[0].text.rstrip()), ("user", "two edited")]
+        app._recorder.flush()  # the recorder commits every 0.1 s; read what it has
         conv = store.get_conversation(chat.conversation_id, branches=True)
         assert [m.text for m in conv.messages] == ["one", before[0].text, "two edited", chat.turns[1].text]
         [earlier] = conv.branches
@@ -149,6 +151,7 @@ async def test_clear_then_send_sends_no_old_context(make_sim, tmp_path: Path) ->
         await send(pilot, "fresh start")
         await wait_for(pilot, all_done(chat, 1), what="the reply after the clear")
         assert sent(sim)[-1] == [("user", "fresh start")]
+        app._recorder.flush()  # the recorder commits every 0.1 s; read what it has
         conv = store.get_conversation(chat.conversation_id, branches=True)
         assert [m.text for m in conv.messages][0] == "fresh start" and len(conv.messages) == 2
         [earlier] = conv.branches
@@ -190,6 +193,7 @@ async def test_a_failed_replys_error_line_opens_its_details(make_sim, tmp_path: 
         await press(pilot, "ctrl+r")
         await wait_for(pilot, all_done(chat, 1), what="the retried reply")
         assert details_text(chat.turns[0]) == ""  # a done turn has no error details
+        app._recorder.flush()  # the recorder commits every 0.1 s; read what it has
         conv = store.get_conversation(chat.conversation_id, branches=True)
         assert [m.status for m in conv.messages] == ["complete", "complete"]
         assert [(b.kind, [m.id for m in b.messages]) for b in conv.branches] == [("retry", [failed_id])]
@@ -211,6 +215,7 @@ async def test_regenerate_after_the_conversation_was_deleted_stores_a_whole_new_
         await wait_for(pilot, lambda: chat.conversation_id is None, what="the tab forgets its conversation")
         await press(pilot, "f5")
         await wait_for(pilot, lambda: chat.conversation_id is not None and all_done(chat, 1)(), what="the regenerated reply")
+        app._recorder.flush()  # the recorder commits every 0.1 s; read what it has
         conv = store.get_conversation(chat.conversation_id)
         assert [(m.role, m.text) for m in conv.messages] == [("user", "a question"), ("assistant", chat.turns[0].text)]
     store.close()

@@ -24,6 +24,7 @@ async def test_the_panel_shows_live_and_batch_spend_apart(make_sim, tmp_path: Pa
         chat = app.active_chat
         await send(pilot, "a live question")
         await wait_for(pilot, turn_state(chat, "done"), what="the reply")
+        app._recorder.flush()  # the recorder commits its writes every 0.1 s: this reply's are in now
         app._spend_read_at = 0.0  # the next tick reads the history again (it does so every 30 s)
         await wait_for(pilot, lambda: "live $0.0000" not in str(tokens.render()), what="the live spend counted")
         assert "batch $0.25" in str(tokens.render())
