@@ -2,7 +2,8 @@
 
 ``rate-limit``: 200 prompts under 60 RPM + 3,000 OTPM, and 200 under 120 RPM alone. Rows: the
 guide's approach, claude-tui reactive (``--limiter off``: today's engine, honouring ``retry-after``)
-and claude-tui paced (the budget; slow start off, and on as a fourth row to show what it costs).
+and claude-tui paced (the budget with its defaults, and with ``slow_start`` on as a fourth row to show
+what a pre-emptive ramp costs).
 Every row has a simulator process of its own and all rows run at the same time.
 
 ``shared-limit``: 4 processes × concurrency 10 on one simulator (one API key's 120 RPM + OTPM),
@@ -181,7 +182,7 @@ async def pool_row(sim: SimProcess, config: dict[str, Any], prompts: list[str], 
 
     budget = Budget(slow_start=slow_start, user_limit=conc) if paced else None
     got = await run_jobs(sim.base_url, prompts, conc, max_tokens, budget)
-    label = ("claude-tui paced" + (" (slow start on, the default)" if slow_start else " (slow start off)")
+    label = ("claude-tui paced" + (" (slow start on)" if slow_start else ", the defaults")
              if paced else "claude-tui reactive (--limiter off)")
     run = RunResult(label, "claude-tui", conc, got["requests"], got["done"], got["duration"], latencies=got["sent"],
                     output_tokens=got["output_tokens"], errors=got["errors"])
@@ -280,7 +281,7 @@ async def _worker_main(args: dict[str, Any]) -> None:
         from ..engine.budget_redis import open_redis_store
 
         store = await open_redis_store(args["redis_url"], API_KEY)
-    budget = Budget(store, slow_start=False, user_limit=args["conc"])
+    budget = Budget(store, user_limit=args["conc"])  # the defaults (slow start off)
     print(json.dumps({"ready": True}), flush=True)
     await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
     got = await run_jobs(args["base_url"], _prompts(args["n"], args["tag"]), args["conc"], args["max_tokens"], budget)
@@ -320,7 +321,7 @@ async def scenario_shared_limit(settings: Any) -> Any:
     notes = [
         f"One simulator = one API key's limits ({config['rpm']} RPM + {config['otpm']} OTPM, buckets of 10 s); "
         f"{SHARED_PROCESSES} worker processes × concurrency {SHARED_CONCURRENCY}, {per_process} prompts each, "
-        f"max_tokens {SHARED_MAX_TOKENS}, slow start off; a real redis-server on loopback.",
+        f"max_tokens {SHARED_MAX_TOKENS}, the budget's defaults (slow start off); a real redis-server on loopback.",
         "The two rows run at the same time against two separate, identical simulators; wall time from the "
         "common start signal to the last worker's last reply.",
     ]
