@@ -93,6 +93,7 @@ class Store(Protocol):
     peers: int  # live processes sharing the budget (1 when local)
 
     async def acquire(self, cls: str, cost: Triple, limits: Triple, burst: Triple) -> Grant: ...
+    async def owe(self, cls: str, cost: Triple) -> None: ...
     async def settle(self, cls: str, refund: Triple, limits: Triple, burst: Triple) -> None: ...
     async def observe(self, cls: str, remaining: Triple, limits: Triple, burst: Triple) -> None: ...
     async def hold(self, cls: str, seconds: float, limits: Triple, burst: Triple) -> None: ...
@@ -106,6 +107,7 @@ class _Buckets:
     def __init__(self, clock: Callable[[], float]) -> None:
         self.clock = clock
         self.levels: list[float | None] = [None, None, None]
+        self.owed: list[float] = [0.0, 0.0, 0.0]  # taken before the limits were known (the probes)
         self.stamp = clock()
         self.hold_until = 0.0
 
@@ -119,8 +121,14 @@ class _Buckets:
                 continue
             cap = limit * burst[k] / 60
             cur = self.levels[k]
-            self.levels[k] = cap if cur is None else min(cap, cur + elapsed * limit / 60)
+            self.levels[k] = (cap if cur is None else min(cap, cur + elapsed * limit / 60)) - self.owed[k]
+        self.owed = [0.0, 0.0, 0.0]  # applied (or, for a dimension without a limit, nothing to apply to)
         return now
+
+    def owe(self, cost: Triple) -> None:
+        """Take ``cost`` without limits to check it against: it comes off the buckets once they exist."""
+        for k in range(3):
+            self.owed[k] += cost[k]
 
     def acquire(self, cost: Triple, limits: Triple, burst: Triple) -> Grant:
         now = self.refill(limits, burst)
@@ -178,6 +186,9 @@ class LocalStore:
 
     async def acquire(self, cls: str, cost: Triple, limits: Triple, burst: Triple) -> Grant:
         return self._for(cls).acquire(cost, limits, burst)
+
+    async def owe(self, cls: str, cost: Triple) -> None:
+        self._for(cls).owe(cost)
 
     async def settle(self, cls: str, refund: Triple, limits: Triple, burst: Triple) -> None:
         self._for(cls).settle(refund, limits, burst)
@@ -462,10 +473,9 @@ class Budget:
 
         def watch(event: JobEvent) -> None:
             if isinstance(event, RateLimits):
-                first = probe and "headers" not in seen
                 seen["headers"] = event.snapshot
                 self._learn(state, event.snapshot)
-                self._spawn(self._observe(state, event.snapshot, charge=cost if first else None))
+                self._spawn(self._observe(state, event.snapshot))
             elif isinstance(event, UsageUpdate):
                 seen["usage"] = event.usage
             emit(event)
@@ -485,7 +495,7 @@ class Budget:
                 if "headers" in seen and not self._known(state):
                     state.unpaced = True  # the server sends no limits (a proxy?): nothing to pace by
             # Shielded: a second cancel while a shared store answers must not lose the refund.
-            await asyncio.shield(self._settle(state, job, cost, seen, error, in_flight))
+            await asyncio.shield(self._settle(state, job, cost, seen, error, in_flight, probe))
 
     async def _acquire(self, state: _Class, job: Job, cost: Triple, emit: Emit) -> bool:
         """Wait until the budget has room; True if this attempt is the probe that learns the limits.
@@ -521,6 +531,12 @@ class Budget:
                 if not self._known(state):
                     if not state.probing:
                         state.probing = True
+                        # Owed to the store before it goes, applied when the limits are known: charged
+                        # after its headers instead, a waiter here (or in a peer process, whose own probe
+                        # was just as uncharged) could draw on a full bucket in between that the server no
+                        # longer had — the 429s of the bench's OTPM and shared-limit cases (244 of 500
+                        # output tokens left; 2.9 429s per 100 attempts across 4 processes).
+                        await self.store.owe(state.name, cost)
                         return True
                     grant = Grant(self.poll, HOLD if state.held_until else "requests")
                 else:
@@ -570,7 +586,7 @@ class Budget:
                 state.pressed[k] += min(1.0, max(0.0, 1 - level / capacity))
 
     async def _settle(self, state: _Class, job: Job, cost: Triple, seen: dict[str, object], error: BaseException | None,
-                      in_flight: int) -> None:
+                      in_flight: int, probe: bool = False) -> None:
         usage = seen.get("usage")
         answered = "headers" in seen
         if isinstance(error, AttemptError) and not answered:
@@ -606,9 +622,13 @@ class Budget:
             self._completed(in_flight)
         if self._known(state) and any(refund):
             await self.store.settle(state.name, refund, self._limits(state), self._burst(state))
+        elif probe and any(refund):
+            # a probe refused before its headers (a 429, a refused connection) takes back what it owed:
+            # retried probes must not pile up debt for the buckets to start with
+            await self.store.owe(state.name, (-refund[0], -refund[1], -refund[2]))
         state.changed.set()
 
-    async def _observe(self, state: _Class, snap: RateLimitSnapshot, charge: Triple | None = None) -> None:
+    async def _observe(self, state: _Class, snap: RateLimitSnapshot) -> None:
         # What the server says remains, in absolute units: the buckets never hold more than that
         # (someone else on the key spent what we did not see). Clamping only lowers a level. Token
         # counts come rounded to the nearest thousand, so they clamp at remaining + 500, the most
@@ -623,10 +643,6 @@ class Budget:
             -1.0 if snap.output_tokens_remaining is None else snap.output_tokens_remaining + TOKEN_ROUNDING,
         )
         if self._known(state):
-            if charge is not None:
-                # The probe went before there were buckets to draw from: charge it now, first, or the
-                # next attempts would find a full bucket the server no longer has (a 429, measured).
-                await self.store.settle(state.name, (-charge[0], -charge[1], -charge[2]), self._limits(state), self._burst(state))
             await self.store.observe(state.name, remaining, self._limits(state), self._burst(state))
             state.changed.set()
 

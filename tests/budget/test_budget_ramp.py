@@ -162,3 +162,27 @@ async def test_an_ordinary_429_does_not_slow_the_ramp(make_pool) -> None:
         await server.stop()
     state = budget.snapshot().classes[CLASS]
     assert state.slow_start == 1.0 and state.ramp_downs == 0
+
+
+async def test_the_probe_is_charged_before_anyone_draws_on_the_learned_limits() -> None:
+    # 3,000 OTPM behind a 10 s bucket holds 500 tokens: the probe reserved 256 of them, so the next
+    # 256-token reservation must wait for refill. Before the fix, a waiter that asked the store between
+    # the probe's headers (limits learned) and the probe's charge (a task) found a full bucket and went
+    # at once into a server with 244 left: a 429 (seen in the bench's 60 RPM + 3,000 OTPM case).
+    from claude_tui.engine.events import RateLimits
+    from claude_tui.engine.ratelimits import parse_rate_limits
+
+    budget = Budget()
+    events: list[Any] = []
+    headers = {"anthropic-ratelimit-requests-limit": "60", "anthropic-ratelimit-requests-remaining": "9",
+               "anthropic-ratelimit-output-tokens-limit": "3000", "anthropic-ratelimit-output-tokens-remaining": "0"}
+    probe = Job.from_prompt("probe", max_tokens=256)
+    second = Job.from_prompt("second", max_tokens=256)
+    async with budget.attempt(probe, events.append) as watch:
+        watch(RateLimits(job_id=probe.id, at=0.0, snapshot=parse_rate_limits(headers)))
+        # the same loop turn: the probe's charge has not run yet
+        async with budget.attempt(second, events.append):
+            pass
+    waits = [e for e in events if isinstance(e, Throttled) and e.job_id == second.id]
+    assert waits and waits[-1].dimension == "output_tokens", events
+    await budget.aclose()
