@@ -6,28 +6,22 @@
   Its defaults come from the ``sim_defaults`` fixture, which each test folder overrides with the
   speed it needs.
 - ``redis_server``: a real ``redis-server --port <free> --save '' --appendonly no`` on 127.0.0.1,
-  killed at teardown; tests can ``kill()`` and ``start()`` it again on the same port. We use the
-  Debian package's binary (``apt-get install redis-server``): the budget's script needs Redis ≥ 5
-  and the workers' ``XAUTOCLAIM`` Redis ≥ 6.2; a distribution package is what operators run, and
-  .ci/run installs it. Used by tests/budget and tests/distributed.
+  killed at teardown; tests can ``kill()`` and ``start()`` it again on the same port. The starter is
+  ``claude_tui.bench.redis_proc.RedisProcess`` (the shared-limit bench uses the same one; why the
+  Debian package's binary is there). Used by tests/budget and tests/distributed.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
-import socket
-import subprocess
-import time
-from dataclasses import dataclass
 from typing import Any, AsyncIterator, Awaitable, Callable, Iterator
 
 import pytest
 
+from claude_tui.bench.redis_proc import RedisProcess, RedisStartError, RedisUnavailable
 from claude_tui.simulator import Simulator, SimulatorConfig
 
 _LEAKY_PREFIXES = ("ANTHROPIC_", "CLAUDE_TUI_")
-REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
 
 
 @pytest.fixture(autouse=True)
@@ -65,52 +59,15 @@ async def make_sim(sim_defaults: dict[str, Any]) -> AsyncIterator[Callable[..., 
         await sim.stop()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@dataclass
-class RedisServer:
-    port: int
-    process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        """Start (or restart, on the same port) and return once it answers PING."""
-        self.process = subprocess.Popen(
-            [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 20  # bounded: a server that never listens fails the test, not hangs it
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as conn:
-                    conn.sendall(b"PING\r\n")
-                    if conn.recv(16).startswith(b"+PONG"):
-                        return
-            except OSError:
-                pass
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                self.kill()
-                pytest.fail("redis-server did not start")
-            time.sleep(0.05)  # polling a readiness condition, bounded above
-
-    def kill(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(10)
-
-
 @pytest.fixture
-def redis_server() -> Iterator[RedisServer]:
-    if not shutil.which(REDIS_SERVER):
-        pytest.skip("redis-server not found: apt-get install redis-server")
-    server = RedisServer(_free_port())
-    server.start()
+def redis_server() -> Iterator[RedisProcess]:
+    try:
+        server = RedisProcess()
+    except RedisUnavailable as exc:
+        pytest.skip(str(exc))
+    try:
+        server.start()
+    except RedisStartError as exc:
+        pytest.fail(str(exc))
     yield server
     server.kill()

@@ -152,9 +152,11 @@ class LimitSettings:
         None, "Share one rate-limit budget through this Redis (redis://host:6379/0); unset: this process only.",
         env="CLAUDE_TUI_REDIS_URL", flag="--redis", rule=validate.redis_url)
     burst_seconds: float = setting(
-        1.0, "Rate-limit buckets hold this many seconds of refill (the API may enforce 60 RPM as 1 a second).", lo=0.1, hi=60)
+        1.0, "First guess at the rate-limit buckets' size, in seconds of refill, used until the API's first reply "
+             "shows its own (then learned: (requests-remaining + 1) × 60 ÷ RPM).", lo=0.1, hi=60)
     slow_start: bool = setting(
-        True, "Ramp a cold budget from a quarter of the limits, doubling each clean minute (the API punishes sharp increases).")
+        False, "Also start a cold budget at a quarter of the limits, doubling each clean minute (off: the budget "
+               "ramps only when the API answers 429 ramp_limit_exceeded; on costs ~30 % on a 3-minute run).")
     rpm: int | None = setting(None, "Requests per minute to pace at (unset: learned from the API's headers; set: a cap).", lo=1, hi=10**9)
     itpm: int | None = setting(None, "Input tokens per minute to pace at (unset: learned; set: a cap).", lo=1, hi=10**12)
     otpm: int | None = setting(None, "Output tokens per minute to pace at (unset: learned; set: a cap).", lo=1, hi=10**12)

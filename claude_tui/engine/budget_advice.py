@@ -5,7 +5,8 @@ the stats panel say the same words, and tests need no server. The binding dimens
 attempts waited on longest (a 429's hold counts as its own); "% used" is how full the run kept
 that bucket (``DimensionState.pressure``). The lever follows from the API's own accounting: OTPM is
 charged at ``max_tokens`` when a request starts and settled at the end, so a ``max_tokens`` far above
-the replies' length holds back requests the limit would allow.
+the replies' length holds back requests the limit would allow. While a ramp is on (a 429
+``ramp_limit_exceeded``, or ``slow_start``) the "% used" is of the share in force, and the headline says so.
 """
 
 from __future__ import annotations
@@ -74,7 +75,16 @@ def _lever(state: ClassState, binding: str) -> str:
         return "every request counts once: only a higher RPM limit (or --mode batch, limited separately) goes faster"
     if binding == "input_tokens":
         return "cache the shared prompt prefix (cache reads do not count toward ITPM) or send shorter prompts"
+    if state.ramp_downs:
+        return "the API's ramp limit (usage grew faster than the key is allowed to grow): the budget halved its pace"
     return "another client on this API key? share one budget with --redis"
+
+
+def _ramping(state: ClassState) -> str:
+    """``; pacing at 50 % of the limits, ×2 each clean minute`` while a ramp is on (else "")."""
+    if state.slow_start >= 1.0:
+        return ""
+    return f"; pacing at {_pct(state.slow_start)} of the limits, ×2 each clean minute"
 
 
 def advise(snap: BudgetSnapshot, *, waiting: int = 0, requests_per_min: float | None = None) -> Advice:
@@ -94,14 +104,14 @@ def advise(snap: BudgetSnapshot, *, waiting: int = 0, requests_per_min: float | 
         return Advice(None, "no limit bound: nothing waited on the budget" + (f" ({', '.join(used)})" if used else ""),
                       _drain(state, waiting, requests_per_min))
     if binding == HOLD:
-        headline = f"429s held the budget {state.hold_seconds:.1f} s: {_lever(state, binding)}"
+        headline = f"429s held the budget {state.hold_seconds:.1f} s: {_lever(state, binding)}{_ramping(state)}"
         return Advice(binding, headline, _drain(state, waiting, requests_per_min))
     name, unit = WORDS[binding]
     others = [u for dim in DIMENSIONS if dim != binding and (u := _used(state, dim))]
     headline = f"{name} bound this run: {_pct(state.dimensions[binding].pressure)} of {unit} used"
     if others:
         headline += " while " + " and ".join(others)
-    headline += f"; {_lever(state, binding)}"
+    headline += f"; {_lever(state, binding)}{_ramping(state)}"
     return Advice(binding, headline, _drain(state, waiting, requests_per_min))
 
 

@@ -29,13 +29,23 @@ from .budget import DIMENSIONS, HOLD, Grant, LocalStore, Triple
 _log = logging.getLogger("claude_tui.engine.budget")
 
 #: KEYS[1]: the class's hash. ARGV: op, burst s r i o, limits r i o (per minute, 0 = none), amounts r i o, ttl ms.
+#: Ops: acquire, settle, observe, hold, and owe (a probe's cost, taken before the limits are known: it
+#: comes off the buckets at the next op with limits, as ``_Buckets.owe`` does locally).
 #: Returns {wait ms, binding (0 none, 1-3 a dimension, 4 a hold), level r, level i, level o} (levels as strings).
 SCRIPT = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local op = ARGV[1]
 local names = {'r', 'i', 'o'}
-local saved = redis.call('HMGET', KEYS[1], 'r', 'i', 'o', 't', 'h')
+local saved = redis.call('HMGET', KEYS[1], 'r', 'i', 'o', 't', 'h', 'dr', 'di', 'do')
+if op == 'owe' then
+  -- a probe's cost, taken before anyone knew the limits: it comes off the buckets at the next op with limits
+  redis.call('HINCRBYFLOAT', KEYS[1], 'dr', ARGV[8])
+  redis.call('HINCRBYFLOAT', KEYS[1], 'di', ARGV[9])
+  redis.call('HINCRBYFLOAT', KEYS[1], 'do', ARGV[10])
+  redis.call('PEXPIRE', KEYS[1], ARGV[11])
+  return {0, 0, saved[1] or '', saved[2] or '', saved[3] or ''}
+end
 local last = tonumber(saved[4]) or now
 local hold = tonumber(saved[5]) or 0
 local elapsed = math.max(0, now - last) / 1000
@@ -46,8 +56,10 @@ for k = 1, 3 do
     cap[k] = limit[k] * tonumber(ARGV[1 + k]) / 60
     local cur = tonumber(saved[k])
     if cur == nil then level[k] = cap[k] else level[k] = math.min(cap[k], cur + elapsed * limit[k] / 60) end
+    level[k] = level[k] - (tonumber(saved[5 + k]) or 0)
   end
 end
+redis.call('HDEL', KEYS[1], 'dr', 'di', 'do')
 local wait, binding = 0, 0
 if op == 'acquire' then
   if hold > now then
@@ -155,6 +167,10 @@ class RedisStore:
         wait_ms, binding = int(reply[0]), int(reply[1])
         dim = None if binding == 0 else (HOLD if binding == 4 else DIMENSIONS[binding - 1])
         return Grant(wait_ms / 1000, dim, self._levels[cls])
+
+    async def owe(self, cls: str, cost: Triple) -> None:
+        if await self._call("owe", cls, cost, (0.0, 0.0, 0.0), (1.0, 1.0, 1.0)) is None:
+            await self._fallback.owe(cls, cost)
 
     async def settle(self, cls: str, refund: Triple, limits: Triple, burst: Triple) -> None:
         if await self._call("settle", cls, refund, limits, burst) is None:

@@ -109,15 +109,6 @@ async def test_limits_are_learned_from_the_first_response(make_sim, make_pool) -
     assert log[1].received_at > log[0].received_at
 
 
-async def test_slow_start_begins_at_a_quarter(make_sim, make_pool) -> None:
-    sim = await make_sim(rpm=600)
-    budget = Budget()
-    pool = make_pool(sim, limit=1, budget=budget)
-    await pool.submit(Job.from_prompt("x", max_tokens=10)).result()
-    state = budget.snapshot().classes["sonnet-4"]
-    assert state.slow_start == 0.25 and state.dimensions["requests"].limit == 150
-
-
 async def test_remaining_clamps_the_bucket(make_sim, make_pool) -> None:
     # Another client on the key (a pool without a budget) has spent 58 of the server's 60 requests.
     sim = await make_sim(rpm=60, burst=60.0)

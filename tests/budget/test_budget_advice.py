@@ -86,3 +86,24 @@ def test_before_any_wait_has_ended_the_dimension_waited_on_now_binds() -> None:
     state = replace(snap.classes["sonnet-4"], binding="requests", waiting=3)
     waiting = replace(snap, classes={"sonnet-4": state})
     assert advise(waiting).headline.startswith("requests bound this run: 100 % of RPM used")
+
+
+def _ramped(snap: BudgetSnapshot, ramp: float, ramp_downs: int) -> BudgetSnapshot:
+    state = replace(snap.classes["sonnet-4"], slow_start=ramp, ramp_downs=ramp_downs)
+    return replace(snap, classes={"sonnet-4": state})
+
+
+def test_a_ramp_limit_hold_names_the_ramp_limit_not_another_client() -> None:
+    snap = _ramped(_snap(_dim(30, pressure=0.2, waited=1.0), _dim(1500, pressure=0.2), hold=7.5), 0.5, 1)
+    advice = advise(snap)
+    assert advice.binding == "retry_after"
+    assert "ramp limit" in advice.headline and "--redis" not in advice.headline
+    assert advice.headline.endswith("pacing at 50 % of the limits, ×2 each clean minute")
+
+
+def test_a_limit_bound_while_ramping_says_the_share_in_force() -> None:
+    # 98 % of a halved RPM is not 98 % of the key's RPM: the headline says the ramp is on
+    snap = _ramped(_snap(_dim(30, pressure=0.98, waited=30.0), _dim(1500, pressure=0.4, waited=2.0)), 0.5, 1)
+    advice = advise(snap)
+    assert advice.binding == "requests"
+    assert advice.headline.endswith("; pacing at 50 % of the limits, ×2 each clean minute")

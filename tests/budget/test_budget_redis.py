@@ -205,3 +205,31 @@ async def test_a_peer_whose_loop_is_busy_past_the_heartbeat_ttl_is_still_counted
         await proc.stdin.drain()
         await asyncio.wait_for(proc.wait(), 30)
         await client.aclose()
+
+
+async def test_every_process_probe_is_in_the_shared_bucket_before_anyone_draws_on_it(redis_server) -> None:
+    # Two processes start together: each sends one probe before the limits are known. The server
+    # admitted both (remaining 8 of a 10-request bucket). When the first learns the limits and draws,
+    # the shared bucket must already hold the *other* process's probe too — before, each charged only its
+    # own, after its own headers, so the first drew on a request the server no longer had (a 429).
+    from claude_tui.engine.budget import model_class
+    from claude_tui.engine.events import RateLimits
+    from claude_tui.engine.ratelimits import parse_rate_limits
+
+    stores = [await open_redis_store(redis_server.url, "shared-probe-key") for _ in range(2)]
+    first, second = (Budget(store) for store in stores)
+    events: list[JobEvent] = []
+    headers = {"anthropic-ratelimit-requests-limit": "60", "anthropic-ratelimit-requests-remaining": "8"}
+    probe_a, probe_b, next_a = (Job.from_prompt(p, max_tokens=10) for p in ("a", "b", "a2"))
+    try:
+        async with second.attempt(probe_b, events.append):
+            async with first.attempt(probe_a, events.append) as watch:
+                watch(RateLimits(job_id=probe_a.id, at=0.0, snapshot=parse_rate_limits(headers)))
+                await asyncio.gather(*first._tasks)  # the probe's observation is in the store
+                async with first.attempt(next_a, events.append):
+                    level = stores[0].levels(model_class("claude-sonnet-4-6"))[0]
+                    # 9 s of refill at 60 RPM = 9, less both probes, less this attempt (a little refill aside)
+                    assert level is not None and level < 6.5, level
+    finally:
+        for budget in (first, second):
+            await budget.aclose()
