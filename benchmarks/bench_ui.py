@@ -299,6 +299,7 @@ def main() -> int:
     args = parser.parse_args()
 
     results: dict[str, Any] = {}
+    results["memory"] = asyncio.run(bench_memory(args.quick))  # first: earlier runs in this process would inflate RSS
     echoes: list[dict[str, Any]] = []
     startups: list[dict[str, Any]] = []
     loads: list[float] = []
@@ -309,7 +310,6 @@ def main() -> int:
         loads.append(load_average())
     results["echo"] = median_of(echoes)
     results["startup"] = median_of(startups)
-    results["memory"] = asyncio.run(bench_memory(args.quick))
     results["runs"] = len(echoes)
     results["load_average"] = {"min": min(loads), "max": max(loads)}
 

@@ -35,7 +35,7 @@ async def test_ten_prompts_in_five_tabs_fill_the_budget_and_name_what_binds(make
         text = budget_text()
         rpm = next(line for line in text.splitlines() if line.startswith("RPM"))
         assert "█" in rpm and rpm.endswith("of 6/min"), rpm  # the bar fills as the bucket is used
-        assert "OTPM" in text and "conc. cap" in text and "slow start done" in text  # an idle key: the full rate at once
+        assert "OTPM" in text and "conc. cap" in text and "pace       full rate" in text  # an idle key: the full rate at once
         assert "limiter: local" in text
         # the advice: which limit bound, and how long the prompts still waiting will take
         await wait_for(pilot, lambda: "requests bound this run" in budget_text() and "queue: " in budget_text(),
@@ -65,4 +65,12 @@ def test_the_gauges_fill_as_used_and_never_outgrow_the_panel() -> None:
     lines = budget_state_lines(_snap(5.0))
     assert all(len(line) <= 40 for line in lines)
     assert lines == ["binding    output tokens", "conc. cap  3 of 8 (F7/F8)",
-                     "slow start 50% of limits, ×2 per min", "limiter: redis (4 processes)"]
+                     "pace       50% ×2/min (slow start)", "limiter: redis (4 processes)"]
+
+
+def test_a_ramp_limit_429_is_named_as_the_reason_for_the_pace() -> None:
+    import dataclasses
+
+    snap = _snap(5.0)
+    snap = dataclasses.replace(snap, classes={"sonnet-4": dataclasses.replace(snap.classes["sonnet-4"], ramp_downs=2)})
+    assert "pace       50% ×2/min (2 ramp 429)" in budget_state_lines(snap)

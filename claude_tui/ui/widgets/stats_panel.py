@@ -183,7 +183,7 @@ def budget_gauges(snap: BudgetSnapshot) -> list[str]:
 
 
 def budget_state_lines(snap: BudgetSnapshot) -> list[str]:
-    """What binds now, the AIMD cap beside the user's limit, slow start, and the limiter's mode."""
+    """What binds now, the AIMD cap beside the user's limit, the pace (a ramp in force), and the limiter's mode."""
     state = snap.main
     lines = []
     if state is not None:
@@ -192,8 +192,13 @@ def budget_state_lines(snap: BudgetSnapshot) -> list[str]:
         lines.append(f"binding    {binding}")
     lines.append(f"conc. cap  {snap.cap} of {snap.user_limit} (F7/F8)")
     if state is not None:
-        ramp = "done" if state.slow_start >= 1.0 else f"{state.slow_start * 100:.0f}% of limits, ×2 per min"
-        lines.append(f"slow start {ramp}")
+        # the pace in force: a cold start (slow_start = true) or a ramp-limit 429 (ramp_downs) lowers it
+        if state.slow_start >= 1.0:
+            ramp = "full rate"
+        else:
+            why = f"{state.ramp_downs} ramp 429" if state.ramp_downs else "slow start"
+            ramp = f"{state.slow_start * 100:.0f}% ×2/min ({why})"
+        lines.append(f"pace       {ramp}")
     lines.append(snap.mode_text)
     return lines
 
