@@ -52,7 +52,7 @@ class Pacing:
     limiter: str = "on"
     redis_url: str | None = None
     burst_seconds: float = 1.0
-    slow_start: bool = True
+    slow_start: bool = False
     caps: dict[str, int] = field(default_factory=dict)
 
 
