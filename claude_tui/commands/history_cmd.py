@@ -126,7 +126,8 @@ def _search(store: HistoryStore, ns: Any, out: TextIO, err: TextIO, stdin: TextI
         title = _marked(hit.marked_title, tty) if hit.marked_title else "(untitled)"
         print(f"{hit.id:>5}  {_when(hit.updated_at)}  {title}", file=out)
         if hit.snippet:
-            print(f"       {hit.role}: {_marked(hit.snippet, tty)}", file=out)
+            where = " (in an earlier branch: `history show` lists it)" if hit.earlier_branch else ""
+            print(f"       {hit.role}{where}: {_marked(hit.snippet, tty)}", file=out)
     return 0
 
 

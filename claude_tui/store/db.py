@@ -385,16 +385,18 @@ class HistoryStore:
                 SELECT rowid AS cid, highlight(conversations_fts, 0, '{_OPEN}', '{_CLOSE}') AS title_hl
                 FROM conversations_fts WHERE conversations_fts MATCH :q
             ), m0 AS MATERIALIZED (
-                SELECT mm.conversation_id AS cid, mm.id AS mid, mm.role AS role,
-                       snippet(messages_fts, 0, '{_OPEN}', '{_CLOSE}', '…', 16) AS snip, bm25(messages_fts) AS score
+                SELECT mm.conversation_id AS cid, mm.id AS mid, mm.role AS role, mm.branch IS NOT NULL AS earlier,
+                       snippet(messages_fts, 0, '{_OPEN}', '{_CLOSE}', '…', 16) AS snip,
+                       -- bm25 is negative, smaller is better: a live-branch match always ranks first
+                       bm25(messages_fts) + (mm.branch IS NOT NULL) * 1e9 AS score
                 FROM messages_fts JOIN messages mm ON mm.id = messages_fts.rowid
                 WHERE messages_fts MATCH :q
             ), m AS (
-                SELECT cid, mid, role, snip, MIN(score) AS score FROM m0 GROUP BY cid
+                SELECT cid, mid, role, earlier, snip, MIN(score) AS score FROM m0 GROUP BY cid
             ), ids AS (
                 SELECT cid FROM t UNION SELECT cid FROM m
             )
-            SELECT c.id, c.title, c.model, c.created_at, c.updated_at, t.title_hl, m.mid, m.role, m.snip,
+            SELECT c.id, c.title, c.model, c.created_at, c.updated_at, t.title_hl, m.mid, m.role, m.earlier, m.snip,
                    (SELECT COUNT(*) FROM messages x WHERE x.conversation_id = c.id AND x.branch IS NULL) AS message_count
             FROM ids JOIN conversations c ON c.id = ids.cid
             LEFT JOIN t ON t.cid = c.id LEFT JOIN m ON m.cid = c.id
@@ -414,6 +416,7 @@ class HistoryStore:
                 role=r["role"],
                 marked_title=_segments(r["title_hl"] or r["title"]),
                 snippet=_segments(r["snip"]),
+                earlier_branch=bool(r["earlier"]),
             )
             for r in rows
         ]

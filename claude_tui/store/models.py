@@ -96,7 +96,8 @@ class SearchHit:
 
     ``marked_title`` and ``snippet`` are runs of text with the matched words marked, for each front
     end to highlight its own way. ``snippet`` is from the best-ranked matching message (empty when
-    only the title matched); ``role`` is that message's role.
+    only the title matched); ``role`` is that message's role. A match on the live branch is preferred
+    to one in an earlier branch.
     """
 
     id: int
@@ -109,6 +110,9 @@ class SearchHit:
     role: str | None
     marked_title: tuple[Segment, ...]
     snippet: tuple[Segment, ...]
+    #: the snippet's message was replaced (regenerate, edit, clear): opening the conversation shows
+    #: its live branch, where this text is not; ``history show ID`` lists the earlier branches
+    earlier_branch: bool = False
 
     @property
     def snippet_text(self) -> str:

@@ -100,7 +100,9 @@ def test_search_finds_text_in_earlier_branches(store):
     store.add_assistant_message(cid, "a striped relative of the giraffe")
     [hit] = store.search("forest")
     assert hit.id == cid and hit.message_id == old and ("forest", True) in hit.snippet
-    assert hit.message_count == 2
+    assert hit.message_count == 2 and hit.earlier_branch  # said, since opening the chat will not show it
+    [live] = store.search("giraffe")  # in both branches: the live reply is the snippet
+    assert "striped" in live.snippet_text and not live.earlier_branch
     store.delete(cid)  # a conversation with branches deletes whole
     assert store.search("forest") == [] and store._conn.execute("SELECT COUNT(*) FROM branches").fetchone()[0] == 0
 
@@ -149,3 +151,5 @@ def test_history_show_and_export_say_where_earlier_branches_are(xdg):
     assert "T" in data["branches"][0]["created"]
     code, out, _ = call("history", "list")
     assert code == 0 and out.splitlines()[1].split()[4] == "2"  # MSGS: the live branch
+    code, out, _ = call("history", "search", "forest")
+    assert code == 0 and "(in an earlier branch: `history show` lists it)" in out and "forest" in out

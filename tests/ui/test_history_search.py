@@ -42,3 +42,24 @@ async def test_typing_in_f3_finds_a_word_from_the_middle_of_a_reply(make_sim, tm
                        and app.active_chat.turns, what="reopened")
         assert app.active_chat.turns[0].text.startswith("Start with a small table")
     store.close()
+
+
+async def test_a_hit_only_in_an_earlier_branch_says_so(make_sim, tmp_path: Path) -> None:
+    """Opening the chat shows its live branch, where a regenerated-away reply is not: F3 says where it is."""
+    store = HistoryStore.open(tmp_path / "h.db")
+    cid = store.create_conversation("Loading files", "claude-sonnet-4-6")
+    store.add_user_message(cid, "how should the loader work?")
+    old = store.add_assistant_message(cid, REPLY)
+    store.supersede(cid, old, "regenerate")
+    store.add_assistant_message(cid, "Read each file once and keep a manifest.")
+    sim = await make_sim()
+    app = make_app(sim, store=store)
+    async with app.run_test(size=SIZE) as pilot:
+        await press(pilot, "f3")
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "HistoryScreen" and len(app.screen.conversations) == 1)
+        screen = app.screen
+        await type_text(pilot, "quokk")
+        await wait_for(pilot, lambda: [c.id for c in screen.conversations] == [cid], what="the FTS match")
+        shown = screen.option_list.get_option_at_index(0).prompt.plain
+        assert "assistant (in an earlier branch): …" in shown and "quokka-proof" in shown
+    store.close()

@@ -87,7 +87,8 @@ class HistoryScreen(Screen[int | None]):
             line.append(f"   {conv.message_count} messages · {conv.model} · {_when(conv.updated_at)}", style="dim")
             snippet = getattr(conv, "snippet", None)
             if snippet:
-                line.append(f"\n  {getattr(conv, 'role', '')}: ", style="dim")
+                where = " (in an earlier branch)" if getattr(conv, "earlier_branch", False) else ""
+                line.append(f"\n  {getattr(conv, 'role', '')}{where}: ", style="dim")
                 for text, hit in snippet:
                     line.append(text, style="bold reverse" if hit else "italic dim")
             elif getattr(conv, "preview", None):
