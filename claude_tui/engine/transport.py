@@ -35,17 +35,8 @@ class _Stamped(httpx2.AsyncByteStream):
         self._inner = inner
         self._clock = clock
 
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        clock = self._clock
-        now = time.monotonic
-        chunks = self._inner.__aiter__()
-        try:
-            async for chunk in chunks:
-                clock.last = now()
-                yield chunk
-        finally:
-            if isinstance(chunks, AsyncGenerator):
-                await chunks.aclose()
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        return _stamped(self._inner, self._clock)
 
     async def aclose(self) -> None:
         await self._inner.aclose()
@@ -84,6 +75,7 @@ class StampedBody:
 
 
 async def _stamped(stream: httpx2.AsyncByteStream, clock: ByteClock) -> AsyncIterator[bytes]:
+    """``stream``'s chunks, each stamping ``clock.last`` as it arrives."""
     now = time.monotonic
     chunks = stream.__aiter__()
     try:

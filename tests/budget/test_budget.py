@@ -3,57 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any, AsyncIterator, Callable
 
 import pytest
+from budget_events import Recorder
 
 from claude_tui.engine.budget import Budget, model_class
-from claude_tui.engine.events import AttemptFailed, Done, FirstToken, JobEvent, RateLimits, Started, Throttled
+from claude_tui.engine.events import AttemptFailed, Done, FirstToken, Throttled
 from claude_tui.engine.job import Job
-from claude_tui.engine.pool import RequestPool
-from claude_tui.engine.retry import RetryPolicy
 
 pytestmark = pytest.mark.timeout(90)
 
 
-@pytest.fixture
-async def make_pool() -> AsyncIterator[Callable[..., RequestPool]]:
-    pools: list[RequestPool] = []
-
-    def factory(sim: Any, **kwargs: Any) -> RequestPool:
-        kwargs.setdefault("policy", RetryPolicy(max_attempts=5, base=0.05, cap=0.2))
-        kwargs.setdefault("stall_timeout", 5.0)
-        pool = RequestPool(api_key="test-key", base_url=sim.base_url, **kwargs)
-        pools.append(pool)
-        return pool
-
-    yield factory
-    for pool in pools:
-        await pool.aclose()
-        if pool.budget is not None:
-            await pool.budget.aclose()
 
 
-class Recorder:
-    def __init__(self, pool: RequestPool) -> None:
-        self.events: list[JobEvent] = []
-        self._changed = asyncio.Event()
-        pool.add_listener(self._on)
-
-    def _on(self, event: JobEvent) -> None:
-        self.events.append(event)
-        self._changed.set()
-
-    def of(self, kind: type, job_id: str | None = None) -> list[Any]:
-        return [e for e in self.events if isinstance(e, kind) and (job_id is None or e.job_id == job_id)]
-
-    async def until(self, check: Callable[[], bool], timeout: float = 30.0) -> None:
-        async def loop() -> None:
-            while not check():
-                self._changed.clear()
-                await self._changed.wait()
-
-        await asyncio.wait_for(loop(), timeout)
 
 
 def test_model_class_from_the_model_table_else_by_family() -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any, AsyncIterator, Callable
 
 import pytest
 
@@ -11,27 +10,10 @@ from claude_tui.engine.budget import Budget
 from claude_tui.engine.events import AttemptFailed, Done, JobEvent, Started, Throttled
 from claude_tui.engine.job import Job
 from claude_tui.engine.pool import RequestPool
-from claude_tui.engine.retry import RetryPolicy
 
 pytestmark = pytest.mark.timeout(90)
 
 
-@pytest.fixture
-async def make_pool() -> AsyncIterator[Callable[..., RequestPool]]:
-    pools: list[RequestPool] = []
-
-    def factory(sim: Any, **kwargs: Any) -> RequestPool:
-        kwargs.setdefault("policy", RetryPolicy(max_attempts=5, base=0.05, cap=0.2))
-        kwargs.setdefault("stall_timeout", 10.0)
-        pool = RequestPool(api_key="test-key", base_url=sim.base_url, **kwargs)
-        pools.append(pool)
-        return pool
-
-    yield factory
-    for pool in pools:
-        await pool.aclose()
-        if pool.budget is not None:
-            await pool.budget.aclose()
 
 
 def _events(pool: RequestPool) -> list[JobEvent]:

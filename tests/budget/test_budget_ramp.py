@@ -8,62 +8,24 @@ limit on 3-minute runs); it halves the rate in force when the API asks for it.
 from __future__ import annotations
 
 import asyncio
-from typing import Any, AsyncIterator, Awaitable, Callable
+from typing import Any, Awaitable, Callable
 
 import pytest
 from aiohttp import web
+from budget_events import Recorder
 from scripted_http import BLOCK, BLOCK_STOP, DELTA, MESSAGE_DELTA, START, STOP, Scripted, sse, stream
 
 from claude_tui.engine.budget import Budget, model_class
-from claude_tui.engine.events import AttemptFailed, Done, JobEvent, Started, Throttled
+from claude_tui.engine.events import AttemptFailed, Done, Started, Throttled
 from claude_tui.engine.job import Job
-from claude_tui.engine.pool import RequestPool
-from claude_tui.engine.retry import RetryPolicy
 
 pytestmark = pytest.mark.timeout(120)
 
 CLASS = model_class("claude-sonnet-4-6")
 
 
-@pytest.fixture
-async def make_pool() -> AsyncIterator[Callable[..., RequestPool]]:
-    pools: list[RequestPool] = []
-
-    def factory(base_url: str, **kwargs: Any) -> RequestPool:
-        pool = RequestPool(api_key="test-key", base_url=base_url, policy=RetryPolicy(max_attempts=5, base=0.05, cap=0.2),
-                           stall_timeout=5.0, **kwargs)
-        pools.append(pool)
-        return pool
-
-    yield factory
-    for pool in pools:
-        await pool.aclose()
-        if pool.budget is not None:
-            await pool.budget.aclose()
 
 
-class Recorder:
-    """Every event of a pool, and a wait for a condition on them (no wall-clock waits)."""
-
-    def __init__(self, pool: RequestPool) -> None:
-        self.events: list[JobEvent] = []
-        self._changed = asyncio.Event()
-        pool.add_listener(self._on)
-
-    def _on(self, event: JobEvent) -> None:
-        self.events.append(event)
-        self._changed.set()
-
-    def of(self, kind: type) -> list[Any]:
-        return [e for e in self.events if isinstance(e, kind)]
-
-    async def until(self, check: Callable[[], bool], timeout: float) -> None:
-        async def loop() -> None:
-            while not check():
-                self._changed.clear()
-                await self._changed.wait()
-
-        await asyncio.wait_for(loop(), timeout)  # a hang detector, not a synchronisation
 
 
 async def _scripted(handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> Scripted:

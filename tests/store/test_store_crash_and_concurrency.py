@@ -31,14 +31,16 @@ while True:
 """
 
 
-def test_kill_9_mid_stream_keeps_prompt_and_all_but_the_last_second(tmp_path):
-    db = tmp_path / "h.db"
-    proc = subprocess.Popen([sys.executable, "-c", CHILD, str(db)], stdout=subprocess.PIPE, text=True)
+def stream_then_kill_9(child: str, db: Path) -> tuple[int, int, list[tuple[float, ...]], float]:
+    """Run ``child`` (it prints "ready CONV MSG", then "WALLCLOCK COUNT" lines as it streams) and
+    kill -9 it once it reports 2.5 s of streaming (its own lines, not a sleep here): the ids, every
+    progress line it printed, and when it was killed."""
+    proc = subprocess.Popen([sys.executable, "-c", child, str(db)], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
     try:
         ready = proc.stdout.readline().split()
         assert ready[0] == "ready", ready
         conv_id, msg_id = int(ready[1]), int(ready[2])
-        # kill once the child reports 2.5 s of streaming (its own lines, not a sleep here)
         seen: list[tuple[float, ...]] = []
         while not seen or seen[-1][0] - seen[0][0] < 2.5:
             line = proc.stdout.readline()
@@ -50,6 +52,12 @@ def test_kill_9_mid_stream_keeps_prompt_and_all_but_the_last_second(tmp_path):
         proc.wait()
     assert proc.returncode == -signal.SIGKILL
     progress = seen + [tuple(map(float, line.split())) for line in proc.stdout.read().splitlines() if line.strip()]
+    return conv_id, msg_id, progress, killed_at
+
+
+def test_kill_9_mid_stream_keeps_prompt_and_all_but_the_last_second(tmp_path):
+    db = tmp_path / "h.db"
+    conv_id, msg_id, progress, killed_at = stream_then_kill_9(CHILD, db)
     assert len(progress) > 50
     expected = "".join(f"w{i:05d} " for i in range(int(progress[-1][1]) // 7))
 
@@ -191,21 +199,7 @@ asyncio.run(main())
 def test_kill_9_with_batched_writes_keeps_the_prompt_and_all_but_the_last_moments(tmp_path):
     """The recorder commits every 0.1 s: a kill -9 loses at most that window of text and rows, never a prompt."""
     db = tmp_path / "h.db"
-    proc = subprocess.Popen([sys.executable, "-c", BATCHED_CHILD, str(db)], stdout=subprocess.PIPE, text=True)
-    try:
-        ready = proc.stdout.readline().split()
-        assert ready[0] == "ready", ready
-        conv_id, msg_id = int(ready[1]), int(ready[2])
-        seen: list[tuple[float, ...]] = []
-        while not seen or seen[-1][0] - seen[0][0] < 2.5:
-            line = proc.stdout.readline()
-            assert line, "the child stopped streaming"
-            seen.append(tuple(map(float, line.split())))
-        killed_at = time.time()
-        os.kill(proc.pid, signal.SIGKILL)
-    finally:
-        proc.wait()
-    progress = seen + [tuple(map(float, line.split())) for line in proc.stdout.read().splitlines() if line.strip()]
+    conv_id, msg_id, progress, killed_at = stream_then_kill_9(BATCHED_CHILD, db)
     with HistoryStore.open(db) as store:
         conv = store.get_conversation(conv_id)
         assert [m.role for m in conv.messages] == ["user", "assistant"]
