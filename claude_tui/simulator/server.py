@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import logging
 import threading
 from typing import Any, Callable
 
@@ -44,8 +45,13 @@ class Simulator:
         # aiohttp arms keepalive_timeout when a connection opens and closes it if no whole request
         # head has arrived by then ("no other protection against a dead connection"): that is the
         # header timeout. Between requests it is the idle keep-alive limit as well.
+        # Errors in request handling go to claude-tui's logger (aiohttp's default is its own, whose
+        # lines reach stderr through logging's last resort): embedded, a traceback would tear through
+        # `run`'s progress bar or the TUI; with no log file set up (`claude-tui simulate`) they
+        # still reach the terminal the same way.
         runner = web.AppRunner(build(self.state), handler_cancellation=True, access_log=None,
-                               shutdown_timeout=0.5, keepalive_timeout=cfg.header_timeout)
+                               shutdown_timeout=0.5, keepalive_timeout=cfg.header_timeout,
+                               logger=logging.getLogger("claude_tui.simulator.server"))
         await runner.setup()
         site = web.TCPSite(runner, cfg.host, cfg.port, reuse_address=True)
         try:
