@@ -39,7 +39,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Callable, Iterator, Mapping, get_args, get_type_hints
 
-from ..engine.job import DEFAULT_MAX_TOKENS, DEFAULT_MODEL
+from ..engine.job import DEFAULT_MAX_TOKENS, DEFAULT_MODEL, MIN_THINKING_BUDGET
 from ..engine.pool import RequestPool
 from ..engine.retry import RetryPolicy
 from ..simulator.config import SimulatorConfig
@@ -204,7 +204,7 @@ class Settings:
     system: str | None = setting(None, "System prompt for new conversations (unset: none).", env="CLAUDE_TUI_SYSTEM", flag="--system", rule=validate.empty_is_none)
     thinking_budget: int | None = setting(
         None, "Extended-thinking budget in tokens for new chats (unset: thinking off; the API wants at least 1024).",
-        env="CLAUDE_TUI_THINKING_BUDGET", flag="--thinking-budget", lo=1024, hi=1_000_000, commands=CHAT)
+        env="CLAUDE_TUI_THINKING_BUDGET", flag="--thinking-budget", lo=MIN_THINKING_BUDGET, hi=1_000_000, commands=CHAT)
     concurrency: int = setting(_POOL["limit"], "Most requests in flight at once (the pool's limit).", env="CLAUDE_TUI_CONCURRENCY", flag="--concurrency", lo=1, hi=256)
     retry: RetrySettings = table(RetrySettings)
     stall_timeout: float = setting(

@@ -9,6 +9,8 @@ from typing import Any
 
 DEFAULT_MODEL = "claude-sonnet-4-6"
 DEFAULT_MAX_TOKENS = 1024
+#: The API's floor for ``thinking.budget_tokens`` (which must also stay below ``max_tokens``).
+MIN_THINKING_BUDGET = 1024
 
 _counter = itertools.count(1)
 

@@ -10,11 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from claude_tui.engine.job import DEFAULT_MAX_TOKENS, DEFAULT_MODEL
+from claude_tui.engine.job import DEFAULT_MAX_TOKENS, DEFAULT_MODEL, MIN_THINKING_BUDGET
 from claude_tui.engine.models import find_model
 
-#: The API's floor for ``thinking.budget_tokens`` (and it must stay below ``max_tokens``).
-MIN_THINKING_BUDGET = 1024
 #: ``max_tokens`` for a model the table does not know (the config's own upper bound).
 MAX_TOKENS_CEILING = 1_000_000
 
@@ -62,7 +60,7 @@ def max_output(model: str) -> int:
 
 def check_max_tokens(text: str, model: str) -> str | None:
     """None if ``text`` is a valid ``max_tokens`` for ``model``, else why not (one line)."""
-    value = text.strip().replace(",", "").replace("_", "")
+    value = _digits(text)
     top = max_output(model)
     if not value.isdigit() or not 1 <= int(value) <= top:
         return f"max tokens: a whole number from 1 to {top:,} ({model})"
@@ -72,7 +70,7 @@ def check_max_tokens(text: str, model: str) -> str | None:
 def check_thinking_budget(text: str, max_tokens: int) -> str | None:
     """None if ``text`` is a valid thinking budget beside ``max_tokens``: the API wants
     ``1024 ≤ budget_tokens < max_tokens``."""
-    value = text.strip().replace(",", "").replace("_", "")
+    value = _digits(text)
     if not value.isdigit() or int(value) < MIN_THINKING_BUDGET:
         return f"thinking budget: a whole number, at least {MIN_THINKING_BUDGET:,}"
     if int(value) >= max_tokens:
@@ -80,9 +78,14 @@ def check_thinking_budget(text: str, max_tokens: int) -> str | None:
     return None
 
 
+def _digits(text: str) -> str:
+    """A token count as typed, separators dropped (``4,096`` and ``4_096`` read as 4096)."""
+    return text.strip().replace(",", "").replace("_", "")
+
+
 def parse_tokens(text: str) -> int:
-    """A checked token count as typed (``4,096`` and ``4_096`` read as 4096)."""
-    return int(text.strip().replace(",", "").replace("_", ""))
+    """A checked token count as typed."""
+    return int(_digits(text))
 
 
 def with_thinking(settings: ChatSettings, on: bool) -> ChatSettings:
