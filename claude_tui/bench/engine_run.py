@@ -145,6 +145,7 @@ async def run_pool(pool: RequestPool, prompts: list[str], *, model: str, max_tok
 
     unsubscribe = pool.add_listener(on_event, deltas=True)  # ITL is the gap between text deltas
     gc.collect()  # garbage of earlier runs is not this run's cost
+    gc.freeze()  # as `run` does after start-up: what lives now stays out of the full collections (see headless/run.py)
     try:
         cpu0 = time.process_time()
         started = t0 = time.monotonic()
