@@ -78,7 +78,7 @@ def dispatch(ns: argparse.Namespace, specs: list[PromptSpec], options: RunOption
     import asyncio
 
     from ..engine.pricing import PriceTable
-    from .batch import BatchOptions, run_via_batches  # ~3 ms (and the SDK) a live run does without
+    from .batch import BatchOptions, run_via_batches  # ~3 ms a live run does without
     from .plan import choose_mode, count_sample, make_plan, plan_lines
     from .run import EXIT_OK
     limits, limits_from = _limits(ns, settings, backend.simulated)
