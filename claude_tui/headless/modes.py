@@ -81,6 +81,7 @@ def dispatch(ns: argparse.Namespace, specs: list[PromptSpec], options: RunOption
     from .batch import BatchOptions, run_via_batches  # ~3 ms a live run does without
     from .plan import choose_mode, count_sample, make_plan, plan_lines
     from .run import EXIT_OK
+
     limits, limits_from = _limits(ns, settings, backend.simulated)
 
     async def plan(count: bool) -> Any:
