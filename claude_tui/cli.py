@@ -12,9 +12,6 @@ from typing import Any, Callable, Sequence
 from . import __version__
 from .cli_error import EXIT_USAGE, CliError
 
-SUBCOMMANDS = ("chat", "simulate", "run", "worker", "bench", "history", "config")
-
-
 def _add_request_options(parser: argparse.ArgumentParser, command: str) -> None:
     parser.add_argument("--simulate", action="store_true", help="use the built-in simulator even if ANTHROPIC_API_KEY is set")
     _add_setting_flags(parser, command)
@@ -27,7 +24,78 @@ def _add_setting_flags(parser: argparse.ArgumentParser, command: str) -> None:
     add_setting_flags(parser, command)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _add_chat(parser: argparse.ArgumentParser) -> None:
+    _add_request_options(parser, "chat")
+    parser.set_defaults(func=_run_chat)
+
+
+def _add_simulate(parser: argparse.ArgumentParser) -> None:
+    from .simulator.cli_args import add_simulate_arguments
+
+    add_simulate_arguments(parser)
+    parser.set_defaults(func=_run_simulate)
+
+
+def _add_run(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("file", help="prompts file, or - for stdin")
+    parser.add_argument("--out", help="results JSONL (appended; ids already succeeded there are skipped)")
+    _add_request_options(parser, "run")
+    from .headless.modes import add_arguments as add_mode_arguments
+
+    add_mode_arguments(parser)
+    parser.add_argument("--distribute", action="store_true",
+                        help="put the prompts on a Redis Stream (--redis) for `claude-tui worker`s and collect their results "
+                             "into --out; the same command again re-attaches")
+    parser.set_defaults(func=_run_batch)
+
+
+def _add_worker(parser: argparse.ArgumentParser) -> None:
+    _add_request_options(parser, "run")
+    from .distributed.cli_args import add_worker_arguments
+
+    add_worker_arguments(parser)
+    parser.set_defaults(func=_run_worker)
+
+
+def _add_bench(parser: argparse.ArgumentParser) -> None:
+    from .bench.cli import add_arguments
+
+    add_arguments(parser)
+    parser.set_defaults(func=_run_bench, bench_parser=parser)
+
+
+def _add_history(parser: argparse.ArgumentParser) -> None:
+    from .commands import history_cmd
+
+    history_cmd.add_arguments(parser)
+
+
+def _add_config(parser: argparse.ArgumentParser) -> None:
+    from .commands import config_cmd
+
+    config_cmd.add_arguments(parser)
+
+
+#: Each subcommand: its line in ``--help``, and what adds its arguments (importing its modules).
+_COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]]] = {
+    "chat": ("open the terminal app (the default)", _add_chat),
+    "simulate": ("serve the Anthropic-compatible simulator on loopback", _add_simulate),
+    "run": ("run a file of prompts headless (text: one per line, or JSONL)", _add_run),
+    "worker": ("take prompts of `run --distribute` jobs from Redis and run them", _add_worker),
+    "bench": ("benchmark the engine against the simulator", _add_bench),
+    "history": ("list, show, export and summarise past conversations", _add_history),
+    "config": ("show or create the configuration file", _add_config),
+}
+SUBCOMMANDS = tuple(_COMMANDS)
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The whole command line, or (``command``) only that subcommand's arguments.
+
+    The others are then listed by name and help line only, so `run` imports none of their modules
+    (the history commands, Redis workers, the bench) and `--version` / `--help` import none at all:
+    building every subcommand cost `--version` 0.16 s.
+    """
     parser = argparse.ArgumentParser(
         prog="claude-tui",
         description="Tabs of streaming Claude chats over one bounded request pool, with visible queueing, "
@@ -35,51 +103,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"claude-tui {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-
-    chat = sub.add_parser("chat", help="open the terminal app (the default)")
-    _add_request_options(chat, "chat")
-    chat.set_defaults(func=_run_chat)
-
-    simulate = sub.add_parser("simulate", help="serve the Anthropic-compatible simulator on loopback")
-    from .simulator.cli_args import add_simulate_arguments
-
-    add_simulate_arguments(simulate)
-    simulate.set_defaults(func=_run_simulate)
-
-    run = sub.add_parser("run", help="run a file of prompts headless (text: one per line, or JSONL)")
-    run.add_argument("file", help="prompts file, or - for stdin")
-    run.add_argument("--out", help="results JSONL (appended; ids already succeeded there are skipped)")
-    _add_request_options(run, "run")
-    from .headless.modes import add_arguments as add_mode_arguments
-
-    add_mode_arguments(run)
-    run.add_argument("--distribute", action="store_true",
-                     help="put the prompts on a Redis Stream (--redis) for `claude-tui worker`s and collect their results "
-                          "into --out; the same command again re-attaches")
-    run.set_defaults(func=_run_batch)
-
-    worker = sub.add_parser("worker", help="take prompts of `run --distribute` jobs from Redis and run them")
-    _add_request_options(worker, "run")
-    from .distributed.cli_args import add_worker_arguments
-
-    add_worker_arguments(worker)
-    worker.set_defaults(func=_run_worker)
-
-    bench = sub.add_parser("bench", help="benchmark the engine against the simulator")
-    bench.set_defaults(func=_run_bench, bench_parser=bench)
-    _add_bench_arguments(bench)
-
-    from .commands import config_cmd, history_cmd
-
-    history_cmd.add_parser(sub)
-    config_cmd.add_parser(sub)
+    for name, (help_text, add_arguments) in _COMMANDS.items():
+        subparser = sub.add_parser(name, help=help_text)
+        if command is None or command == name:
+            add_arguments(subparser)
     return parser
-
-
-def _add_bench_arguments(parser: argparse.ArgumentParser) -> None:
-    from .bench.cli import add_arguments
-
-    add_arguments(parser)
 
 
 def _settings(ns: argparse.Namespace) -> Any:
@@ -198,7 +226,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if not args or (args[0] not in SUBCOMMANDS and args[0] not in ("-h", "--help", "--version")):
         args.insert(0, "chat")
-    parser = build_parser()
+    parser = build_parser(args[0])
     ns = parser.parse_args(args)
     func: Callable[[argparse.Namespace], int] = ns.func
     try:

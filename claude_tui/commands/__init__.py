@@ -1,14 +1,10 @@
 """Subcommands of ``claude-tui`` that live outside ``cli.py``.
 
-Each module has ``add_parser(subparsers) -> ArgumentParser`` (which sets ``func=run``) and
-``run(ns) -> int`` (the exit code). The main CLI does::
+Each module has ``add_arguments(parser)`` (which sets ``func=run``) and ``run(ns) -> int`` (the
+exit code). ``claude_tui.cli.build_parser`` names each subcommand and gives it its help line, and
+calls ``add_arguments`` only for the subcommand being run (or for all of them)::
 
-    sub = parser.add_subparsers(dest="command")
-    config_cmd.add_parser(sub)
-    history_cmd.add_parser(sub)
-    ...
+    history_cmd.add_arguments(subparsers.add_parser("history", help=...))
     ns = parser.parse_args(argv)
     return ns.func(ns)
-
-(``claude_tui.cli.build_parser`` registers them.)
 """

@@ -9,15 +9,12 @@ from typing import Any, TextIO
 from .. import config as cfg
 from ..config.explain import render_settings
 
-__all__ = ["add_parser", "render_settings", "run"]
+__all__ = ["add_arguments", "render_settings", "run"]
 
 
-def add_parser(subparsers: Any) -> argparse.ArgumentParser:
-    parser = subparsers.add_parser(
-        "config",
-        help="show or create the configuration file",
-        description="Settings come from: command-line flag > environment > config file > built-in default.",
-    )
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The ``config`` subcommand's arguments (``cli.build_parser`` gives it its name and help line)."""
+    parser.description = "Settings come from: command-line flag > environment > config file > built-in default."
     parser.add_argument("--file", dest="config_path", default=argparse.SUPPRESS, help="use this config file instead of the usual one")
     actions = parser.add_subparsers(dest="config_action", metavar="{path,show,init}")
     actions.add_parser("path", help="print the config file's path")
@@ -25,7 +22,6 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     init = actions.add_parser("init", help="write a commented default config file (mode 0600)")
     init.add_argument("--force", action="store_true", help="overwrite an existing file")
     parser.set_defaults(func=run)
-    return parser
 
 
 def _config_path(ns: Any) -> Any:

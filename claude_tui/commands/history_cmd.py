@@ -16,8 +16,8 @@ from ..store import HistoryError, HistoryStore
 from ..store import export as exporter
 
 
-def add_parser(subparsers: Any) -> argparse.ArgumentParser:
-    parser = subparsers.add_parser("history", help="list, show, export and summarise past conversations")
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The ``history`` subcommand's arguments (``cli.build_parser`` gives it its name and help line)."""
     parser.add_argument("--db", dest="history_db", default=argparse.SUPPRESS, help="use this history database file")
     actions = parser.add_subparsers(dest="history_action", metavar="{list,search,show,export,stats,rename,delete}")
 
@@ -50,7 +50,6 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     rm.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
 
     parser.set_defaults(func=run)
-    return parser
 
 
 def run(ns: argparse.Namespace, *, out: TextIO | None = None, err: TextIO | None = None, stdin: TextIO | None = None) -> int:

@@ -19,7 +19,7 @@ TITLE = "Compare the retry strategies of three HTTP client libraries for Python"
 
 def _cli(db: Path, *argv: str) -> str:
     parser = argparse.ArgumentParser(prog="claude-tui")
-    history_cmd.add_parser(parser.add_subparsers(dest="command"))
+    history_cmd.add_arguments(parser.add_subparsers(dest="command").add_parser("history"))
     ns = parser.parse_args(["history", "--db", str(db), *argv])
     out = io.StringIO()
     assert history_cmd.run(ns, out=out, err=io.StringIO()) == 0
