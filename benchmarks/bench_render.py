@@ -48,7 +48,7 @@ from textual.app import App, ComposeResult  # noqa: E402
 from textual.containers import VerticalScroll  # noqa: E402
 from textual.widgets import Input, Markdown, Static  # noqa: E402
 
-from claude_tui.ui.gc_policy import CollectorPolicy  # noqa: E402
+from claude_tui.gc_policy import CollectorPolicy  # noqa: E402
 from claude_tui.ui.widgets.streaming_markdown import StreamingMarkdown  # noqa: E402
 
 DEBUG = False
@@ -257,7 +257,7 @@ async def bench_conversation(kind: str, n_replies: int, reply_tokens: int, keys:
             for widget in app.query(StreamingMarkdown):
                 await widget.finish()
         await pilot.pause()
-        # The app's garbage-collector policy (claude_tui.ui.gc_policy), for both widgets: finished
+        # The app's garbage-collector policy (claude_tui.gc_policy), for both widgets: finished
         # replies are frozen out of full collections, and frozen again twice a second while busy.
         collector = CollectorPolicy()
         collector.freeze()

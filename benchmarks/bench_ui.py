@@ -170,6 +170,8 @@ import asyncio, json, sys
 t_spawn = float(sys.argv[1])
 t_import = time.perf_counter()
 sys.path.insert(0, {root!r})
+from claude_tui.gc_policy import pause_for_start_up
+pause_for_start_up()  # as `claude-tui` (launch) does
 from claude_tui.backend import open_backend
 from claude_tui.engine.retry import RetryPolicy
 from claude_tui.ui.app import ClaudeTUI

@@ -144,6 +144,16 @@ def _run_simulate(ns: argparse.Namespace) -> int:
 
 
 def _run_batch(ns: argparse.Namespace) -> int:
+    from .gc_policy import pause_for_start_up, start_up_done
+
+    pause_for_start_up()  # until the first prompts are submitted (run_batch says when): see gc_policy
+    try:
+        return _run_batch_paused(ns)
+    finally:
+        start_up_done()  # on every other path: a dry run, batch mode, an error before the first submit
+
+
+def _run_batch_paused(ns: argparse.Namespace) -> int:
     import asyncio
     from pathlib import Path
 

@@ -10,6 +10,16 @@ if TYPE_CHECKING:
 
 
 def launch(settings: "Settings", *, simulate: bool) -> int:
+    from .gc_policy import pause_for_start_up, start_up_done
+
+    pause_for_start_up()  # until the app has its screen and the SDK (ClaudeTUI._start_engine says when)
+    try:
+        return _launch(settings, simulate=simulate)
+    finally:
+        start_up_done()  # on every other path out
+
+
+def _launch(settings: "Settings", *, simulate: bool) -> int:
     from . import paths
     from .backend import open_backend
     from .services import open_services

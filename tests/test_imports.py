@@ -177,13 +177,14 @@ ALLOWED: dict[str, set[str]] = {
     "services": {"engine", "store", "logs", "simulator", "backend"},
     "backend": {"engine", "simulator"},
     "config": {"engine", "simulator", "paths"},
-    "headless": {"engine", "services", "cli_error", "logs", "store"},
+    "headless": {"engine", "services", "cli_error", "logs", "store", "gc_policy"},
     "distributed": {"engine", "services", "backend", "headless", "cli_error"},
     "commands": {"store", "config", "paths"},
     "bench": {"engine", "simulator", "argtypes"},
-    "ui": {"engine", "services", "backend", "simulator"},
+    "ui": {"engine", "services", "backend", "simulator", "gc_policy"},
     "argtypes": set(),
     "cli_error": set(),
+    "gc_policy": set(),
 }
 
 

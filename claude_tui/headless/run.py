@@ -18,6 +18,7 @@ from ..engine.job import Correlation, Job
 from ..engine.metrics import Metrics
 from ..engine.pricing import PriceTable
 from ..engine.retry import RetryPolicy
+from ..gc_policy import start_up_done
 from ..logs import notices_to
 from ..services import close_pool, open_pool
 from .prompts import PromptSpec
@@ -179,6 +180,7 @@ async def run_batch(
             with progress, notices_to(notify):
                 task = progress.add_task("run", total=len(todo), **progress_fields(metrics.snapshot()))
                 feed(ahead)
+                start_up_done()  # the first requests are under way: the collector may run again (see gc_policy)
                 if not todo:
                     finished.set()
                 while not finished.is_set() and not fatal.done():

@@ -42,7 +42,7 @@ from . import fmt, keys, remembered
 from .chat_history import ChatHistory, StoredTurn, restored_turns
 from .chat_settings import ChatSettings, with_thinking
 from .commands import ClaudeCommands, PaletteCommand
-from .gc_policy import CollectorPolicy
+from ..gc_policy import CollectorPolicy, start_up_done
 from .screens.dialogs import ConfirmDialog, InputDialog
 from .screens.history import HistoryScreen
 from .themes import DEFAULT_THEME, load_all
@@ -257,11 +257,14 @@ class ClaudeTUI(App[int]):
         await self.tabs.query_one(Tabs).mount(TabOverflow())  # "◂3 5▸ F4" when tabs are out of view
 
     async def _start_engine(self) -> None:
-        if self.engine_gate is not None:  # tests hold the engine back to see prompts wait for it
-            await self.engine_gate.wait()
-        if self._closing or self.pool is None:
-            return
-        await self.pool.open_client()
+        try:
+            if self.engine_gate is not None:  # tests hold the engine back to see prompts wait for it
+                await self.engine_gate.wait()
+            if self._closing or self.pool is None:
+                return
+            await self.pool.open_client()
+        finally:
+            start_up_done()  # the screen is up and the SDK imported: the collector runs again (see gc_policy)
         self.engine_ready.set()
         self._refresh_stats()
 

@@ -1,6 +1,6 @@
 import gc
 
-from claude_tui.ui.gc_policy import CollectorPolicy
+from claude_tui.gc_policy import CollectorPolicy
 
 
 class Clock:
