@@ -6,6 +6,7 @@ import asyncio
 import gc
 import time
 from collections import Counter
+from itertools import islice
 from dataclasses import dataclass, field
 
 from ..engine.events import AttemptFailed, BackingOff, Cancelled, Done, Failed, JobEvent, Started, TextDelta, Throttled
@@ -88,8 +89,10 @@ def make_pool(base_url: str, api_key: str, concurrency: int, *, policy: RetryPol
 
 async def run_pool(pool: RequestPool, prompts: list[str], *, model: str, max_tokens: int,
                    arrivals: list[float] | None = None) -> PoolOutcome:
-    """Submit every prompt at once (the pool queues them FIFO), or each at its ``arrivals`` offset
-    (seconds from the start), and wait for all outcomes.
+    """Submit the prompts as ``run`` does — a few ahead of the pool's free slots, one more as each
+    job ends (submitting all 1,000 at once held the first request back 12.7 ms at 50 in flight,
+    against 2.7 ms for the bare SDK's gather) — or each at its ``arrivals`` offset (seconds from the
+    start), and wait for all outcomes.
 
     Measured: wall time from the first submit to the last outcome, and the client process's CPU
     seconds over the same span (the simulator runs in another process).
@@ -106,9 +109,21 @@ async def run_pool(pool: RequestPool, prompts: list[str], *, model: str, max_tok
     running: set[str] = set()
     peak = 0
     t0 = time.monotonic()
+    loop = asyncio.get_running_loop()
+    all_ended = asyncio.Event()
+    ended = 0
+    outcomes: list[JobEvent] = []  # each job's terminal event
+    pending = iter(prompts)
+    unsubmitted = len(prompts)
+
+    def feed(count: int) -> None:
+        nonlocal unsubmitted
+        for p in islice(pending, count):
+            unsubmitted -= 1
+            pool.submit(Job.from_prompt(p, model=model, max_tokens=max_tokens), stream_events=False)
 
     def on_event(event: JobEvent) -> None:
-        nonlocal peak
+        nonlocal peak, ended
         metrics.observe(event)
         job = event.job_id
         if isinstance(event, Started):
@@ -138,6 +153,12 @@ async def run_pool(pool: RequestPool, prompts: list[str], *, model: str, max_tok
             tpot = (t.latency - t.ttft) / (tokens - 1) if t.ttft is not None and t.latency is not None and tokens > 1 else None
             samples.append(Sample(t.ttft, e2el, tpot, event.at - t0, max(gaps) if gaps else None))
         if isinstance(event, (Done, Failed, Cancelled)):
+            outcomes.append(event)
+            ended += 1
+            if ended == len(prompts):
+                all_ended.set()
+            elif arrivals is None and unsubmitted:
+                loop.call_soon(feed, 1)  # as `run` does: the next prompt, outside the pool's emit
             running.discard(job)
             first_sent.pop(job, None)
             job_itls.pop(job, None)
@@ -149,14 +170,16 @@ async def run_pool(pool: RequestPool, prompts: list[str], *, model: str, max_tok
     try:
         cpu0 = time.process_time()
         started = t0 = time.monotonic()
-        handles = []
-        for index, p in enumerate(prompts):
-            if arrivals is not None:
+        if arrivals is None:
+            feed(max(64, pool.limit * 4))  # `run`'s lead (headless/run.py)
+        else:
+            for index in range(len(prompts)):
                 delay = started + arrivals[index] - time.monotonic()
                 if delay > 0:
                     await asyncio.sleep(delay)  # the arrival schedule (open loop), not synchronisation
-            handles.append(pool.submit(Job.from_prompt(p, model=model, max_tokens=max_tokens), stream_events=False))
-        outcomes = await asyncio.gather(*(h.result() for h in handles))
+                feed(1)
+        if prompts:
+            await all_ended.wait()
         finished = time.monotonic()
         cpu = time.process_time() - cpu0
     finally:
