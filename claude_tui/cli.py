@@ -144,13 +144,10 @@ def _run_simulate(ns: argparse.Namespace) -> int:
 
 
 def _run_batch(ns: argparse.Namespace) -> int:
-    from .gc_policy import pause_for_start_up, start_up_done
+    from .gc_policy import start_up_paused
 
-    pause_for_start_up()  # until the first prompts are submitted (run_batch says when): see gc_policy
-    try:
+    with start_up_paused():  # until the first prompts are submitted (run_batch says when): see gc_policy
         return _run_batch_paused(ns)
-    finally:
-        start_up_done()  # on every other path: a dry run, batch mode, an error before the first submit
 
 
 def _run_batch_paused(ns: argparse.Namespace) -> int:

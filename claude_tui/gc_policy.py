@@ -18,14 +18,16 @@ from __future__ import annotations
 
 import gc
 import time
-from typing import Callable
+from contextlib import contextmanager
+from typing import Callable, Iterator
 
 
 _paused = False
 
 
 def pause_for_start_up() -> None:
-    """Collect nothing until ``start_up_done()`` (which the caller must reach on every path)."""
+    """Collect nothing until ``start_up_done()`` (which the caller must reach on every path:
+    ``start_up_paused`` makes sure)."""
     global _paused
     if gc.isenabled():
         gc.disable()
@@ -40,6 +42,18 @@ def start_up_done() -> None:
         _paused = False
         gc.freeze()
         gc.enable()
+
+
+@contextmanager
+def start_up_paused() -> Iterator[None]:
+    """The collector paused for the block: ``start_up_done()`` inside it ends the pause when the
+    first requests are under way, and the block's end does on every other path out (an error, a
+    dry run, batch mode)."""
+    pause_for_start_up()
+    try:
+        yield
+    finally:
+        start_up_done()
 
 
 class CollectorPolicy:

@@ -10,13 +10,10 @@ if TYPE_CHECKING:
 
 
 def launch(settings: "Settings", *, simulate: bool) -> int:
-    from .gc_policy import pause_for_start_up, start_up_done
+    from .gc_policy import start_up_paused
 
-    pause_for_start_up()  # until the app has its screen and the SDK (ClaudeTUI._start_engine says when)
-    try:
+    with start_up_paused():  # until the app has its screen and the SDK (ClaudeTUI._start_engine says when)
         return _launch(settings, simulate=simulate)
-    finally:
-        start_up_done()  # on every other path out
 
 
 def _launch(settings: "Settings", *, simulate: bool) -> int:

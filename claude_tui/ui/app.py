@@ -38,11 +38,11 @@ from claude_tui.engine.pricing import PriceTable
 from claude_tui.engine.retry import RetryPolicy
 from claude_tui.services import Services, close_pool, open_pool
 
+from ..gc_policy import CollectorPolicy, start_up_done
 from . import fmt, keys, remembered
 from .chat_history import ChatHistory, StoredTurn, restored_turns
 from .chat_settings import ChatSettings, with_thinking
 from .commands import ClaudeCommands, PaletteCommand
-from ..gc_policy import CollectorPolicy, start_up_done
 from .screens.dialogs import ConfirmDialog, InputDialog
 from .screens.history import HistoryScreen
 from .themes import DEFAULT_THEME, load_all

@@ -5,22 +5,21 @@ from __future__ import annotations
 
 import gc
 
-from claude_tui.gc_policy import pause_for_start_up, start_up_done
+from claude_tui.gc_policy import start_up_paused
 
 from .conftest import SIZE, make_app
 
 
 async def test_the_collector_runs_again_once_the_engine_is_ready(make_sim):
     sim = await make_sim()
-    pause_for_start_up()  # as `claude-tui` does before it builds the app
     try:
-        assert not gc.isenabled()
-        app = make_app(sim)
-        async with app.run_test(size=SIZE):
-            await app.engine_ready.wait()
-            assert gc.isenabled()
-            assert gc.get_freeze_count() > 0
+        with start_up_paused():  # as `claude-tui` does before it builds the app
+            assert not gc.isenabled()
+            app = make_app(sim)
+            async with app.run_test(size=SIZE):
+                await app.engine_ready.wait()
+                assert gc.isenabled()
+                assert gc.get_freeze_count() > 0
     finally:
-        start_up_done()
         gc.unfreeze()
     assert gc.isenabled()
