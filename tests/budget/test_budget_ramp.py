@@ -24,10 +24,6 @@ pytestmark = pytest.mark.timeout(120)
 CLASS = model_class("claude-sonnet-4-6")
 
 
-
-
-
-
 async def _scripted(handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> Scripted:
     server = Scripted(handler)
     await server.start()
@@ -74,17 +70,27 @@ def _ramp_limited() -> web.Response:
     return web.json_response(body, status=429, headers={"retry-after": "1", **LIMIT_HEADERS})
 
 
-async def test_a_ramp_limit_429_halves_the_rate_in_force_and_holds_the_class(make_pool) -> None:
-    answers = iter(["ok", "ramp"])
+def _ordinary_429() -> web.Response:
+    body = {"type": "error", "error": {"type": "rate_limit_error", "message": "rate limited"}}
+    return web.json_response(body, status=429, headers={"retry-after": "1", **LIMIT_HEADERS})
+
+
+def _second_answer(refusal: Callable[[], web.Response]) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    """A server that streams a reply (with LIMIT_HEADERS) to every request but the second, which it refuses."""
+    answers = iter(["reply", "refuse"])
 
     async def handler(request: web.Request) -> web.StreamResponse:
-        if next(answers, "ok") == "ramp":
-            return _ramp_limited()
+        if next(answers, "reply") == "refuse":
+            return refusal()
         response = stream(sse(START, BLOCK, DELTA, BLOCK_STOP, MESSAGE_DELTA, STOP))
         response.headers.update(LIMIT_HEADERS)
         return response
 
-    server = await _scripted(handler)
+    return handler
+
+
+async def test_a_ramp_limit_429_halves_the_rate_in_force_and_holds_the_class(make_pool) -> None:
+    server = await _scripted(_second_answer(_ramp_limited))
     budget = Budget(ramp_seconds=3600)
     pool = make_pool(server.base_url, limit=1, budget=budget)
     events: list[Any] = []
@@ -104,17 +110,7 @@ async def test_a_ramp_limit_429_halves_the_rate_in_force_and_holds_the_class(mak
 
 
 async def test_an_ordinary_429_does_not_slow_the_ramp(make_pool) -> None:
-    answers = iter(["ok", "429"])
-
-    async def handler(request: web.Request) -> web.StreamResponse:
-        if next(answers, "ok") == "429":
-            body = {"type": "error", "error": {"type": "rate_limit_error", "message": "rate limited"}}
-            return web.json_response(body, status=429, headers={"retry-after": "1", **LIMIT_HEADERS})
-        response = stream(sse(START, BLOCK, DELTA, BLOCK_STOP, MESSAGE_DELTA, STOP))
-        response.headers.update(LIMIT_HEADERS)
-        return response
-
-    server = await _scripted(handler)
+    server = await _scripted(_second_answer(_ordinary_429))
     budget = Budget(ramp_seconds=3600)
     pool = make_pool(server.base_url, limit=1, budget=budget)
     try:

@@ -4,6 +4,7 @@ matched word highlighted in a snippet of the message it was found in."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from claude_tui.store import HistoryStore
 
@@ -16,6 +17,17 @@ REPLY = (
 )
 
 
+async def search_history(pilot: Any, *, listed: int, text: str, found: list[int]) -> Any:
+    """F3, wait for its list of ``listed`` conversations, type ``text``, wait until it lists ``found``."""
+    app = pilot.app
+    await press(pilot, "f3")
+    await wait_for(pilot, lambda: type(app.screen).__name__ == "HistoryScreen" and len(app.screen.conversations) == listed)
+    screen = app.screen
+    await type_text(pilot, text)
+    await wait_for(pilot, lambda: [c.id for c in screen.conversations] == found, what="the FTS match")
+    return screen
+
+
 async def test_typing_in_f3_finds_a_word_from_the_middle_of_a_reply(make_sim, tmp_path: Path) -> None:
     store = HistoryStore.open(tmp_path / "h.db")
     found = store.create_conversation("Loading files", "claude-sonnet-4-6")
@@ -26,11 +38,7 @@ async def test_typing_in_f3_finds_a_word_from_the_middle_of_a_reply(make_sim, tm
     sim = await make_sim()
     app = make_app(sim, store=store)
     async with app.run_test(size=SIZE) as pilot:
-        await press(pilot, "f3")
-        await wait_for(pilot, lambda: type(app.screen).__name__ == "HistoryScreen" and len(app.screen.conversations) == 2)
-        screen = app.screen
-        await type_text(pilot, "quokk")
-        await wait_for(pilot, lambda: [c.id for c in screen.conversations] == [found], what="the FTS match")
+        screen = await search_history(pilot, listed=2, text="quokk", found=[found])
         prompt = screen.option_list.get_option_at_index(0).prompt
         shown = prompt.plain
         assert "Loading files" in shown and "assistant: …" in shown and "and a quokka-proof" in shown
@@ -55,11 +63,7 @@ async def test_a_hit_only_in_an_earlier_branch_says_so(make_sim, tmp_path: Path)
     sim = await make_sim()
     app = make_app(sim, store=store)
     async with app.run_test(size=SIZE) as pilot:
-        await press(pilot, "f3")
-        await wait_for(pilot, lambda: type(app.screen).__name__ == "HistoryScreen" and len(app.screen.conversations) == 1)
-        screen = app.screen
-        await type_text(pilot, "quokk")
-        await wait_for(pilot, lambda: [c.id for c in screen.conversations] == [cid], what="the FTS match")
+        screen = await search_history(pilot, listed=1, text="quokk", found=[cid])
         shown = screen.option_list.get_option_at_index(0).prompt.plain
         assert "assistant (in an earlier branch): …" in shown and "quokka-proof" in shown
     store.close()
